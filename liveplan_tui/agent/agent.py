@@ -1,0 +1,80 @@
+"""The agent a front-end holds: settings, client, conversation, tools and modes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Literal
+
+from ..config import Endpoint, Settings
+from ..events import Event, PlanUpdated, RouteDecided
+from ..llm.openai_compat import ChatClient
+from ..plan import PlanError, PlanUpdate
+from ..prompts import load
+from ..tools import ToolRegistry, default_tools
+from ..tools.base import ToolContext
+from ..tools.plan_tool import apply_update
+from .conversation import Conversation
+from .loop import ToolGate, react
+
+Strategy = Literal["direct", "plan", "plan_and_subagent"]
+MODE_TO_STRATEGY: dict[str, Strategy] = {"direct": "direct", "plan": "plan", "strict": "plan_and_subagent"}
+
+
+class Agent:
+    def __init__(
+        self,
+        settings: Settings,
+        endpoint: Endpoint,
+        *,
+        tools: ToolRegistry | None = None,
+        gate: ToolGate | None = None,
+    ):
+        self.settings = settings
+        self.endpoint = endpoint
+        self.llm = ChatClient(endpoint, settings)
+        self.conv = Conversation()
+        self.tools = tools or default_tools()
+        self.ctx = ToolContext(plans=self.conv)
+        self.gate = gate
+        self.mode = settings.mode
+
+    async def close(self) -> None:
+        await self.llm.close()
+
+    def system_prompt(self, strategy: Strategy) -> str:
+        """Rebuilt on every call, so the model always sees the current plan."""
+        parts = [load("system.md"), load("mode_direct.md" if strategy == "direct" else "mode_plan.md")]
+        block = self.conv.board.prompt_block()
+        if block:
+            parts.append(block)
+        return "\n\n".join(parts)
+
+    async def decide(self, text: str) -> RouteDecided:
+        if self.mode != "auto":
+            return RouteDecided(strategy=MODE_TO_STRATEGY[self.mode], level="override", reason=f"mode set to {self.mode}")
+        return RouteDecided(strategy="plan", level="override", reason="no router configured; guided planning")
+
+    async def run_turn(self, text: str) -> AsyncIterator[Event]:
+        route = await self.decide(text)
+        yield route
+        self.conv.add({"role": "user", "content": text})
+        strategy: Strategy = "plan" if route.strategy == "plan_and_subagent" else route.strategy
+        async for event in react(
+            self.llm,
+            self.conv,
+            self.tools,
+            lambda: self.system_prompt(strategy),
+            self.ctx,
+            max_iterations=self.settings.max_iterations,
+            gate=self.gate,
+        ):
+            yield event
+
+    def edit_plan(self, update: PlanUpdate) -> PlanUpdated:
+        """A user's edit, through the same validated path as the model's; raises PlanError."""
+        result = apply_update(self.ctx, update, source="user")
+        if result.is_error:
+            raise PlanError(result.text.removeprefix("error: ").split("\n", 1)[0])
+        event = result.events[0]
+        assert isinstance(event, PlanUpdated)
+        return event

@@ -1,0 +1,134 @@
+"""The ReAct loop: call the model, run its tool calls, repeat until it answers.
+
+It is an async generator of events. Front-ends render them and cancel the
+task that consumes it; cancelling leaves the history consistent (every tool
+call answered, partial text kept and marked).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from ..events import (
+    AssistantMessage,
+    ErrorEvent,
+    Event,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+    Usage,
+)
+from ..llm.openai_compat import ChatClient, Completion, LLMError, ToolCall
+from ..tools import ToolRegistry
+from ..tools.base import ToolContext, ToolResult, parse_arguments
+from .conversation import Conversation
+
+CANCELLED_RESULT = "error: cancelled by the user before this tool finished"
+ToolGate = Callable[[ToolCall, Any], Awaitable[ToolResult | None]]
+
+
+def _safe_arguments(raw: str) -> str:
+    """Keep invalid JSON out of the history we send back; the error result explains it."""
+    try:
+        json.loads(raw or "{}")
+        return raw or "{}"
+    except json.JSONDecodeError:
+        return "{}"
+
+
+async def run_tool(tools: ToolRegistry, call: ToolCall, ctx: ToolContext, gate: ToolGate | None = None) -> ToolResult:
+    """Validate and run one call; every failure becomes an `error:` result for the model."""
+    tool = tools.get(call.name)
+    if tool is None:
+        names = ", ".join(tools.names())
+        return ToolResult(f"error: unknown tool {call.name!r}; available tools: {names}", is_error=True)
+    params = parse_arguments(tool, call.arguments)
+    if isinstance(params, str):
+        return ToolResult(params, is_error=True)
+    if gate is not None:
+        denied = await gate(call, params)
+        if denied is not None:
+            return denied
+    try:
+        return await tool.run(params, ctx)
+    except Exception as exc:  # a tool bug must reach the model as a result, not end the turn
+        return ToolResult(f"error: {call.name} failed: {type(exc).__name__}: {exc}", is_error=True)
+
+
+async def react(
+    llm: ChatClient,
+    conv: Conversation,
+    tools: ToolRegistry,
+    system_prompt: Callable[[], str],
+    ctx: ToolContext,
+    *,
+    max_iterations: int,
+    gate: ToolGate | None = None,
+    request_options: dict[str, Any] | None = None,
+) -> AsyncIterator[Event]:
+    """Run model calls and tool calls over `conv` until a final answer."""
+    partial: list[str] = []
+    specs = tools.specs()
+    try:
+        for _ in range(max_iterations):
+            messages = [{"role": "system", "content": system_prompt()}, *conv.messages]
+            completion: Completion | None = None
+            partial.clear()
+            try:
+                async for item in llm.stream(messages, tools=specs, **(request_options or {})):
+                    if isinstance(item, Completion):
+                        completion = item
+                    else:
+                        if item.type == "text_delta":
+                            partial.append(item.text)
+                        elif item.type == "stream_reset":
+                            partial.clear()
+                        yield item
+            except LLMError as err:
+                partial.clear()
+                yield ErrorEvent(kind=err.kind, message=err.message)
+                yield TurnFinished(answer="", reason="error")
+                return
+            assert completion is not None
+            partial.clear()
+            if completion.prompt_tokens is not None:
+                yield Usage(
+                    prompt_tokens=completion.prompt_tokens,
+                    completion_tokens=completion.completion_tokens or 0,
+                    total_tokens=completion.prompt_tokens + (completion.completion_tokens or 0),
+                )
+            if not completion.tool_calls:
+                conv.add({"role": "assistant", "content": completion.content})
+                yield AssistantMessage(content=completion.content)
+                yield TurnFinished(answer=completion.content)
+                return
+            conv.add(
+                {
+                    "role": "assistant",
+                    "content": completion.content or None,
+                    "tool_calls": [
+                        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": _safe_arguments(c.arguments)}}
+                        for c in completion.tool_calls
+                    ],
+                }
+            )
+            if completion.content:
+                yield AssistantMessage(content=completion.content)
+            for call in completion.tool_calls:
+                yield ToolCallStarted(call_id=call.id, name=call.name, arguments=call.arguments)
+                result = await run_tool(tools, call, ctx, gate)
+                conv.add({"role": "tool", "tool_call_id": call.id, "content": result.text})
+                for event in result.events:
+                    yield event
+                yield ToolCallFinished(call_id=call.id, name=call.name, result=result.text, is_error=result.is_error)
+        message = f"stopped after {max_iterations} model calls without a final answer; raise --max-iterations or ask again"
+        yield ErrorEvent(kind="max_iterations", message=message)
+        yield TurnFinished(answer="", reason="max_iterations")
+    finally:
+        # Runs on normal exit too, where both are no-ops; on cancellation it closes the history.
+        for call_id in conv.dangling_tool_calls():
+            conv.add({"role": "tool", "tool_call_id": call_id, "content": CANCELLED_RESULT})
+        if partial:
+            conv.add({"role": "assistant", "content": "".join(partial) + "\n[interrupted by the user]"})

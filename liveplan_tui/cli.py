@@ -1,0 +1,143 @@
+"""The `liveplan` command: flag parsing and error reporting around the core.
+
+Every failure the user can cause ends as one line on stderr and a non-zero
+exit code; a traceback is shown only with LIVEPLAN_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from . import __version__
+from .config import ConfigError, Settings, load_settings, resolve_endpoint
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70
+
+EPILOG = """\
+examples:
+  liveplan                                   open the chat (TUI)
+  liveplan exec "add a --verbose flag to cli.py"
+  liveplan exec --json "summarise README.md"  one JSON event per line
+  liveplan exec --base-url http://localhost:11434/v1 --model qwen2.5-coder "..."
+
+endpoint: OPENAI_API_KEY for OpenAI; --base-url/--model (or LIVEPLAN_BASE_URL,
+LIVEPLAN_MODEL, OPENAI_BASE_URL) for any OpenAI-compatible server.
+exit codes: 0 done, 1 failed, 2 bad usage or config, 3 iteration limit, 130 interrupted.
+"""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """Shared flags; on a subcommand they default to 'absent' so `liveplan --model X exec` keeps X."""
+    g = p.add_argument_group("model endpoint", argument_default=argparse.SUPPRESS if sub else None)
+    g.add_argument("--base-url", metavar="URL", help="OpenAI-compatible endpoint (default: OpenAI)")
+    g.add_argument("--model", metavar="NAME", help="model name (env LIVEPLAN_MODEL)")
+    g.add_argument("--api-key", metavar="KEY", help="key for --base-url (env LIVEPLAN_API_KEY); prefer the env var")
+    g.add_argument("--max-iterations", type=_positive, metavar="N", help="model calls per turn before giving up (default 25)")
+    g.add_argument("--mode", choices=["auto", "direct", "plan", "strict"], help="override the task router")
+    g.add_argument("--workspace", metavar="DIR", help="folder the tools work in (default: current directory)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="liveplan",
+        description="A terminal coding agent whose plan is live program state.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"liveplan {__version__}")
+    _endpoint_flags(parser)
+    parser.set_defaults(handler=_cmd_tui)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    ex = sub.add_parser(
+        "exec",
+        help="run one task non-interactively and print the answer",
+        description="Run TASK to completion without a human and print the final answer on stdout.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ex.add_argument("task", metavar="TASK", help="what to do, in plain words")
+    ex.add_argument("--json", action="store_true", help="print one JSON event per line instead of the answer")
+    _endpoint_flags(ex, sub=True)
+    ex.set_defaults(handler=_cmd_exec)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        base_url=args.base_url,
+        model=args.model,
+        api_key=args.api_key,
+        max_iterations=args.max_iterations,
+        mode=args.mode,
+        workspace=args.workspace,
+    )
+
+
+def _cmd_exec(args: argparse.Namespace) -> int:
+    from .agent.agent import Agent
+    from .headless import run_exec
+
+    if not args.task.strip():
+        raise ConfigError("exec needs a task: liveplan exec \"what to do\"")
+    settings = _settings(args)
+    endpoint = resolve_endpoint(settings)
+
+    async def go() -> int:
+        agent = Agent(settings, endpoint)
+        try:
+            return await run_exec(agent, args.task, json_mode=args.json)
+        finally:
+            await agent.close()
+
+    return asyncio.run(go())
+
+
+def _cmd_tui(args: argparse.Namespace) -> int:
+    raise ConfigError("the chat UI is not built yet; use: liveplan exec \"TASK\"")
+
+
+def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"liveplan: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("liveplan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("LIVEPLAN_DEBUG"):
+            raise
+        print(
+            f"liveplan: internal error: {type(exc).__name__}: {exc} (rerun with LIVEPLAN_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args: Any = parser.parse_args(argv)
+    return _run(args.handler, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Settings, read once in `main()` and passed down; nothing is read at import.
+
+Precedence, highest first:
+1. command-line flags (passed as init values);
+2. environment: `LIVEPLAN_*` for every field, plus `OPENAI_API_KEY` and `OPENAI_BASE_URL`;
+3. the TOML file `config.toml` in the platformdirs config dir (or `LIVEPLAN_CONFIG`);
+4. the defaults below.
+
+The OpenAI key is sent only to OpenAI, or to the base URL the user paired it
+with through `OPENAI_BASE_URL`; a key meant for another endpoint goes in
+`--api-key` / `LIVEPLAN_API_KEY`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import platformdirs
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+APP_NAME = "liveplan"
+OPENAI_DEFAULT_MODEL = "gpt-4.1-mini"
+
+Approval = Literal["ask", "auto-edit", "never-ask"]
+Mode = Literal["auto", "direct", "plan", "strict"]
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one actionable line."""
+
+
+def config_path() -> Path:
+    explicit = os.environ.get("LIVEPLAN_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("LIVEPLAN_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the config file; syntax errors name the file and line."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]):
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}; fix it or move it aside") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read it ({exc.strerror})") from None
+
+
+class Settings(BaseSettings):
+    """Everything a run needs; every field can be set by flag, env var or config file."""
+
+    model_config = SettingsConfigDict(env_prefix="LIVEPLAN_", extra="forbid", populate_by_name=True)
+
+    model: str | None = Field(default=None, description="Model name sent to the endpoint.")
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.")
+    api_key: SecretStr | None = Field(default=None, description="Key for base_url; sent wherever base_url points.")
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"), exclude=True
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url")
+    )
+    max_iterations: int = Field(default=25, ge=1, description="Model calls per turn before giving up.")
+    retry_budget: float = Field(default=10.0, gt=0, description="Seconds one model call may spend retrying.")
+    max_attempts: int = Field(default=5, ge=1, description="Attempts per model call, first one included.")
+    connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a TCP connection.")
+    read_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait between streamed chunks.")
+    workspace: Path = Field(default_factory=Path.cwd, description="Folder the tools are confined to.")
+    approval: Approval = Field(default="ask", description="ask | auto-edit | never-ask")
+    mode: Mode = Field(default="auto", description="auto (router decides) | direct | plan | strict")
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        data = read_config_file(config_path())
+        return init_settings, env_settings, _TomlSource(settings_cls, data)
+
+
+def load_settings(**cli: Any) -> Settings:
+    """Build settings from flags (None means 'not given'), env and the config file."""
+    given = {k: v for k, v in cli.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "settings"
+        raise ConfigError(
+            f"invalid setting {field!r}: {err['msg']} (check the flag, LIVEPLAN_{field.upper()} or {config_path()})"
+        ) from None
+
+
+def is_openai_url(url: str | None) -> bool:
+    if not url:
+        return True
+    host = urlparse(url).hostname or ""
+    return host == "api.openai.com" or host.endswith(".openai.com")
+
+
+class Endpoint(BaseModel):
+    """Where requests go; `api_key` is the only place the key lives after resolution."""
+
+    base_url: str | None
+    model: str
+    api_key: SecretStr | None
+    key_withheld: bool = False
+
+    @property
+    def label(self) -> str:
+        host = urlparse(self.base_url).netloc if self.base_url else "api.openai.com"
+        return f"{host} · {self.model}"
+
+
+def resolve_endpoint(settings: Settings) -> Endpoint:
+    """Pick base URL, key and model, never leaking the OpenAI key to another host."""
+    base_url = settings.base_url or settings.openai_base_url
+    key = settings.api_key
+    withheld = False
+    if key is None and settings.openai_api_key is not None:
+        paired = settings.base_url is None and settings.openai_base_url is not None
+        if is_openai_url(base_url) or paired:
+            key = settings.openai_api_key
+        else:
+            withheld = True
+    if base_url is None and key is None:
+        raise ConfigError(
+            "no model configured: set OPENAI_API_KEY for OpenAI, or pass --base-url URL --model NAME "
+            "for an OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio)"
+        )
+    model = settings.model
+    if model is None:
+        if not is_openai_url(base_url):
+            raise ConfigError(f"no model name for {base_url}: pass --model NAME or set LIVEPLAN_MODEL")
+        model = OPENAI_DEFAULT_MODEL
+    return Endpoint(base_url=base_url, model=model, api_key=key, key_withheld=withheld)

@@ -1,0 +1,133 @@
+"""Typed events the agent core yields; every front-end only renders these.
+
+Each event carries a literal `type`, so `liveplan exec --json` can print one
+JSON object per line and scripts can dispatch on it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+from .plan import LivePlan
+
+
+class _Event(BaseModel):
+    pass
+
+
+class TextDelta(_Event):
+    type: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+class StreamReset(_Event):
+    """The partial reply streamed so far is void (the stream was cut and is retried)."""
+
+    type: Literal["stream_reset"] = "stream_reset"
+    reason: str
+
+
+class AssistantMessage(_Event):
+    type: Literal["assistant_message"] = "assistant_message"
+    content: str
+
+
+class ToolCallStarted(_Event):
+    type: Literal["tool_call_started"] = "tool_call_started"
+    call_id: str
+    name: str
+    arguments: str
+
+
+class ToolCallFinished(_Event):
+    type: Literal["tool_call_finished"] = "tool_call_finished"
+    call_id: str
+    name: str
+    result: str
+    is_error: bool = False
+
+
+class PlanUpdated(_Event):
+    type: Literal["plan_updated"] = "plan_updated"
+    old: LivePlan
+    new: LivePlan
+    archived: bool = False
+    explanation: str = ""
+    source: Literal["model", "user", "orchestrator"] = "model"
+
+
+class Usage(_Event):
+    type: Literal["usage"] = "usage"
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    estimated: bool = False
+    context_window: int = 0
+
+
+class Retrying(_Event):
+    type: Literal["retrying"] = "retrying"
+    attempt: int
+    delay: float
+    reason: str
+
+
+class RouteDecided(_Event):
+    type: Literal["route"] = "route"
+    strategy: Literal["direct", "plan", "plan_and_subagent"]
+    level: Literal["prefilter", "llm", "keyword", "override"]
+    reason: str
+
+
+class SubagentEvent(_Event):
+    """Progress of one strict-mode subagent, so a front-end can show what each is doing."""
+
+    type: Literal["subagent"] = "subagent"
+    step_id: int
+    phase: Literal["started", "tool", "retrying", "finished", "failed"]
+    detail: str = ""
+
+
+class Condensed(_Event):
+    type: Literal["condensed"] = "condensed"
+    replaced_messages: int
+    tokens_before: int
+    tokens_after: int
+    method: str
+
+
+class ErrorEvent(_Event):
+    type: Literal["error"] = "error"
+    kind: str
+    message: str
+    fatal: bool = True
+
+
+class TurnFinished(_Event):
+    type: Literal["turn_finished"] = "turn_finished"
+    answer: str
+    reason: Literal["done", "max_iterations", "error", "cancelled"] = "done"
+
+
+Event = Annotated[
+    Union[
+        TextDelta,
+        StreamReset,
+        AssistantMessage,
+        ToolCallStarted,
+        ToolCallFinished,
+        PlanUpdated,
+        Usage,
+        Retrying,
+        RouteDecided,
+        SubagentEvent,
+        Condensed,
+        ErrorEvent,
+        TurnFinished,
+    ],
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

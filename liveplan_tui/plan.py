@@ -1,0 +1,278 @@
+"""The LivePlan: goal, numbered steps and notes, held as immutable program state.
+
+The plan is never text in the conversation. It is rendered into the system
+prompt on every main-loop call, so condensation can't lose it, and it changes
+only through :func:`apply`, which validates a whole update against the plan it
+would produce and either applies all of it or raises :class:`PlanError`.
+Everything here is pure: no I/O, no clock, no randomness.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+StepStatus = Literal["pending", "in_progress", "completed", "cancelled"]
+STATUSES: tuple[str, ...] = get_args(StepStatus)
+TERMINAL: frozenset[str] = frozenset({"completed", "cancelled"})
+
+
+class PlanError(ValueError):
+    """An update that was rejected whole; the message tells the model how to fix it."""
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int = Field(ge=1)
+    description: str
+    status: StepStatus = "pending"
+    result: str = ""
+    depends_on: tuple[int, ...] = ()
+
+
+class LivePlan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    goal: str = ""
+    steps: tuple[Step, ...] = ()
+    notes: str = ""
+
+    @property
+    def done(self) -> int:
+        return sum(1 for s in self.steps if s.status in TERMINAL)
+
+    @property
+    def total(self) -> int:
+        return len(self.steps)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.goal or self.steps or self.notes)
+
+    @property
+    def is_finished(self) -> bool:
+        """A plan is finished (and gets archived) once every step is completed or cancelled."""
+        return bool(self.steps) and self.done == self.total
+
+    @property
+    def in_progress(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.status == "in_progress")
+
+    def step(self, step_id: int) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def progress(self) -> str:
+        return f"{self.done}/{self.total} done"
+
+    def render(self) -> str:
+        """The `[PLAN]` block: a stable contract that scripts and the model read."""
+        lines = ["[PLAN]"]
+        if self.goal:
+            lines.append(f"Goal: {self.goal}")
+        for s in self.steps:
+            line = f"{s.id}. [{s.status}] {s.description}"
+            if s.depends_on:
+                line += f" (after {', '.join(map(str, s.depends_on))})"
+            if s.result:
+                line += f" → {s.result}"
+            lines.append(line)
+        if self.notes:
+            lines.append(f"Notes: {self.notes}")
+        lines.append(self.progress())
+        lines.append("[/PLAN]")
+        return "\n".join(lines)
+
+
+class NewStep(BaseModel):
+    """One entry of `steps`, which replaces the whole list; ids become positions 1..n."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(description="What this step does, in a few words.")
+    status: str | None = Field(default=None, description="The step's status.", json_schema_extra={"enum": list(STATUSES)})
+    result: str | None = Field(default=None, description="A short result, once known.")
+    depends_on: list[int] | None = Field(
+        default=None, description="1-based positions in this list that must complete first."
+    )
+
+
+class StepPatch(BaseModel):
+    """One entry of `updates`, which patches an existing step by id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(description="The id of the step to change.")
+    status: str | None = Field(default=None, description="The step's status.", json_schema_extra={"enum": list(STATUSES)})
+    result: str | None = Field(default=None, description="A short result of the step.")
+    description: str | None = Field(default=None, description="A new description.")
+
+
+class PlanUpdate(BaseModel):
+    """The arguments of the `update_plan` tool; the names are a stable contract."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    goal: str | None = Field(default=None, description="The overall goal of the plan.")
+    steps: list[NewStep] | None = Field(
+        default=None, description="Replaces the whole step list; ids are renumbered 1..n."
+    )
+    updates: list[StepPatch] | None = Field(default=None, description="Patches existing steps by id.")
+    notes: str | None = Field(default=None, description="Free-form notes kept with the plan.")
+    explanation: str | None = Field(default=None, description="Why you changed the plan; shown to the user.")
+
+    def is_empty(self) -> bool:
+        return self.goal is None and self.steps is None and self.updates is None and self.notes is None
+
+
+def _check_status(status: str, where: str) -> None:
+    if status not in STATUSES:
+        raise PlanError(f"{where}: bad status {status!r}; use one of {', '.join(STATUSES)}")
+
+
+def _check_description(text: str, where: str) -> str:
+    text = text.strip()
+    if not text:
+        raise PlanError(f"{where}: empty description; say what the step does")
+    return text
+
+
+def _find_cycle(steps: tuple[Step, ...]) -> list[int] | None:
+    """Return one dependency cycle as a list of ids, or None."""
+    deps = {s.id: s.depends_on for s in steps}
+    state: dict[int, int] = {}  # 1 = on the stack, 2 = done
+    stack: list[int] = []
+
+    def visit(node: int) -> list[int] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in deps.get(node, ()):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if state.get(nxt) is None:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for sid in deps:
+        if state.get(sid) is None:
+            found = visit(sid)
+            if found:
+                return found
+    return None
+
+
+def _validate(plan: LivePlan) -> None:
+    ids = {s.id for s in plan.steps}
+    for s in plan.steps:
+        for d in s.depends_on:
+            if d == s.id:
+                raise PlanError(f"step {s.id}: depends on itself; remove {d} from its depends_on")
+            if d not in ids:
+                raise PlanError(f"step {s.id}: depends on unknown step {d}; known steps are {_id_list(ids)}")
+    cycle = _find_cycle(plan.steps)
+    if cycle:
+        raise PlanError(f"dependency cycle {' -> '.join(map(str, cycle))}; break it by removing one dependency")
+    running = plan.in_progress
+    if len(running) > 1:
+        ids_text = " and ".join(str(s.id) for s in running)
+        raise PlanError(
+            f"steps {ids_text} would both be in_progress; at most one step may be in_progress "
+            "(complete or reset the current one in the same call)"
+        )
+
+
+def _id_list(ids: set[int]) -> str:
+    return ", ".join(map(str, sorted(ids))) if ids else "none (send `steps` to create some)"
+
+
+def apply(plan: LivePlan, update: PlanUpdate) -> LivePlan:
+    """Return the plan after `update`, or raise PlanError and change nothing.
+
+    Validation looks at the state after the whole update, so one call may
+    complete step 1 and start step 2.
+    """
+    if update.is_empty():
+        raise PlanError("empty update: give at least one of goal, steps, updates, notes")
+
+    goal = plan.goal
+    if update.goal is not None:
+        goal = update.goal.strip()
+        if not goal:
+            raise PlanError("goal: empty goal; say what the plan is for")
+
+    steps = list(plan.steps)
+    if update.steps is not None:
+        n = len(update.steps)
+        steps = []
+        for pos, new in enumerate(update.steps, start=1):
+            where = f"steps[{pos}]"
+            desc = _check_description(new.description, where)
+            status = new.status or "pending"
+            _check_status(status, where)
+            for d in new.depends_on or ():
+                if not 1 <= d <= n:
+                    raise PlanError(f"{where}: depends on unknown step {d}; positions run 1..{n}")
+            steps.append(
+                Step(
+                    id=pos,
+                    description=desc,
+                    status=status,  # type: ignore[arg-type]
+                    result=(new.result or "").strip(),
+                    depends_on=tuple(dict.fromkeys(new.depends_on or ())),
+                )
+            )
+
+    by_id = {s.id: i for i, s in enumerate(steps)}
+    for patch in update.updates or ():
+        where = f"updates for step {patch.id}"
+        if patch.id not in by_id:
+            raise PlanError(f"unknown step id {patch.id}; known steps are {_id_list(set(by_id))}")
+        changes: dict[str, object] = {}
+        if patch.status is not None:
+            _check_status(patch.status, where)
+            changes["status"] = patch.status
+        if patch.result is not None:
+            changes["result"] = patch.result.strip()
+        if patch.description is not None:
+            changes["description"] = _check_description(patch.description, where)
+        if not changes:
+            raise PlanError(f"{where}: nothing to change; give status, result or description")
+        i = by_id[patch.id]
+        steps[i] = steps[i].model_copy(update=changes)
+
+    notes = plan.notes if update.notes is None else update.notes.strip()
+    new_plan = LivePlan(goal=goal, steps=tuple(steps), notes=notes)
+    _validate(new_plan)
+    return new_plan
+
+
+class PlanBoard(BaseModel):
+    """The active plan plus the finished ones, so archiving stays a pure transition."""
+
+    model_config = ConfigDict(frozen=True)
+
+    active: LivePlan = LivePlan()
+    archived: tuple[LivePlan, ...] = ()
+
+    def prompt_block(self) -> str | None:
+        """The block injected into the system prompt, or None when no plan is active."""
+        return None if self.active.is_empty else self.active.render()
+
+    def apply(self, update: PlanUpdate) -> tuple[PlanBoard, bool]:
+        """Apply an update; return the new board and whether the plan just got archived."""
+        new = apply(self.active, update)
+        if new.is_finished:
+            return PlanBoard(active=LivePlan(), archived=self.archived + (new,)), True
+        return PlanBoard(active=new, archived=self.archived), False
+
+    @property
+    def latest(self) -> LivePlan:
+        """What a plan panel shows: the active plan, else the last finished one."""
+        if self.active.is_empty and self.archived:
+            return self.archived[-1]
+        return self.active

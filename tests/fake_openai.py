@@ -1,0 +1,243 @@
+"""A scripted OpenAI-compatible server on 127.0.0.1, for tests and demos.
+
+It speaks real HTTP/1.1 with chunked SSE bodies shaped like the OpenAI API:
+content deltas, tool-call deltas split across chunks, a final usage chunk and
+`[DONE]`. Each request takes the next matching entry of a script:
+
+    {"text": "hi", "chunk": 4, "delay": 0.01}             streamed content
+    {"tool_calls": [{"name": "update_plan", "arguments": {...} | "raw"}]}
+    {"status": 429, "body": {...}, "headers": {...}}       an error reply
+    {"text": "...", "cut_after": 2}                        drop the stream after 2 chunks
+    {"when": "tools" | "no_tools" | "any"}                 which requests it answers
+    {"hang": 5}                                             wait before answering
+
+An entry may also be a callable taking the request body and returning one.
+Run it alone for manual checks: `python tests/fake_openai.py SCRIPT.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Entry = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _chunk(cid: str, model: str, delta: dict[str, Any] | None, finish: str | None = None, usage: Any = None) -> dict[str, Any]:
+    choices = [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+    body: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": 1700000000, "model": model, "choices": choices}
+    if usage is not None:
+        body["usage"] = usage
+    return body
+
+
+def _split(text: str, size: int) -> list[str]:
+    size = max(1, size)
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _wants(entry: dict[str, Any], request: dict[str, Any]) -> bool:
+    when = entry.get("when", "any")
+    has_tools = bool(request.get("tools"))
+    return when == "any" or (when == "tools") == has_tools
+
+
+class FakeOpenAI:
+    """Start with `with FakeOpenAI(script) as srv:`; `srv.base_url` is the /v1 URL."""
+
+    def __init__(self, script: list[Entry] | None = None, *, port: int = 0, default: Entry | None = None):
+        self.script: list[Entry] = list(script or [])
+        self.default = default
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.lock = threading.Lock()
+        self.active = 0
+        self.max_active = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/").endswith("/models"):
+                    self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+                else:
+                    self._json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                request = json.loads(self.rfile.read(length) or b"{}")
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    self._json(404, {"error": {"message": f"unknown path {self.path}", "type": "invalid_request_error"}})
+                    return
+                with server.lock:
+                    server.requests.append(request)
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                    entry = server._take(request)
+                    server.active += 1
+                    server.max_active = max(server.max_active, server.active)
+                try:
+                    self._answer(entry, request)
+                finally:
+                    with server.lock:
+                        server.active -= 1
+
+            def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _answer(self, entry: dict[str, Any] | None, request: dict[str, Any]) -> None:
+                if entry is None:
+                    self._json(400, {"error": {"message": "fake server: script exhausted", "type": "invalid_request_error"}})
+                    return
+                if entry.get("hang"):
+                    time.sleep(float(entry["hang"]))
+                if "status" in entry:
+                    body = entry.get("body") or {"error": {"message": f"fake error {entry['status']}", "type": "server_error"}}
+                    self._json(int(entry["status"]), body, entry.get("headers"))
+                    return
+                text = entry.get("text", "")
+                if "json" in entry:
+                    text = json.dumps(entry["json"], separators=(",", ":"))
+                if not request.get("stream"):
+                    self._json(200, server._whole(entry, text, request))
+                    return
+                self._stream(entry, text, request)
+
+            def _stream(self, entry: dict[str, Any], text: str, request: dict[str, Any]) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                cid, model = "chatcmpl-fake", request.get("model", "fake-model")
+                events = [_chunk(cid, model, {"role": "assistant", "content": ""})]
+                events += [_chunk(cid, model, {"content": piece}) for piece in _split(text, int(entry.get("chunk", 8)))] if text else []
+                calls = entry.get("tool_calls") or []
+                for i, call in enumerate(calls):
+                    args = call.get("arguments", {})
+                    raw = args if isinstance(args, str) else json.dumps(args)
+                    head = {"index": i, "id": call.get("id", f"call_{len(server.requests)}_{i}"), "type": "function",
+                            "function": {"name": call["name"], "arguments": ""}}
+                    events.append(_chunk(cid, model, {"tool_calls": [head]}))
+                    for piece in _split(raw, int(entry.get("arg_chunk", 7))):
+                        events.append(_chunk(cid, model, {"tool_calls": [{"index": i, "function": {"arguments": piece}}]}))
+                events.append(_chunk(cid, model, {}, finish="tool_calls" if calls else "stop"))
+                if (request.get("stream_options") or {}).get("include_usage"):
+                    events.append(_chunk(cid, model, None, usage=server._usage(request, text)))
+                cut_after = entry.get("cut_after")
+                delay = float(entry.get("delay", 0))
+                try:
+                    for n, event in enumerate(events):
+                        if cut_after is not None and n >= int(cut_after):
+                            self.wfile.write(b"5\r\ndata:")  # half a chunk, then the connection drops
+                            self.wfile.flush()
+                            self.connection.shutdown(socket.SHUT_RDWR)
+                            self.close_connection = True
+                            return
+                        self._write_chunk(f"data: {json.dumps(event)}\n\n".encode())
+                        if delay:
+                            time.sleep(delay)
+                    self._write_chunk(b"data: [DONE]\n\n")
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+
+            def _write_chunk(self, data: bytes) -> None:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @staticmethod
+    def _usage(request: dict[str, Any], text: str) -> dict[str, int]:
+        prompt = len(json.dumps(request.get("messages", []))) // 4
+        completion = max(1, len(text) // 4)
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+    def _whole(self, entry: dict[str, Any], text: str, request: dict[str, Any]) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        calls = entry.get("tool_calls") or []
+        if calls:
+            message["tool_calls"] = [
+                {"id": f"call_{i}", "type": "function",
+                 "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c.get("arguments"), str) else json.dumps(c.get("arguments", {}))}}
+                for i, c in enumerate(calls)
+            ]
+        return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 1700000000, "model": request.get("model", "fake-model"),
+                "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
+                "usage": self._usage(request, text)}
+
+    def _take(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        for i, entry in enumerate(self.script):
+            resolved = entry(request) if callable(entry) else entry
+            if resolved is not None and _wants(resolved, request):
+                del self.script[i]
+                return resolved
+        if self.default is not None:
+            return self.default(request) if callable(self.default) else self.default
+        return None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def main_requests(self) -> list[dict[str, Any]]:
+        """Requests of the main loop: the ones that carry tools."""
+        return [r for r in self.requests if r.get("tools")]
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def system_prompt(request: dict[str, Any]) -> str:
+    return next((m["content"] for m in request.get("messages", []) if m.get("role") == "system"), "")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve a scripted OpenAI-compatible model on 127.0.0.1.")
+    parser.add_argument("script", help="JSON file holding a list of script entries")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--log", help="write every received request as a JSON line to this file")
+    opts = parser.parse_args()
+    with open(opts.script) as fh:
+        entries = json.load(fh)
+    srv = FakeOpenAI(entries, port=opts.port, default={"text": "(the script has ended)"})
+    with srv:
+        print(srv.base_url, flush=True)
+        seen = 0
+        try:
+            while True:
+                time.sleep(0.2)
+                if opts.log and len(srv.requests) > seen:
+                    with open(opts.log, "a") as fh:
+                        for req in srv.requests[seen:]:
+                            fh.write(json.dumps(req) + "\n")
+                    seen = len(srv.requests)
+        except KeyboardInterrupt:
+            sys.exit(0)
