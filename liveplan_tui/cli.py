@@ -52,6 +52,11 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     g.add_argument("--max-iterations", type=_positive, metavar="N", help="model calls per turn before giving up (default 25)")
     g.add_argument("--mode", choices=["auto", "direct", "plan", "strict"], help="override the task router")
     g.add_argument("--workspace", metavar="DIR", help="folder the tools work in (default: current directory)")
+    g.add_argument(
+        "--approval",
+        choices=["ask", "auto-edit", "never-ask"],
+        help="ask: writes and shell ask (default); auto-edit: only shell asks; never-ask: nothing asks",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("task", metavar="TASK", help="what to do, in plain words")
     ex.add_argument("--json", action="store_true", help="print one JSON event per line instead of the answer")
+    ex.add_argument(
+        "--yes", "-y", action="store_true", help="approve every write and shell command (exec can't ask; without it they are denied)"
+    )
     _endpoint_flags(ex, sub=True)
     ex.set_defaults(handler=_cmd_exec)
     return parser
@@ -88,26 +96,38 @@ def _settings(args: argparse.Namespace) -> Settings:
         max_iterations=args.max_iterations,
         mode=args.mode,
         workspace=args.workspace,
+        approval=args.approval,
     )
 
 
 def _cmd_exec(args: argparse.Namespace) -> int:
     from .agent.agent import Agent
+    from .agent.approvals import fixed_approver
     from .headless import run_exec
 
     if not args.task.strip():
         raise ConfigError("exec needs a task: liveplan exec \"what to do\"")
     settings = _settings(args)
     endpoint = resolve_endpoint(settings)
+    _check_workspace(settings)
+    if settings.approval == "never-ask":
+        print("liveplan: warning: approval is never-ask; writes and shell commands run without asking", file=sys.stderr)
+    reason = "liveplan exec runs unattended without --yes, so writes and shell commands are not allowed; say what you would change instead"
+    approver = fixed_approver(args.yes, reason)
 
     async def go() -> int:
-        agent = Agent(settings, endpoint)
+        agent = Agent(settings, endpoint, approver=approver)
         try:
             return await run_exec(agent, args.task, json_mode=args.json)
         finally:
             await agent.close()
 
     return asyncio.run(go())
+
+
+def _check_workspace(settings: Settings) -> None:
+    if not settings.workspace.is_dir():
+        raise ConfigError(f"workspace {settings.workspace} is not a folder: pass --workspace DIR")
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:

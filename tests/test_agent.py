@@ -53,7 +53,7 @@ async def test_cancel_during_tool_call_answers_every_call(fake: FakeOpenAI) -> N
     agent = make_agent(fake)
     entered = asyncio.Event()
 
-    async def slow_gate(call, params):
+    async def slow_gate(tool, call, params, ctx):
         entered.set()
         await asyncio.sleep(30)
 

@@ -11,10 +11,13 @@ from ..llm.openai_compat import ChatClient
 from ..plan import PlanError, PlanUpdate
 from ..prompts import load
 from ..tools import ToolRegistry, default_tools
+from ..tools.artifacts import ArtifactStore
 from ..tools.base import ToolContext
 from ..tools.plan_tool import apply_update
+from ..tools.workspace import Workspace
+from .approvals import ApprovalGate, Approver, fixed_approver
 from .conversation import Conversation
-from .loop import ToolGate, react
+from .loop import react
 
 Strategy = Literal["direct", "plan", "plan_and_subagent"]
 MODE_TO_STRATEGY: dict[str, Strategy] = {"direct": "direct", "plan": "plan", "strict": "plan_and_subagent"}
@@ -27,15 +30,17 @@ class Agent:
         endpoint: Endpoint,
         *,
         tools: ToolRegistry | None = None,
-        gate: ToolGate | None = None,
+        approver: Approver | None = None,
     ):
         self.settings = settings
         self.endpoint = endpoint
         self.llm = ChatClient(endpoint, settings)
         self.conv = Conversation()
         self.tools = tools or default_tools()
-        self.ctx = ToolContext(plans=self.conv)
-        self.gate = gate
+        secrets = tuple(k.get_secret_value() for k in (endpoint.api_key, settings.openai_api_key) if k)
+        self.ctx = ToolContext(plans=self.conv, workspace=Workspace(settings.workspace), artifacts=ArtifactStore(), secrets=secrets)
+        deny = fixed_approver(False, "no one is there to approve it")
+        self.gate: ApprovalGate | None = ApprovalGate(settings.approval, approver or deny)
         self.mode = settings.mode
 
     async def close(self) -> None:

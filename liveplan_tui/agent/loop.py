@@ -22,11 +22,13 @@ from ..events import (
 )
 from ..llm.openai_compat import ChatClient, Completion, LLMError, ToolCall
 from ..tools import ToolRegistry
-from ..tools.base import ToolContext, ToolResult, parse_arguments
+from ..redact import redact
+from ..tools.artifacts import shrink
+from ..tools.base import Tool, ToolContext, ToolError, ToolResult, parse_arguments
 from .conversation import Conversation
 
 CANCELLED_RESULT = "error: cancelled by the user before this tool finished"
-ToolGate = Callable[[ToolCall, Any], Awaitable[ToolResult | None]]
+ToolGate = Callable[[Tool, ToolCall, Any, ToolContext], Awaitable[ToolResult | None]]
 
 
 def _safe_arguments(raw: str) -> str:
@@ -38,8 +40,11 @@ def _safe_arguments(raw: str) -> str:
         return "{}"
 
 
+UNSHRUNK = {"update_plan", "read_artifact"}
+
+
 async def run_tool(tools: ToolRegistry, call: ToolCall, ctx: ToolContext, gate: ToolGate | None = None) -> ToolResult:
-    """Validate and run one call; every failure becomes an `error:` result for the model."""
+    """Validate, gate and run one call; every failure becomes an `error:` result for the model."""
     tool = tools.get(call.name)
     if tool is None:
         names = ", ".join(tools.names())
@@ -47,14 +52,17 @@ async def run_tool(tools: ToolRegistry, call: ToolCall, ctx: ToolContext, gate: 
     params = parse_arguments(tool, call.arguments)
     if isinstance(params, str):
         return ToolResult(params, is_error=True)
-    if gate is not None:
-        denied = await gate(call, params)
-        if denied is not None:
-            return denied
     try:
-        return await tool.run(params, ctx)
+        denied = await gate(tool, call, params, ctx) if gate is not None else None
+        result = denied or await tool.run(params, ctx)
+    except ToolError as exc:
+        result = ToolResult(f"error: {exc}", is_error=True)
     except Exception as exc:  # a tool bug must reach the model as a result, not end the turn
-        return ToolResult(f"error: {call.name} failed: {type(exc).__name__}: {exc}", is_error=True)
+        result = ToolResult(f"error: {call.name} failed: {type(exc).__name__}: {exc}", is_error=True)
+    result.text = redact(result.text, ctx.secrets)
+    if call.name not in UNSHRUNK:
+        result.text = shrink(result.text, ctx.artifacts, ctx.artifact_budget)
+    return result
 
 
 async def react(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from .artifacts import ReadArtifactTool
 from .base import Tool, function_spec
+from .files import EditFileTool, ListDirTool, ReadFileTool, WriteFileTool
 from .plan_tool import UpdatePlanTool
+from .search import SearchTool
+from .shell import RunShellTool
 
 
 class ToolRegistry:
@@ -24,4 +28,15 @@ class ToolRegistry:
 
 
 def default_tools() -> ToolRegistry:
-    return ToolRegistry([UpdatePlanTool()])
+    return ToolRegistry(
+        [
+            UpdatePlanTool(),
+            ReadFileTool(),
+            ListDirTool(),
+            SearchTool(),
+            WriteFileTool(),
+            EditFileTool(),
+            RunShellTool(),
+            ReadArtifactTool(),
+        ]
+    )

@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from ..events import Event
 from ..plan import PlanBoard
 
+if TYPE_CHECKING:
+    from .artifacts import ArtifactStore
+    from .workspace import Workspace
+
 ToolKind = Literal["read", "write", "shell", "plan"]
+
+
+class ToolError(Exception):
+    """A tool refused or failed in a way the model can fix; the message is its `error:` text."""
 
 
 @dataclass
@@ -43,8 +51,13 @@ class Tool(Protocol):
 
 @dataclass
 class ToolContext:
+    """What tools may touch: the plan, the workspace, the session's artifacts, and secrets to mask."""
+
     plans: PlanHolder
-    extras: dict[str, Any] = field(default_factory=dict)
+    workspace: Workspace
+    artifacts: ArtifactStore
+    secrets: tuple[str, ...] = ()
+    artifact_budget: int = 2000
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:

@@ -1,0 +1,87 @@
+"""Big tool outputs become artifacts: stored whole, shown to the model as a short head.
+
+This keeps a 50k-line test log from flooding the context (and the condenser),
+while `read_artifact` still lets the model page through all of it.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from ..prompts import load
+from .base import ToolContext, ToolError, ToolKind, ToolResult
+
+DEFAULT_BUDGET_TOKENS = 2000
+HEAD_LINES = 40
+PAGE_LINES = 100
+
+
+def estimate_tokens(text: str) -> int:
+    return (len(text.encode("utf-8")) + 3) // 4
+
+
+class ArtifactStore:
+    """Artifacts of one session, by id; a store can persist them (see store.py)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, str] = {}
+
+    def add(self, text: str) -> str:
+        artifact_id = f"a{len(self.items) + 1}"
+        self.items[artifact_id] = text
+        return artifact_id
+
+    def get(self, artifact_id: str) -> str:
+        if artifact_id not in self.items:
+            known = ", ".join(self.items) or "none"
+            raise ToolError(f"no artifact {artifact_id!r}; known artifacts: {known}")
+        return self.items[artifact_id]
+
+
+def shrink(text: str, store: ArtifactStore, budget_tokens: int = DEFAULT_BUDGET_TOKENS) -> str:
+    """Return `text`, or a head plus a pointer to the stored whole when it is over budget."""
+    if estimate_tokens(text) <= budget_tokens:
+        return text
+    artifact_id = store.add(text)
+    lines = text.splitlines()
+    head: list[str] = []
+    size = 0
+    for line in lines[:HEAD_LINES]:
+        line = line if len(line) <= 400 else line[:400] + " …"
+        size += len(line) + 1
+        if size > budget_tokens * 2:
+            break
+        head.append(line)
+    shown = len(head)
+    return (
+        "\n".join(head)
+        + f"\n[output too large: {len(text):,} chars, {len(lines):,} lines, stored as artifact {artifact_id}; "
+        + f"showing lines 1-{shown}. Read more with read_artifact(id=\"{artifact_id}\", start={shown + 1}, end={shown + PAGE_LINES})]"
+    )
+
+
+class ReadArtifactParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: StrictStr = Field(description="Artifact id, e.g. a1.")
+    start: int = Field(default=1, ge=1, description="First line (1-based).")
+    end: int | None = Field(default=None, ge=1, description="Last line (inclusive); at most 100 lines a call.")
+
+
+class ReadArtifactTool:
+    name: ClassVar[str] = "read_artifact"
+    kind: ClassVar[ToolKind] = "read"
+    Params: ClassVar[type[BaseModel]] = ReadArtifactParams
+
+    def description(self) -> str:
+        return load("tools/read_artifact.md")
+
+    async def run(self, params: ReadArtifactParams, ctx: ToolContext) -> ToolResult:
+        lines = ctx.artifacts.get(params.id).splitlines()
+        if params.start > len(lines):
+            raise ToolError(f"start {params.start} is past the end; artifact {params.id} has {len(lines)} lines")
+        end = min(params.end or params.start + PAGE_LINES - 1, params.start + PAGE_LINES - 1, len(lines))
+        body = "\n".join(line if len(line) <= 400 else line[:400] + " …" for line in lines[params.start - 1 : end])
+        more = f"\n[lines {params.start}-{end} of {len(lines)}; next: start={end + 1}]" if end < len(lines) else f"\n[lines {params.start}-{end} of {len(lines)}; end]"
+        return ToolResult(body + more)

@@ -1,0 +1,109 @@
+"""The workspace: the one folder the tools may touch, and its .gitignore rules.
+
+Every path a model sends is resolved here, symlinks included, and refused
+unless it lands inside the workspace root.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pathspec
+
+from .base import ToolError
+
+ALWAYS_IGNORED = (".git/",)
+SECRET_NAME = re.compile(r"(^|/)(\.env(\..*)?|.*\.env|\.netrc|id_(rsa|ed25519|ecdsa)|.*\.pem)$")
+
+
+class PathError(ToolError):
+    """A path the tools must not touch; the message is shown to the model."""
+
+
+class Workspace:
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self._specs: dict[Path, pathspec.GitIgnoreSpec | None] = {}
+
+    def resolve(self, path: object) -> Path:
+        """The real location of `path`, refused if it is outside the workspace."""
+        if not isinstance(path, str):
+            raise PathError(f"path must be a string, got {type(path).__name__}")
+        if "\x00" in path:
+            raise PathError("path contains a NUL byte")
+        raw = Path(path.strip() or ".")
+        candidate = raw if raw.is_absolute() else self.root / raw
+        try:
+            real = candidate.resolve()
+        except (RuntimeError, OSError) as exc:
+            raise PathError(f"cannot resolve {path!r}: {exc}") from None
+        if not real.is_relative_to(self.root):
+            lexical = Path(os.path.normpath(candidate))
+            how = "through a symlink" if lexical.is_relative_to(self.root) else "it is"
+            raise PathError(
+                f"{path!r} is outside the workspace {self.root} ({how} outside); tools can only use paths inside it"
+            )
+        return real
+
+    def rel(self, path: Path) -> str:
+        rel = path.relative_to(self.root).as_posix()
+        return rel or "."
+
+    def is_secret(self, path: Path) -> bool:
+        return bool(SECRET_NAME.search(self.rel(path)))
+
+    def _spec(self, folder: Path) -> pathspec.GitIgnoreSpec | None:
+        if folder not in self._specs:
+            lines = list(ALWAYS_IGNORED) if folder == self.root else []
+            gi = folder / ".gitignore"
+            if gi.is_file():
+                try:
+                    lines += gi.read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    pass
+            self._specs[folder] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+        return self._specs[folder]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        """Apply every .gitignore from the root down to `path`'s folder; deeper files win."""
+        verdict = False
+        folder = self.root
+        parts = path.relative_to(self.root).parts
+        for depth in range(len(parts)):
+            spec = self._spec(folder)
+            if spec is not None:
+                rel = "/".join(parts[depth:]) + ("/" if is_dir else "")
+                result = spec.check_file(rel)
+                if result.include is not None:
+                    verdict = bool(result.include)
+            folder = folder / parts[depth]
+        return verdict
+
+    def walk(self, start: Path, max_depth: int | None = None) -> Iterator[tuple[Path, bool]]:
+        """Yield (path, is_dir) below `start`, sorted, skipping ignored entries and escaping links."""
+        base_depth = len(start.relative_to(self.root).parts)
+        stack = [start]
+        while stack:
+            folder = stack.pop()
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                path = Path(entry.path)
+                try:
+                    is_dir = entry.is_dir()
+                    if entry.is_symlink() and not path.resolve().is_relative_to(self.root):
+                        continue
+                except OSError:
+                    continue
+                if self.ignored(path, is_dir):
+                    continue
+                depth = len(path.relative_to(self.root).parts) - base_depth
+                yield path, is_dir
+                if is_dir and not entry.is_symlink() and (max_depth is None or depth < max_depth):
+                    stack.append(path)
+
