@@ -96,10 +96,16 @@ async def test_search_fallback_respects_gitignore_and_format(ctx: ToolContext) -
     assert err and "bad regular expression" in text
 
 
-@pytest.mark.skipif(shutil.which("rg") is None, reason="ripgrep is not installed; the Python fallback is tested above")
-async def test_search_with_ripgrep_matches_fallback(ctx: ToolContext) -> None:
-    text, _ = await call(ctx, "search", pattern=r"greet\(")
+@pytest.mark.parametrize("use_rg", [False, pytest.param(True, marks=pytest.mark.skipif(shutil.which("rg") is None, reason="ripgrep is not installed"))])
+async def test_search_backends_agree_and_skip_secrets(ctx: ToolContext, use_rg: bool) -> None:
+    tools = default_tools()
+    tools._tools["search"] = SearchTool(use_ripgrep=use_rg)
+    text, _ = await call(ctx, "search", tools, pattern=r"greet\(")
     assert text.splitlines() == ["src/app.py:1: def greet(name):", "src/app.py:5: print(greet('bob'))"]
+    text, _ = await call(ctx, "search", tools, pattern="greet")
+    assert sorted(line.split(":")[0] for line in text.splitlines()) == ["README.md", "keep.log", "src/app.py", "src/app.py"]
+    text, _ = await call(ctx, "search", tools, pattern="OPENAI_API_KEY")
+    assert text.startswith("no matches")
 
 
 async def test_search_caps_matches(ctx: ToolContext, ws: Path) -> None:

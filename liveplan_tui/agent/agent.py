@@ -48,7 +48,11 @@ class Agent:
 
     def system_prompt(self, strategy: Strategy) -> str:
         """Rebuilt on every call, so the model always sees the current plan."""
-        parts = [load("system.md"), load("mode_direct.md" if strategy == "direct" else "mode_plan.md")]
+        parts = [
+            load("system.md"),
+            f"Workspace: {self.ctx.workspace.root}",
+            load("mode_direct.md" if strategy == "direct" else "mode_plan.md"),
+        ]
         block = self.conv.board.prompt_block()
         if block:
             parts.append(block)

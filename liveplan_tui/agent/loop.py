@@ -96,7 +96,7 @@ async def react(
                         yield item
             except LLMError as err:
                 partial.clear()
-                yield ErrorEvent(kind=err.kind, message=err.message)
+                yield ErrorEvent(kind=err.kind, message=redact(err.message, ctx.secrets))
                 yield TurnFinished(answer="", reason="error")
                 return
             assert completion is not None

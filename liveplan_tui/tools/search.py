@@ -39,7 +39,7 @@ def python_search(ws: Workspace, start: Path, regex: re.Pattern[str], glob: str 
     files = [start] if start.is_file() else [p for p, is_dir in ws.walk(start) if not is_dir]
     hits: list[str] = []
     for path in sorted(files):
-        if glob and not (fnmatch.fnmatch(path.name, glob) or fnmatch.fnmatch(ws.rel(path), glob)):
+        if ws.is_secret(path) or (glob and not (fnmatch.fnmatch(path.name, glob) or fnmatch.fnmatch(ws.rel(path), glob))):
             continue
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
@@ -59,6 +59,7 @@ def python_search(ws: Workspace, start: Path, regex: re.Pattern[str], glob: str 
 
 async def ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, glob: str | None) -> list[str]:
     args = [rg, "--line-number", "--no-heading", "--color=never", "--max-filesize", "2M", "--sort=path"]
+    args += ["--hidden", "--no-require-git", "--glob", "!.git/"]  # same files as the Python walker
     if glob:
         args += ["--glob", glob]
     args += ["--regexp", pattern, "--", str(start.relative_to(ws.root)) or "."]
@@ -70,6 +71,8 @@ async def ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, glob
     for raw in out.decode(errors="replace").splitlines():
         file, _, rest = raw.partition(":")
         line_no, _, text = rest.partition(":")
+        if ws.is_secret(ws.root / file):
+            continue
         hits.append(f"{Path(file).as_posix().removeprefix('./')}:{line_no}: {_clip(text)}")
         if len(hits) > MAX_MATCHES:
             break
