@@ -131,7 +131,23 @@ def _check_workspace(settings: Settings) -> None:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
-    raise ConfigError("the chat UI is not built yet; use: liveplan exec \"TASK\"")
+    from .agent.agent import Agent
+
+    settings = _settings(args)
+    endpoint = resolve_endpoint(settings)
+    _check_workspace(settings)
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        raise ConfigError("the chat UI needs a terminal; for scripts use: liveplan exec \"TASK\"")
+    from .ui.app import LivePlanApp
+
+    notices = []
+    if settings.approval == "never-ask":
+        notices.append("Approval is never-ask: writes and shell commands run without asking.")
+    if endpoint.key_withheld:
+        notices.append("OPENAI_API_KEY is not sent to this endpoint; pass --api-key if it needs one.")
+    app = LivePlanApp(Agent(settings, endpoint), keymap=settings.keymap, theme=settings.theme, notices=notices)
+    app.run()
+    return app.return_code or 0
 
 
 def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     approval: Approval = Field(default="ask", description="ask | auto-edit | never-ask")
     mode: Mode = Field(default="auto", description="auto (router decides) | direct | plan | strict")
     temperature: float | None = Field(default=None, ge=0, le=2)
+    theme: str | None = Field(default=None, description="A Textual theme name, e.g. textual-dark, nord, gruvbox.")
+    keymap: dict[str, str] = Field(default_factory=dict, description="Binding id -> keys, e.g. {'toggle-plan': 'f3'}.")
 
     @classmethod
     def settings_customise_sources(

@@ -8,7 +8,7 @@ from typing import Literal
 from ..config import Endpoint, Settings
 from ..events import Event, PlanUpdated, RouteDecided
 from ..llm.openai_compat import ChatClient
-from ..plan import PlanError, PlanUpdate
+from ..plan import PlanBoard, PlanError, PlanUpdate
 from ..prompts import load
 from ..tools import ToolRegistry, default_tools
 from ..tools.artifacts import ArtifactStore
@@ -87,3 +87,19 @@ class Agent:
         event = result.events[0]
         assert isinstance(event, PlanUpdated)
         return event
+
+    def clear_plan(self) -> PlanUpdated:
+        """Drop the active plan without archiving it (a user's /plan clear)."""
+        old = self.conv.board
+        self.conv.board = PlanBoard(archived=old.archived)
+        return PlanUpdated(old=old.active, new=self.conv.board.active, source="user")
+
+    def set_model(self, model: str) -> None:
+        self.endpoint = self.endpoint.model_copy(update={"model": model})
+        self.llm.endpoint = self.endpoint
+
+    def reset(self) -> None:
+        """Start a new conversation: fresh messages, plan and artifacts; same endpoint and approvals."""
+        self.conv = Conversation()
+        self.ctx.plans = self.conv
+        self.ctx.artifacts = ArtifactStore()

@@ -1,0 +1,167 @@
+"""Slash commands: one registry for every front-end's completer, `/help` and palette.
+
+Commands act on the agent only; front-ends render the returned result (and
+perform `action`, like quitting), so the TUI and the REPL behave the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from .events import Event
+from .plan import NewStep, PlanError, PlanUpdate, StepPatch
+
+if TYPE_CHECKING:
+    from .agent.agent import Agent
+
+Action = Literal["quit", "new", "help", "compact", "resume", "export"]
+
+
+@dataclass
+class CommandResult:
+    message: str = ""
+    error: bool = False
+    events: list[Event] = field(default_factory=list)
+    action: Action | None = None
+    argument: str = ""
+
+
+Handler = Callable[["Agent", str], Awaitable[CommandResult]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    help: str
+    handler: Handler
+
+
+REGISTRY: dict[str, Command] = {}
+
+
+def command(name: str, usage: str, help: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        REGISTRY[name] = Command(name, usage, help, fn)
+        return fn
+
+    return register
+
+
+def completions(prefix: str) -> list[Command]:
+    """Commands whose usage starts with what was typed, e.g. '/pl' or '/plan a'."""
+    text = prefix.lstrip()
+    if not text.startswith("/"):
+        return []
+    head = text[1:].split(" ", 1)[0]
+    if " " not in text:
+        return [c for c in REGISTRY.values() if c.name.startswith(head)]
+    return [c for c in REGISTRY.values() if c.name == head]
+
+
+def usage_lines() -> list[tuple[str, str]]:
+    """(usage, help) pairs, including each sub-usage, in registry order."""
+    rows: list[tuple[str, str]] = []
+    for cmd in REGISTRY.values():
+        for usage, text in zip(cmd.usage.split(" | "), cmd.help.split(" | ")):
+            rows.append((usage, text))
+    return rows
+
+
+def help_text() -> str:
+    rows = usage_lines()
+    width = max(len(u) for u, _ in rows)
+    return "\n".join(f"{u.ljust(width)}  {h}" for u, h in rows)
+
+
+async def run(agent: Agent, line: str) -> CommandResult:
+    """Run one slash command line; unknown commands say what exists."""
+    name, _, rest = line.strip().removeprefix("/").partition(" ")
+    cmd = REGISTRY.get(name)
+    if cmd is None:
+        close = [c.name for c in REGISTRY.values() if c.name.startswith(name[:2])] or list(REGISTRY)
+        return CommandResult(f"unknown command /{name}; try " + ", ".join("/" + n for n in close), error=True)
+    return await cmd.handler(agent, rest.strip())
+
+
+@command("help", "/help", "show the commands and keys")
+async def _help(agent: Agent, arg: str) -> CommandResult:
+    return CommandResult(help_text(), action="help")
+
+
+def _step_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise PlanError(f"expected a step number, got {text!r}") from None
+
+
+def _user_update(agent: Agent, update: PlanUpdate) -> CommandResult:
+    try:
+        event = agent.edit_plan(update)
+    except PlanError as exc:
+        return CommandResult(f"plan unchanged: {exc}", error=True)
+    return CommandResult(event.new.render(), events=[event])
+
+
+@command(
+    "plan",
+    "/plan | /plan add TEXT | /plan edit N TEXT | /plan done N | /plan cancel N | /plan clear",
+    "show the live plan | add a step | reword step N | mark step N completed | cancel step N | drop the plan",
+)
+async def _plan(agent: Agent, arg: str) -> CommandResult:
+    sub, _, rest = arg.partition(" ")
+    rest = rest.strip()
+    board = agent.conv.board
+    try:
+        if not sub:
+            shown = board.latest
+            return CommandResult(shown.render() if not shown.is_empty else "no plan yet; the agent makes one for multi-step tasks, or use /plan add TEXT")
+        if sub == "add":
+            if not rest:
+                raise PlanError("usage: /plan add TEXT")
+            steps = [NewStep(description=s.description, status=s.status, result=s.result or None, depends_on=list(s.depends_on) or None) for s in board.active.steps]
+            return _user_update(agent, PlanUpdate(steps=[*steps, NewStep(description=rest)]))
+        if sub == "edit":
+            number, _, text = rest.partition(" ")
+            return _user_update(agent, PlanUpdate(updates=[StepPatch(id=_step_id(number), description=text)]))
+        if sub in ("done", "cancel"):
+            status = "completed" if sub == "done" else "cancelled"
+            return _user_update(agent, PlanUpdate(updates=[StepPatch(id=_step_id(rest), status=status)]))
+        if sub == "clear":
+            return CommandResult("plan cleared", events=[agent.clear_plan()])
+    except PlanError as exc:
+        return CommandResult(f"plan unchanged: {exc}", error=True)
+    return CommandResult(f"unknown /plan subcommand {sub!r}; use add, edit, done, cancel or clear", error=True)
+
+
+MODES = ("auto", "direct", "plan", "strict")
+
+
+@command("mode", "/mode auto|direct|plan|strict", "pick how tasks run (auto lets the router decide)")
+async def _mode(agent: Agent, arg: str) -> CommandResult:
+    if arg not in MODES:
+        return CommandResult(f"mode is {agent.mode}; choose one of: {', '.join(MODES)}", error=not arg == "")
+    agent.mode = arg  # type: ignore[assignment]
+    return CommandResult(f"mode set to {arg}")
+
+
+@command("model", "/model NAME", "switch the model for the next request")
+async def _model(agent: Agent, arg: str) -> CommandResult:
+    if not arg:
+        return CommandResult(f"model is {agent.endpoint.model}; use /model NAME to switch")
+    agent.set_model(arg)
+    return CommandResult(f"model set to {arg}")
+
+
+@command("new", "/new", "start a new conversation (clears chat and plan)")
+async def _new(agent: Agent, arg: str) -> CommandResult:
+    agent.reset()
+    return CommandResult("new conversation", action="new")
+
+
+@command("quit", "/quit", "leave LivePlan")
+async def _quit(agent: Agent, arg: str) -> CommandResult:
+    return CommandResult(action="quit")

@@ -1,0 +1,1 @@
+"""The Textual front-end; nothing in the core imports this package."""

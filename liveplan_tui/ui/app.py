@@ -1,0 +1,280 @@
+"""The Textual app: renders core events and sends the user's intents to the agent.
+
+Turns run in an async worker on the app's loop (the model call and tools are
+async I/O), so the UI stays live; failures of that worker come back through
+one `on_worker_state_changed` handler.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from .. import commands
+from ..agent.agent import Agent
+from ..agent.approvals import ApprovalGate, ApprovalRequest, Decision
+from ..events import Event
+from .widgets.approval import ApprovalScreen
+from .widgets.chat import AssistantBlock, ChatLog, ErrorBlock, NoticeBlock, ToolBlock, UserBlock
+from .widgets.plan_panel import PlanPanel
+from .widgets.prompt import PromptInput
+from .widgets.status import StatusBar
+
+QUIT_WINDOW = 2.0
+
+
+class SlashCommandProvider(Provider):
+    """Slash commands in the command palette, from the same registry as /help."""
+
+    async def discover(self) -> Hits:
+        for usage, text in commands.usage_lines():
+            yield DiscoveryHit(usage, partial(self.app.insert_command, usage), help=text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for usage, text in commands.usage_lines():
+            score = matcher.match(usage)
+            if score > 0:
+                yield Hit(score, matcher.highlight(usage), partial(self.app.insert_command, usage), help=text)
+
+
+class LivePlanApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "LivePlan"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    COMMANDS = App.COMMANDS | {SlashCommandProvider}
+    BINDINGS = [
+        Binding("escape", "cancel_turn", "Cancel", id="cancel-turn"),
+        Binding("ctrl+c", "interrupt", "Quit", id="quit", priority=True),
+        Binding("f2", "toggle_plan", "Plan", id="toggle-plan"),
+        Binding("ctrl+n", "new_chat", "New chat", id="new-chat"),
+        Binding("ctrl+p", "command_palette", "Commands", id="command-palette"),
+    ]
+
+    def __init__(self, agent: Agent, *, keymap: dict[str, str] | None = None, theme: str | None = None, notices: list[str] | None = None):
+        super().__init__()
+        self.agent = agent
+        agent.gate = ApprovalGate(agent.settings.approval, self.ask_approval)
+        self._keymap = keymap or {}
+        self._theme_name = theme
+        self._notices = notices or []
+        self._reply: AssistantBlock | None = None
+        self._tools: dict[str, ToolBlock] = {}
+        self._queue: list[str] = []
+        self._turn: Worker[None] | None = None
+        self._last_ctrl_c = 0.0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield ChatLog(id="chat")
+            yield PlanPanel(id="plan")
+        yield Static(id="completions")
+        yield PromptInput(id="prompt")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        if self._theme_name:
+            if self._theme_name in self.available_themes:
+                self.theme = self._theme_name
+            else:
+                self.notify(f"unknown theme {self._theme_name!r}; using the default", severity="warning")
+        self.status.endpoint = self.agent.endpoint.label
+        self.status.route = f"mode: {self.agent.mode}"
+        for notice in self._notices:
+            self.notify(notice, severity="warning", timeout=10)
+        self.prompt.focus()
+
+    @property
+    def chat(self) -> ChatLog:
+        return self.query_one("#chat", ChatLog)
+
+    @property
+    def plan_panel(self) -> PlanPanel:
+        return self.query_one("#plan", PlanPanel)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one("#status", StatusBar)
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one("#prompt", PromptInput)
+
+    @property
+    def turn_running(self) -> bool:
+        return self._turn is not None and self._turn.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    # -- user intents ---------------------------------------------------
+
+    async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        self.query_one("#completions").remove_class("-visible")
+        if message.text.startswith("/"):
+            await self.run_command(message.text)
+            return
+        await self.chat.add(UserBlock(message.text))
+        if self.turn_running:
+            self._queue.append(message.text)
+            self.notify("Queued; it runs when the current turn ends (Esc cancels the turn).", timeout=3)
+        else:
+            self.start_turn(message.text)
+
+    def on_text_area_changed(self, event: PromptInput.Changed) -> None:
+        box = self.query_one("#completions", Static)
+        text = event.text_area.text
+        matches = commands.completions(text) if "\n" not in text else []
+        if matches:
+            rows = [f"{u}  — {h}" for c in matches for u, h in zip(c.usage.split(" | "), c.help.split(" | "))]
+            box.update(Content("\n".join(rows[:8])))
+        box.set_class(bool(matches), "-visible")
+
+    def insert_command(self, usage: str) -> None:
+        """Put a command from the palette into the prompt, ready for its arguments."""
+        words = []
+        for word in usage.split(" "):
+            if word.isupper() or word == "N" or "|" in word:
+                break
+            words.append(word)
+        self.prompt.load_text(" ".join(words) + (" " if len(words) < len(usage.split(" ")) else ""))
+        self.prompt.move_cursor(self.prompt.document.end)
+        self.prompt.focus()
+
+    async def run_command(self, line: str) -> None:
+        result = await commands.run(self.agent, line)
+        for event in result.events:
+            await self.handle_event(event)
+        if result.action == "quit":
+            self.exit(0)
+            return
+        if result.action == "new":
+            if self._turn is not None:
+                self._turn.cancel()
+            self._queue.clear()
+            await self.chat.remove_children()
+            self.plan_panel.show(self.agent.conv.board.latest, finished=False)
+            self.status.session_tokens = 0
+            self.status.context_used = 0
+        if result.message:
+            await self.chat.add(ErrorBlock(result.message) if result.error else NoticeBlock(result.message))
+        if line.strip().startswith("/mode") and not result.error:
+            self.status.route = f"mode: {self.agent.mode}"
+        if line.strip().startswith("/model") and not result.error:
+            self.status.endpoint = self.agent.endpoint.label
+
+    def start_turn(self, text: str) -> None:
+        self._turn = self._run_turn(text)
+
+    def action_cancel_turn(self) -> None:
+        if self.turn_running and self._turn is not None:
+            self._queue.clear()
+            self._turn.cancel()
+
+    def action_interrupt(self) -> None:
+        now = time.monotonic()
+        if now - self._last_ctrl_c < QUIT_WINDOW:
+            self.exit(0)
+            return
+        self._last_ctrl_c = now
+        if self.turn_running:
+            self.action_cancel_turn()
+        self.notify("Press Ctrl+C again to quit.", timeout=QUIT_WINDOW)
+
+    def action_toggle_plan(self) -> None:
+        self.plan_panel.toggle_class("-hidden")
+
+    async def action_new_chat(self) -> None:
+        await self.run_command("/new")
+
+    async def ask_approval(self, request: ApprovalRequest) -> Decision:
+        """Called from the turn worker; the modal's answer goes back to the gate."""
+        return await self.push_screen_wait(ApprovalScreen(request))
+
+    # -- core events ----------------------------------------------------
+
+    @work(group="turn", exit_on_error=False)
+    async def _run_turn(self, text: str) -> None:
+        self.status.busy = True
+        try:
+            async for event in self.agent.run_turn(text):
+                await self.handle_event(event)
+        finally:
+            await self._end_reply()
+            for block in self._tools.values():
+                block.finish("cancelled", True)
+            self._tools.clear()
+            self.status.busy = False
+
+    async def _end_reply(self) -> None:
+        if self._reply is not None:
+            reply, self._reply = self._reply, None
+            await reply.finish()
+
+    async def handle_event(self, event: Event) -> None:
+        """The one place core events become widgets."""
+        chat = self.chat
+        match event.type:
+            case "route":
+                self.status.route = f"{event.strategy} ({event.level})"
+                await chat.add(NoticeBlock(f"route: {event.strategy} · {event.level}: {event.reason}"))
+            case "text_delta":
+                if self._reply is None:
+                    self._reply = AssistantBlock()
+                    await chat.add(self._reply)
+                await self._reply.write(event.text)
+            case "stream_reset":
+                if self._reply is not None:
+                    reply, self._reply = self._reply, None
+                    await reply.finish()
+                    await reply.remove()
+                await chat.add(NoticeBlock("the stream was cut; retrying", "warning"))
+            case "assistant_message" | "turn_finished":
+                await self._end_reply()
+            case "tool_call_started":
+                block = ToolBlock(event.call_id, event.name, event.arguments)
+                self._tools[event.call_id] = block
+                await chat.add(block)
+            case "tool_call_finished":
+                if (block := self._tools.pop(event.call_id, None)) is not None:
+                    block.finish(event.result, event.is_error)
+            case "plan_updated":
+                self.plan_panel.show(event.new, finished=event.archived)
+                if event.explanation:
+                    await chat.add(NoticeBlock(f"plan: {event.explanation}"))
+            case "usage":
+                self.status.context_used = event.prompt_tokens
+                self.status.context_limit = event.context_window
+                self.status.estimated = event.estimated
+                self.status.session_tokens += event.total_tokens
+            case "retrying":
+                await chat.add(NoticeBlock(f"retrying in {event.delay:.1f}s: {event.reason}", "warning"))
+            case "condensed":
+                await chat.add(NoticeBlock(f"condensed {event.replaced_messages} messages, {event.tokens_before:,} → {event.tokens_after:,} tokens"))
+            case "subagent":
+                await chat.add(NoticeBlock(f"step {event.step_id}: {event.phase} {event.detail}".rstrip()))
+            case "error":
+                await chat.add(ErrorBlock(event.message))
+                self.notify(event.message, title="Error", severity="error", timeout=10)
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._turn:
+            return
+        if event.state == WorkerState.CANCELLED:
+            await self.chat.add(NoticeBlock("interrupted", "warning"))
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            message = f"internal error: {type(error).__name__}: {error}"
+            await self.chat.add(ErrorBlock(message))
+            self.notify(message, title="Error", severity="error", timeout=10)
+        if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR) and self._queue:
+            self.start_turn(self._queue.pop(0))

@@ -1,0 +1,103 @@
+"""The chat log and its blocks: user, assistant (streamed Markdown), tool, error, notice.
+
+Replies stream through `Markdown.get_stream()`, which merges fragments while
+the widget is busy, instead of re-rendering the whole reply per token. The log
+stays anchored to the bottom until the user scrolls up, and only the newest
+blocks stay mounted.
+"""
+
+from __future__ import annotations
+
+import json
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+MAX_BLOCKS = 150
+
+
+class UserBlock(Static):
+    def __init__(self, text: str):
+        super().__init__(Content(text), classes="block user")
+
+
+class NoticeBlock(Static):
+    def __init__(self, text: str, kind: str = "info"):
+        super().__init__(Content(text), classes=f"block notice notice-{kind}")
+
+
+class ErrorBlock(Static):
+    def __init__(self, text: str):
+        super().__init__(Content(f"✘ {text}"), classes="block error")
+
+
+class AssistantBlock(Markdown):
+    """A reply; the stream starts on the first fragment and stops when the reply ends."""
+
+    def __init__(self) -> None:
+        super().__init__("", classes="block assistant")
+        self._stream: MarkdownStream | None = None
+        self.text = ""
+
+    async def write(self, fragment: str) -> None:
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self)
+        self.text += fragment
+        await self._stream.write(fragment)
+
+    async def finish(self) -> None:
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.stop()
+
+
+def tool_summary(name: str, arguments: str) -> str:
+    """One short line for a tool call: its name and its most telling argument."""
+    try:
+        args = json.loads(arguments or "{}")
+    except json.JSONDecodeError:
+        return f"{name} (invalid arguments)"
+    if not isinstance(args, dict):
+        return name
+    if name == "update_plan":
+        keys = [k for k in ("goal", "steps", "updates", "notes") if k in args]
+        return f"update_plan {', '.join(keys)}"
+    for key in ("command", "path", "pattern", "id"):
+        if isinstance(args.get(key), str):
+            value = args[key].replace("\n", " ")
+            return f"{name} {value[:70]}{'…' if len(value) > 70 else ''}"
+    return name
+
+
+class ToolBlock(Collapsible):
+    """A tool call: one compact line, expandable to its arguments and result."""
+
+    def __init__(self, call_id: str, name: str, arguments: str):
+        self.summary = tool_summary(name, arguments)
+        self.detail = Static(Content(f"arguments: {arguments}"), classes="tool-detail")
+        super().__init__(self.detail, title=f"⚙ {self.summary}", collapsed=True, classes="block tool running")
+        self.call_id = call_id
+        self.arguments = arguments
+
+    def finish(self, result: str, is_error: bool) -> None:
+        self.remove_class("running")
+        self.set_class(is_error, "failed")
+        first = result.splitlines()[0] if result else ""
+        mark = "✘" if is_error else "✔"
+        self.title = f"{mark} {self.summary}" + (f" — {first[:80]}" if is_error else "")
+        shown = result if len(result) < 4000 else result[:4000] + "\n…"
+        self.detail.update(Content(f"arguments: {self.arguments}\n\n{shown}"))
+
+
+class ChatLog(VerticalScroll):
+    def on_mount(self) -> None:
+        self.anchor()
+
+    async def add(self, block: Widget) -> None:
+        await self.mount(block)
+        excess = len(self.children) - MAX_BLOCKS
+        if excess > 0:
+            await self.remove_children(list(self.children)[:excess])

@@ -1,0 +1,65 @@
+"""The plan panel: the live plan, pinned beside (or below) the chat.
+
+The plan is one frozen value in one reactive, so the panel recomposes only
+when the plan really changes, never per streamed token. Status is a CSS class
+(`status-in_progress`), so themes and the stylesheet decide the look.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import ProgressBar, Static
+
+from ...plan import LivePlan, Step
+
+ICONS = {"pending": "○", "in_progress": "▶", "completed": "✔", "cancelled": "✘"}
+
+
+class StepRow(Vertical):
+    """One step: icon, number and description, with its result beneath."""
+
+    def __init__(self, step: Step):
+        super().__init__(classes=f"step status-{step.status}")
+        self.step = step
+
+    def compose(self) -> ComposeResult:
+        s = self.step
+        after = f"  (after {', '.join(map(str, s.depends_on))})" if s.depends_on else ""
+        yield Static(Content(f"{ICONS[s.status]} {s.id}. ").append(Content(s.description)).append(Content(after)), classes="step-line")
+        if s.result:
+            yield Static(Content(f"   → {s.result}"), classes="step-result")
+
+
+class PlanPanel(VerticalScroll):
+    BORDER_TITLE = "Plan"
+
+    plan: reactive[LivePlan] = reactive(LivePlan, recompose=True)
+    finished: reactive[bool] = reactive(False)
+
+    def show(self, plan: LivePlan, *, finished: bool) -> None:
+        """Set the plan to show; a no-op when nothing changed."""
+        self.finished = finished
+        self.plan = plan
+
+    def watch_finished(self, finished: bool) -> None:
+        self.set_class(finished, "-finished")
+        self.border_title = "Plan ✔ finished" if finished else "Plan"
+
+    def compose(self) -> ComposeResult:
+        plan = self.plan
+        if plan.is_empty:
+            yield Static("No plan yet.\nMulti-step tasks get one;\nor type /plan add TEXT.", classes="plan-empty")
+            return
+        if plan.goal:
+            yield Static(Content(plan.goal), classes="plan-goal")
+        for step in plan.steps:
+            yield StepRow(step)
+        if plan.notes:
+            yield Static(Content(f"Notes: {plan.notes}"), classes="plan-notes")
+        bar = ProgressBar(total=max(plan.total, 1), show_eta=False, show_percentage=False, classes="plan-progress")
+        bar.progress = plan.done
+        yield bar
+        yield Static(plan.progress(), classes="plan-count")

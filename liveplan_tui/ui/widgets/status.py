@@ -1,0 +1,29 @@
+"""The status bar: endpoint and model, route and who decided it, context and cost."""
+
+from __future__ import annotations
+
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+def _k(n: int) -> str:
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
+class StatusBar(Static):
+    endpoint: reactive[str] = reactive("")
+    route: reactive[str] = reactive("route: –")
+    context_used: reactive[int] = reactive(0)
+    context_limit: reactive[int] = reactive(0)
+    estimated: reactive[bool] = reactive(False)
+    session_tokens: reactive[int] = reactive(0)
+    busy: reactive[bool] = reactive(False)
+
+    def render(self) -> str:
+        limit = f"/{_k(self.context_limit)}" if self.context_limit else ""
+        approx = "~" if self.estimated else ""
+        state = "● working" if self.busy else "○ idle"
+        return (
+            f"{state}  │  {self.endpoint}  │  {self.route}  │  "
+            f"ctx {approx}{_k(self.context_used)}{limit}  │  session {approx}{_k(self.session_tokens)} tok"
+        )
