@@ -30,6 +30,10 @@ from .widgets.prompt import PromptInput
 from .widgets.status import StatusBar
 
 QUIT_WINDOW = 2.0
+WELCOME = (
+    "LivePlan · give a task and watch its plan on the right.\n"
+    "Esc cancels a turn · /help lists commands · Ctrl+P opens the palette · Ctrl+C twice quits."
+)
 
 
 class SlashCommandProvider(Provider):
@@ -94,6 +98,7 @@ class LivePlanApp(App[int]):
         self.status.route = f"mode: {self.agent.mode}"
         for notice in self._notices:
             self.notify(notice, severity="warning", timeout=10)
+        self.chat.mount(NoticeBlock(WELCOME))
         self.prompt.focus()
 
     @property
@@ -265,6 +270,9 @@ class LivePlanApp(App[int]):
             case "error":
                 await chat.add(ErrorBlock(event.message))
                 self.notify(event.message, title="Error", severity="error", timeout=10)
+
+    async def on_unmount(self) -> None:
+        await self.agent.close()
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._turn:

@@ -20,7 +20,14 @@ class PromptInput(TextArea):
             self.text = text
 
     def __init__(self, **kwargs):
-        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", compact=True, **kwargs)
+        super().__init__(
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            compact=True,
+            placeholder="Ask, or give a task · Enter sends · Ctrl+J newline · /help",
+            **kwargs,
+        )
         self.sent: list[str] = []
         self._cursor: int | None = None
         self._draft = ""

@@ -1,0 +1,244 @@
+"""The TUI, driven with Pilot against the fake OpenAI server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from fake_openai import FakeOpenAI, system_prompt
+from liveplan_tui.ui.widgets.approval import ApprovalScreen
+from liveplan_tui.ui.widgets.chat import AssistantBlock, ErrorBlock, ToolBlock
+from test_exec import three_step_script
+from tui_helpers import chat_text, make_app, submit, wait_for
+
+
+async def test_task_streams_reply_and_plan_goes_to_done(fake: FakeOpenAI) -> None:
+    fake.script.extend(three_step_script())
+    app = make_app(fake.base_url)
+    seen: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        original = app.plan_panel.show
+        app.plan_panel.show = lambda plan, finished: (seen.append(plan.progress()), original(plan, finished=finished))[1]
+        await submit(pilot, "reverse a string")
+        await wait_for(pilot, lambda: not app.turn_running and app.plan_panel.finished)
+        assert seen == ["0/3 done", "1/3 done", "2/3 done", "3/3 done"]
+        assert app.plan_panel.plan.progress() == "3/3 done"
+        replies = [b for b in app.chat.children if isinstance(b, AssistantBlock)]
+        assert replies[-1].text == "Here is `reverse(s) = s[::-1]`."
+        assert app.status.route.startswith("plan")
+        assert app.status.session_tokens > 0
+        steps = app.plan_panel.query(".step")
+        assert [s.has_class("status-completed") for s in steps] == [True, True, True]
+
+
+async def test_in_progress_step_is_highlighted(fake: FakeOpenAI) -> None:
+    fake.script.extend(three_step_script()[:2])
+    fake.script.append({"text": "pausing " * 200, "chunk": 4, "delay": 0.02})
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, "go")
+        await wait_for(pilot, lambda: app.plan_panel.plan.progress() == "1/3 done")
+        rows = list(app.plan_panel.query(".step"))
+        assert [r.has_class("status-in_progress") for r in rows] == [False, True, False]
+        app.action_cancel_turn()
+
+
+async def test_escape_cancels_mid_stream_and_next_message_works(fake: FakeOpenAI) -> None:
+    fake.script.append({"text": "word " * 2000, "chunk": 5, "delay": 0.01})
+    fake.script.append({"text": "fresh answer"})
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, "write a lot")
+        await wait_for(pilot, lambda: any(isinstance(b, AssistantBlock) and b.text for b in app.chat.children))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.turn_running, timeout=2)
+        assert loop.time() - started < 0.5
+        assert "interrupted" in chat_text(app)
+        await submit(pilot, "again")
+        await wait_for(pilot, lambda: not app.turn_running and "fresh answer" in chat_text(app))
+        sent = fake.requests[-1]["messages"]
+        assert sent[-1] == {"role": "user", "content": "again"}
+        assert sent[-2]["content"].endswith("[interrupted by the user]")
+
+
+def write_call(path: str, content: str) -> dict:
+    return {"tool_calls": [{"name": "write_file", "arguments": {"path": path, "content": content}}]}
+
+
+async def test_approve_once_and_deny_with_reason(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.script.extend([write_call("a.txt", "A"), {"text": "wrote a"}, write_call("b.txt", "B"), {"text": "ok"}])
+    app = make_app(fake.base_url, workspace=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, "write a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        assert "create a.txt" in app.screen.request.preview and "+A" in app.screen.request.preview
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not app.turn_running)
+        assert (tmp_path / "a.txt").read_text() == "A"
+        await submit(pilot, "write b")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.click("#deny-reason")
+        await pilot.press(*"not now")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not app.turn_running)
+        assert not (tmp_path / "b.txt").exists()
+        tool_msg = [m for m in fake.requests[-1]["messages"] if m["role"] == "tool"][-1]
+        assert tool_msg["content"].startswith("error: the user denied write_file: not now")
+        blocks = [b for b in app.chat.children if isinstance(b, ToolBlock)]
+        assert blocks[-1].has_class("failed") and not blocks[0].has_class("failed")
+
+
+async def test_approve_always_covers_the_session(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.script.extend([write_call("a.txt", "A"), write_call("b.txt", "B"), {"text": "done"}])
+    app = make_app(fake.base_url, workspace=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, "write both")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: not app.turn_running)
+        assert (tmp_path / "a.txt").exists() and (tmp_path / "b.txt").exists()
+
+
+async def test_slash_commands(fake: FakeOpenAI) -> None:
+    fake.script.append({"text": "ok"})
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, "/help")
+        assert "/plan add TEXT" in chat_text(app) and "/mode auto|direct|plan|strict" in chat_text(app)
+        await submit(pilot, "/plan add Write docs")
+        await submit(pilot, "/plan add Review")
+        await submit(pilot, "/plan edit 2 Review the docs")
+        await submit(pilot, "/plan done 1")
+        assert app.plan_panel.plan.render().splitlines()[1:3] == ["1. [completed] Write docs", "2. [pending] Review the docs"]
+        await submit(pilot, "/plan cancel 7")
+        assert "plan unchanged: unknown step id 7" in chat_text(app)
+        await submit(pilot, "/plan")
+        assert "1/2 done" in chat_text(app)
+        await submit(pilot, "/mode strict")
+        assert app.agent.mode == "strict" and "strict" in app.status.route
+        await submit(pilot, "/mode bogus")
+        assert any(isinstance(b, ErrorBlock) and "choose one of" in str(b.render()) for b in app.chat.children)
+        await submit(pilot, "/model other-model")
+        assert app.agent.endpoint.model == "other-model" and "other-model" in app.status.endpoint
+        await submit(pilot, "hello")
+        await wait_for(pilot, lambda: not app.turn_running and len(fake.requests) == 1)
+        assert fake.requests[0]["model"] == "other-model"
+        assert "2. [pending] Review the docs" in system_prompt(fake.requests[0])
+        await submit(pilot, "/plan cancel 2")
+        assert app.plan_panel.finished  # every step done or cancelled: archived, shown as finished
+        await submit(pilot, "/plan clear")
+        await submit(pilot, "/nope")
+        assert "unknown command /nope" in chat_text(app)
+        await submit(pilot, "/new")
+        assert app.agent.conv.messages == [] and len(app.chat.children) == 1
+        await submit(pilot, "/quit")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_plan_add_reaches_the_next_request(fake: FakeOpenAI) -> None:
+    fake.script.extend([three_step_script()[0], {"text": "thinking " * 100, "chunk": 3, "delay": 0.01}, {"text": "next"}])
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, "start")
+        await wait_for(pilot, lambda: app.plan_panel.plan.total == 3)
+        await submit(pilot, "/plan add Write docs")  # while the reply is streaming
+        await wait_for(pilot, lambda: not app.turn_running)
+        await submit(pilot, "continue")
+        await wait_for(pilot, lambda: not app.turn_running and len(fake.requests) == 3)
+        assert "4. [pending] Write docs" in system_prompt(fake.requests[2])
+
+
+async def test_prompt_history_newline_and_completion(fake: FakeOpenAI) -> None:
+    fake.default = {"text": "ok"}
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, "first")
+        await wait_for(pilot, lambda: not app.turn_running)
+        await submit(pilot, "second")
+        await wait_for(pilot, lambda: not app.turn_running)
+        await pilot.press("up")
+        assert app.prompt.text == "second"
+        await pilot.press("up")
+        assert app.prompt.text == "first"
+        await pilot.press("down", "down")
+        assert app.prompt.text == ""
+        await pilot.press("a", "ctrl+j", "b")
+        assert app.prompt.text == "a\nb"
+        app.prompt.clear()
+        await pilot.press("/", "m", "o")
+        assert app.query_one("#completions").has_class("-visible")
+        assert "/mode" in str(app.query_one("#completions").render()) and "/model" in str(app.query_one("#completions").render())
+        await pilot.press("d", "e", "l", "tab")
+        assert app.prompt.text == "/model "
+
+
+async def test_messages_typed_while_streaming_are_queued(fake: FakeOpenAI) -> None:
+    fake.script.extend([{"text": "slow " * 300, "chunk": 5, "delay": 0.02}, {"text": "second reply"}])
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, "one")
+        await wait_for(pilot, lambda: app.turn_running)
+        await submit(pilot, "two")
+        assert app._queue == ["two"] and len(fake.requests) == 1
+        await wait_for(pilot, lambda: len(fake.requests) == 2 and not app.turn_running, timeout=20)
+        assert fake.requests[1]["messages"][-1]["content"] == "two"
+
+
+async def test_core_errors_show_and_app_survives(fake: FakeOpenAI) -> None:
+    fake.script.extend([{"status": 401}, {"text": "back"}])
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, "hi")
+        await wait_for(pilot, lambda: not app.turn_running and any(isinstance(b, ErrorBlock) for b in app.chat.children))
+        assert "authentication failed" in chat_text(app)
+        assert any("authentication failed" in n.message for n in app._notifications)
+        await submit(pilot, "again")
+        await wait_for(pilot, lambda: not app.turn_running and "back" in chat_text(app))
+
+
+async def test_bindings_are_remappable(fake: FakeOpenAI) -> None:
+    app = make_app(fake.base_url, keymap={"toggle-plan": "f3"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f2")
+        assert not app.plan_panel.has_class("-hidden")
+        await pilot.press("f3")
+        assert app.plan_panel.has_class("-hidden")
+
+
+async def test_narrow_terminal_puts_plan_below_chat(fake: FakeOpenAI) -> None:
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(70, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.has_class("-narrow")
+        chat, plan = app.chat.region, app.plan_panel.region
+        assert plan.y >= chat.bottom and plan.width > 60
+
+
+async def test_ctrl_c_twice_quits(fake: FakeOpenAI) -> None:
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+c")
+        assert app.is_running
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_tool_block_expands_to_arguments_and_result(fake: FakeOpenAI, tmp_path: Path) -> None:
+    (tmp_path / "x.py").write_text("print(1)\n")
+    fake.script.extend([{"tool_calls": [{"name": "read_file", "arguments": {"path": "x.py"}}]}, {"text": "read it"}])
+    app = make_app(fake.base_url, workspace=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, "read x")
+        await wait_for(pilot, lambda: not app.turn_running)
+        block = next(b for b in app.chat.children if isinstance(b, ToolBlock))
+        assert block.collapsed and block.title.startswith("✔ read_file x.py")
+        block.collapsed = False
+        await pilot.pause()
+        detail = str(block.detail.render())
+        assert json.loads(detail.splitlines()[0].removeprefix("arguments: ")) == {"path": "x.py"}
+        assert "1  print(1)" in detail
