@@ -31,7 +31,7 @@ from .widgets.status import StatusBar
 
 QUIT_WINDOW = 2.0
 WELCOME = (
-    "LivePlan · give a task and watch its plan on the right.\n"
+    "LivePlan · give a task and watch its live plan in the Plan panel.\n"
     "Esc cancels a turn · /help lists commands · Ctrl+P opens the palette · Ctrl+C twice quits."
 )
 

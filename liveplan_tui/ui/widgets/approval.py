@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -28,7 +29,8 @@ class ApprovalScreen(ModalScreen[Decision]):
         with Vertical(id="approval-dialog"):
             yield Label(Content(f"Allow {self.request.tool}? It {self.request.why}."), id="approval-title")
             with VerticalScroll(id="approval-preview"):
-                yield Static(Content(self.request.preview))
+                lexer = "bash" if self.request.tool == "run_shell" else "diff"
+                yield Static(Syntax(self.request.preview, lexer, theme="ansi_dark", word_wrap=False, background_color="default"))
             yield Input(placeholder="reason for denying (optional, sent to the model)", id="deny-reason")
             with Horizontal(id="approval-buttons"):
                 yield Button("Approve once [y]", id="once", variant="success")

@@ -24,6 +24,6 @@ class StatusBar(Static):
         approx = "~" if self.estimated else ""
         state = "● working" if self.busy else "○ idle"
         return (
-            f"{state}  │  {self.endpoint}  │  {self.route}  │  "
-            f"ctx {approx}{_k(self.context_used)}{limit}  │  session {approx}{_k(self.session_tokens)} tok"
+            f"{state} │ {self.endpoint} │ {self.route} │ "
+            f"ctx {approx}{_k(self.context_used)}{limit} │ session {approx}{_k(self.session_tokens)} tok"
         )

@@ -1,0 +1,77 @@
+"""Regenerate the README screenshots by driving the real app against the fake model server.
+
+    python scripts/screenshots.py            # writes screenshots/*.svg
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from fake_openai import FakeOpenAI  # noqa: E402
+from tui_helpers import make_app, submit, wait_for  # noqa: E402
+
+OUT = ROOT / "screenshots"
+
+
+def tc(name: str, **arguments) -> dict:
+    return {"tool_calls": [{"name": name, "arguments": arguments}]}
+
+
+SCRIPT = [
+    {"text": "Let me plan this.", "chunk": 6, **tc("update_plan", goal="Add a --verbose flag to the CLI", steps=[
+        {"description": "Read cli.py and find where flags are built", "status": "in_progress"},
+        {"description": "Add the --verbose flag", "depends_on": [1]},
+        {"description": "Run the tests", "depends_on": [2]},
+    ])},
+    tc("read_file", path="cli.py"),
+    {"text": "Flags are built in `build_parser()`.", **tc("update_plan", updates=[
+        {"id": 1, "status": "completed", "result": "flags live in build_parser()"}, {"id": 2, "status": "in_progress"}])},
+    {"text": "Next I'll add `--verbose` as a `store_true` option and pass it to the logger so that debug output "
+             "appears only when asked for. " * 3, "chunk": 4, "delay": 0.03,
+     **tc("edit_file", path="cli.py", old="    return parser", new="    parser.add_argument('--verbose', action='store_true')\n    return parser")},
+]
+
+FINISH = [
+    tc("update_plan", updates=[{"id": 2, "status": "completed", "result": "store_true flag"}, {"id": 3, "status": "in_progress"}]),
+    tc("run_shell", command="python -c 'import cli; cli.build_parser().parse_args([\"--verbose\"])' && echo ok"),
+    tc("update_plan", updates=[{"id": 3, "status": "completed", "result": "parses; ok"}]),
+    {"text": "Done. `--verbose` is parsed by `build_parser()` and the check passes.\n\n```python\nparser.add_argument('--verbose', action='store_true')\n```"},
+]
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(SCRIPT + FINISH) as fake:
+        work = Path(tmp)
+        (work / "cli.py").write_text("import argparse\n\n\ndef build_parser():\n    parser = argparse.ArgumentParser()\n    return parser\n")
+        for size, name in (((120, 40), "liveplan"), ((70, 40), "liveplan-narrow")):
+            fake.script[:] = [dict(e) for e in SCRIPT + FINISH]
+            app = make_app(fake.base_url, workspace=work)
+            async with app.run_test(size=size) as pilot:
+                app.prompt.cursor_blink = False
+                await submit(pilot, "Add a --verbose flag to the CLI and check it parses")
+                await wait_for(pilot, lambda: app.plan_panel.plan.progress() == "1/3 done")
+                await pilot.pause(1.5)
+                app.save_screenshot(str(OUT / f"{name}-working.svg"))
+                if name != "liveplan":
+                    app.action_cancel_turn()
+                    continue
+                await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ApprovalScreen", timeout=30)
+                app.save_screenshot(str(OUT / "liveplan-approval.svg"))
+                await pilot.press("a")
+                await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ApprovalScreen", timeout=30)
+                await pilot.press("y")
+                await wait_for(pilot, lambda: not app.turn_running, timeout=30)
+                await pilot.pause(0.5)
+                app.save_screenshot(str(OUT / "liveplan-finished.svg"))
+    print("\n".join(str(p.relative_to(ROOT)) for p in sorted(OUT.glob("*.svg"))))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

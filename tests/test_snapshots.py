@@ -1,0 +1,28 @@
+"""A few SVG snapshots of the key states (pytest-textual-snapshot)."""
+
+from __future__ import annotations
+
+import snapshot_states as states
+from tui_helpers import make_app
+
+URL = "http://127.0.0.1:9/v1"  # never called: the states are built from events
+
+
+def test_empty_state(snap_compare) -> None:
+    assert snap_compare(make_app(URL), terminal_size=(120, 40), run_before=states.prepare)
+
+
+def test_mid_stream_with_active_plan(snap_compare) -> None:
+    assert snap_compare(make_app(URL), terminal_size=(120, 40), run_before=states.mid_stream)
+
+
+def test_finished_plan(snap_compare) -> None:
+    assert snap_compare(make_app(URL), terminal_size=(120, 40), run_before=states.finished)
+
+
+def test_narrow_terminal(snap_compare) -> None:
+    assert snap_compare(make_app(URL), terminal_size=(70, 40), run_before=states.mid_stream)
+
+
+def test_approval_modal(snap_compare) -> None:
+    assert snap_compare(make_app(URL), terminal_size=(120, 40), run_before=states.approval)
