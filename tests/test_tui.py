@@ -242,3 +242,16 @@ async def test_tool_block_expands_to_arguments_and_result(fake: FakeOpenAI, tmp_
         detail = str(block.detail.render())
         assert json.loads(detail.splitlines()[0].removeprefix("arguments: ")) == {"path": "x.py"}
         assert "1  print(1)" in detail
+
+
+async def test_long_sessions_keep_only_recent_blocks_mounted(fake: FakeOpenAI) -> None:
+    from liveplan_tui.ui.widgets.chat import MAX_BLOCKS, UserBlock
+
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for i in range(500):
+            await app.chat.add(UserBlock(f"message {i}"))
+        await pilot.pause()
+        assert len(app.chat.children) == MAX_BLOCKS
+        assert str(app.chat.children[-1].render()) == "message 499"
+        assert app.chat.is_vertical_scroll_end or app.chat.max_scroll_y == 0
