@@ -83,10 +83,14 @@ def unwrap(text: str) -> str:
 
 
 def summary(text: str, limit: int = 80) -> str:
-    """A step's short result: the first line of prose, cut at a word."""
+    """A step's short result: the first line of prose outside code blocks, cut at a word."""
+    in_code = False
     for line in text.splitlines():
+        if line.strip().startswith("```"):
+            in_code = not in_code
+            continue
         line = line.strip().lstrip("#*-> ").strip()
-        if line and not line.startswith("```"):
+        if line and not in_code:
             return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + "…"
     return "done"
 
