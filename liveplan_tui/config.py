@@ -95,7 +95,15 @@ class Settings(BaseSettings):
     approval: Approval = Field(default="ask", description="ask | auto-edit | never-ask")
     mode: Mode = Field(default="auto", description="auto (router decides) | direct | plan | strict")
     temperature: float | None = Field(default=None, ge=0, le=2)
-    local: bool = Field(default=False, description="Use the embedded local model even if a remote one is configured.")
+    router_llm: bool = Field(default=True, description="Ask the model to classify tasks the pre-filter can't decide.")
+    router_timeout: float = Field(default=6.0, gt=0, description="Seconds the LLM classifier may take.")
+    max_parallel: int = Field(default=1, ge=1, le=16, description="Strict mode: steps run at once (more than 1 relaxes one-in_progress).")
+    max_retries: int = Field(default=2, ge=0, le=10, description="Strict mode: retries of a failed step.")
+    max_replans: int = Field(default=2, ge=0, le=10, description="Strict mode: revised plans after a step fails for good.")
+    step_retry_delay: float = Field(default=1.0, ge=0, description="Strict mode: first retry delay in seconds (doubles).")
+    local: bool | None = Field(
+        default=None, description="true: always the embedded model; false: never; unset: when nothing remote is configured."
+    )
     local_model: Path | None = Field(default=None, description="A GGUF file for the local runtime instead of the default model.")
     threads: int = Field(default=2, ge=1, le=64, description="CPU threads for the local runtime.")
     local_ctx: int = Field(default=8192, ge=512, description="Context size of the local runtime.")
@@ -162,6 +170,8 @@ def wants_remote(settings: Settings) -> bool:
     """An explicit endpoint, model or OpenAI key means remote, unless --local forces local."""
     if settings.local or settings.local_model is not None:
         return False
+    if settings.local is False:
+        return True
     return any(
         v is not None
         for v in (settings.base_url, settings.openai_base_url, settings.model, settings.api_key, settings.openai_api_key)

@@ -166,7 +166,7 @@ def _find_cycle(steps: tuple[Step, ...]) -> list[int] | None:
     return None
 
 
-def _validate(plan: LivePlan) -> None:
+def _validate(plan: LivePlan, max_in_progress: int = 1) -> None:
     ids = {s.id for s in plan.steps}
     for s in plan.steps:
         for d in s.depends_on:
@@ -178,10 +178,11 @@ def _validate(plan: LivePlan) -> None:
     if cycle:
         raise PlanError(f"dependency cycle {' -> '.join(map(str, cycle))}; break it by removing one dependency")
     running = plan.in_progress
-    if len(running) > 1:
+    if len(running) > max_in_progress:
         ids_text = " and ".join(str(s.id) for s in running)
+        limit = "one step" if max_in_progress == 1 else f"{max_in_progress} steps"
         raise PlanError(
-            f"steps {ids_text} would both be in_progress; at most one step may be in_progress "
+            f"steps {ids_text} would all be in_progress; at most {limit} may be in_progress "
             "(complete or reset the current one in the same call)"
         )
 
@@ -190,11 +191,12 @@ def _id_list(ids: set[int]) -> str:
     return ", ".join(map(str, sorted(ids))) if ids else "none (send `steps` to create some)"
 
 
-def apply(plan: LivePlan, update: PlanUpdate) -> LivePlan:
+def apply(plan: LivePlan, update: PlanUpdate, *, max_in_progress: int = 1) -> LivePlan:
     """Return the plan after `update`, or raise PlanError and change nothing.
 
     Validation looks at the state after the whole update, so one call may
-    complete step 1 and start step 2.
+    complete step 1 and start step 2. Only strict mode's parallel runs raise
+    `max_in_progress` above one.
     """
     if update.is_empty():
         raise PlanError("empty update: give at least one of goal, steps, updates, notes")
@@ -247,7 +249,7 @@ def apply(plan: LivePlan, update: PlanUpdate) -> LivePlan:
 
     notes = plan.notes if update.notes is None else update.notes.strip()
     new_plan = LivePlan(goal=goal, steps=tuple(steps), notes=notes)
-    _validate(new_plan)
+    _validate(new_plan, max_in_progress)
     return new_plan
 
 
@@ -263,9 +265,9 @@ class PlanBoard(BaseModel):
         """The block injected into the system prompt, or None when no plan is active."""
         return None if self.active.is_empty else self.active.render()
 
-    def apply(self, update: PlanUpdate) -> tuple[PlanBoard, bool]:
+    def apply(self, update: PlanUpdate, *, max_in_progress: int = 1) -> tuple[PlanBoard, bool]:
         """Apply an update; return the new board and whether the plan just got archived."""
-        new = apply(self.active, update)
+        new = apply(self.active, update, max_in_progress=max_in_progress)
         if new.is_finished:
             return PlanBoard(active=LivePlan(), archived=self.archived + (new,)), True
         return PlanBoard(active=new, archived=self.archived), False

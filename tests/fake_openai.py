@@ -8,7 +8,8 @@ content deltas, tool-call deltas split across chunks, a final usage chunk and
     {"tool_calls": [{"name": "update_plan", "arguments": {...} | "raw"}]}
     {"status": 429, "body": {...}, "headers": {...}}       an error reply
     {"text": "...", "cut_after": 2}                        drop the stream after 2 chunks
-    {"when": "tools" | "no_tools" | "any"}                 which requests it answers
+    {"when": "tools" | "no_tools" | "any" | "classify"}    which requests it answers
+    {"match": "Your step: Write docs"}                     only requests whose messages contain this
     {"hang": 5}                                             wait before answering
 
 An entry may also be a callable taking the request body and returning one.
@@ -42,10 +43,20 @@ def _split(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
+def is_classifier(request: dict[str, Any]) -> bool:
+    fmt = request.get("response_format") or {}
+    return (fmt.get("json_schema") or {}).get("name") == "route"
+
+
 def _wants(entry: dict[str, Any], request: dict[str, Any]) -> bool:
+    """Classifier requests take only `when: classify` entries; `match` needs a substring of the messages."""
     when = entry.get("when", "any")
+    if (when == "classify") != is_classifier(request):
+        return False
+    if "match" in entry and entry["match"] not in json.dumps(request.get("messages", [])):
+        return False
     has_tools = bool(request.get("tools"))
-    return when == "any" or (when == "tools") == has_tools
+    return when in ("any", "classify") or (when == "tools") == has_tools
 
 
 class FakeOpenAI:
@@ -191,7 +202,7 @@ class FakeOpenAI:
             if resolved is not None and _wants(resolved, request):
                 del self.script[i]
                 return resolved
-        if self.default is not None:
+        if self.default is not None and not is_classifier(request):
             return self.default(request) if callable(self.default) else self.default
         return None
 
@@ -203,6 +214,10 @@ class FakeOpenAI:
     def main_requests(self) -> list[dict[str, Any]]:
         """Requests of the main loop: the ones that carry tools."""
         return [r for r in self.requests if r.get("tools")]
+
+    def model_requests(self) -> list[dict[str, Any]]:
+        """Every request but the router's classifier."""
+        return [r for r in self.requests if not is_classifier(r)]
 
     def __enter__(self) -> FakeOpenAI:
         self._thread.start()

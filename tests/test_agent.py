@@ -69,7 +69,7 @@ async def test_cancel_during_tool_call_answers_every_call(fake: FakeOpenAI) -> N
     agent.gate = None
     events = await collect(agent, "go on")
     assert events[-1].answer == "fine"
-    sent = fake.requests[-1]["messages"]
+    sent = fake.model_requests()[-1]["messages"]
     assert [m["role"] for m in sent[1:]] == ["user", "assistant", "tool", "tool", "user"]
     await agent.close()
 
@@ -83,7 +83,7 @@ async def test_user_plan_edit_reaches_the_next_request(fake: FakeOpenAI) -> None
     with pytest.raises(PlanError, match="unknown step id 5"):
         agent.edit_plan(PlanUpdate(updates=[StepPatch(id=5, status="completed")]))
     await collect(agent, "continue")
-    assert "2. [pending] Write docs" in fake.requests[0]["messages"][0]["content"]
+    assert "2. [pending] Write docs" in fake.model_requests()[0]["messages"][0]["content"]
     await agent.close()
 
 

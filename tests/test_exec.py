@@ -131,7 +131,7 @@ def test_bad_key_gives_one_clear_line(fake: FakeOpenAI) -> None:
     assert_clean_stderr(proc.stderr)
     assert "authentication failed" in proc.stderr and "--api-key" in proc.stderr
     assert "sk-wrong-123" not in proc.stderr + proc.stdout
-    assert len(fake.requests) == 1  # 401 is not retried
+    assert len(fake.model_requests()) == 1  # 401 is not retried
 
 
 def test_unknown_model_names_the_flag(fake: FakeOpenAI) -> None:
@@ -143,7 +143,7 @@ def test_unknown_model_names_the_flag(fake: FakeOpenAI) -> None:
 
 
 def test_no_key_and_no_base_url_says_what_to_set() -> None:
-    proc = run_cli("exec", "hello")
+    proc = run_cli("exec", "hello", env={"LIVEPLAN_LOCAL": "false"})
     assert proc.returncode == 2
     assert_clean_stderr(proc.stderr)
     assert "OPENAI_API_KEY" in proc.stderr and "--base-url" in proc.stderr
@@ -154,7 +154,7 @@ def test_max_iterations_stops_with_clear_message(fake: FakeOpenAI) -> None:
     proc = run_cli("exec", "--base-url", fake.base_url, "--model", "m", "--max-iterations", "2", "loop forever")
     assert proc.returncode == 3
     assert "stopped after 2 model calls" in proc.stderr and "--max-iterations" in proc.stderr
-    assert len(fake.requests) == 2
+    assert len(fake.model_requests()) == 2
 
 
 def test_bad_flag_value_is_one_usage_error() -> None:

@@ -42,7 +42,7 @@ def fix_script() -> list[dict]:
 
 
 def tool_results(fake: FakeOpenAI) -> dict[str, str]:
-    last = fake.requests[-1]["messages"]
+    last = fake.model_requests()[-1]["messages"]
     names = {c["id"]: c["function"]["name"] for m in last if m["role"] == "assistant" for c in m.get("tool_calls") or []}
     return {names[m["tool_call_id"]]: m["content"] for m in last if m["role"] == "tool" and names[m["tool_call_id"]] != "update_plan"}
 
@@ -108,7 +108,7 @@ def test_escape_attempts_are_refused_every_time(fake: FakeOpenAI, repo: Path, tm
     )
     proc = run_cli("exec", "--yes", "--base-url", fake.base_url, "--model", "m", "--workspace", str(repo), "escape")
     assert proc.returncode == 0
-    last = fake.requests[-1]["messages"]
+    last = fake.model_requests()[-1]["messages"]
     results = [m["content"] for m in last if m["role"] == "tool"]
     assert len(results) == 4 and all("outside the workspace" in r for r in results)
     assert not target.exists()
@@ -120,11 +120,11 @@ def test_dotenv_needs_approval(fake: FakeOpenAI, repo: Path) -> None:
     (repo / ".env").write_text("DB_PASSWORD=hunter2hunter2\n")
     fake.script.extend([tc("read_file", path=".env"), {"text": "ok"}])
     run_cli("exec", "--base-url", fake.base_url, "--model", "m", "--workspace", str(repo), "read env")
-    denied = [m["content"] for m in fake.requests[-1]["messages"] if m["role"] == "tool"][0]
+    denied = [m["content"] for m in fake.model_requests()[-1]["messages"] if m["role"] == "tool"][0]
     assert denied.startswith("error: the user denied read_file")
     fake.script.extend([tc("read_file", path=".env"), {"text": "ok"}])
     run_cli("exec", "--yes", "--base-url", fake.base_url, "--model", "m", "--workspace", str(repo), "read env")
-    shown = [m["content"] for m in fake.requests[-1]["messages"] if m["role"] == "tool"][0]
+    shown = [m["content"] for m in fake.model_requests()[-1]["messages"] if m["role"] == "tool"][0]
     assert "DB_PASSWORD=[REDACTED]" in shown and "hunter2" not in shown
 
 

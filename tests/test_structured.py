@@ -34,7 +34,7 @@ def test_plan_then_answer(fake: FakeOpenAI) -> None:
     calls = [e for e in events if e["type"] == "tool_call_started"]
     assert [c["name"] for c in calls] == ["update_plan", "update_plan"]
     assert events[-1] == {"type": "turn_finished", "answer": "Use `s[::-1]`.", "reason": "done"}
-    first, second = fake.requests
+    first, second = fake.model_requests()
     assert first["response_format"]["type"] == "json_schema" and "tools" not in first
     assert first["response_format"]["json_schema"]["schema"]["properties"]["action"] == {"const": "update_plan"}
     assert second["max_tokens"] > 0 and "response_format" not in second
@@ -51,7 +51,7 @@ def test_step_by_step_records_each_result(fake: FakeOpenAI, monkeypatch: pytest.
     for event in (e for e in events if e["type"] == "plan_updated"):
         assert sum(s["status"] == "in_progress" for s in event["new"]["steps"]) <= 1
     assert "**1. Write reverse()**" in events[-1]["answer"] and "**2. Show an example**" in events[-1]["answer"]
-    assert "do only step 2" in fake.requests[2]["messages"][-1]["content"].lower()
+    assert "do only step 2" in fake.model_requests()[2]["messages"][-1]["content"].lower()
 
 
 def test_invalid_move_is_retried_once_then_the_harness_decides(fake: FakeOpenAI) -> None:
@@ -60,7 +60,7 @@ def test_invalid_move_is_retried_once_then_the_harness_decides(fake: FakeOpenAI)
     assert code == 0
     plan = next(e for e in events if e["type"] == "plan_updated")["new"]
     assert [s["description"] for s in plan["steps"]] == ["Work out the approach", "Write the answer"]
-    assert len(fake.requests) == 3
+    assert len(fake.model_requests()) == 3
 
 
 def test_retry_succeeds_with_fenced_json(fake: FakeOpenAI) -> None:

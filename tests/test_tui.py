@@ -14,6 +14,7 @@ from tui_helpers import chat_text, make_app, submit, wait_for
 
 
 async def test_task_streams_reply_and_plan_goes_to_done(fake: FakeOpenAI) -> None:
+    fake.script.append({"when": "classify", "json": {"strategy": "plan", "reason": "several steps"}})
     fake.script.extend(three_step_script())
     app = make_app(fake.base_url)
     seen: list[str] = []
@@ -26,7 +27,8 @@ async def test_task_streams_reply_and_plan_goes_to_done(fake: FakeOpenAI) -> Non
         assert app.plan_panel.plan.progress() == "3/3 done"
         replies = [b for b in app.chat.children if isinstance(b, AssistantBlock)]
         assert replies[-1].text == "Here is `reverse(s) = s[::-1]`."
-        assert app.status.route.startswith("plan")
+        assert app.status.route == "plan (llm)"
+        assert "route: plan · llm: several steps" in chat_text(app)
         assert app.status.session_tokens > 0
         steps = app.plan_panel.query(".step")
         assert [s.has_class("status-completed") for s in steps] == [True, True, True]
@@ -59,7 +61,7 @@ async def test_escape_cancels_mid_stream_and_next_message_works(fake: FakeOpenAI
         assert "interrupted" in chat_text(app)
         await submit(pilot, "again")
         await wait_for(pilot, lambda: not app.turn_running and "fresh answer" in chat_text(app))
-        sent = fake.requests[-1]["messages"]
+        sent = fake.model_requests()[-1]["messages"]
         assert sent[-1] == {"role": "user", "content": "again"}
         assert sent[-2]["content"].endswith("[interrupted by the user]")
 
@@ -85,7 +87,7 @@ async def test_approve_once_and_deny_with_reason(fake: FakeOpenAI, tmp_path: Pat
         await pilot.press("enter")
         await wait_for(pilot, lambda: not app.turn_running)
         assert not (tmp_path / "b.txt").exists()
-        tool_msg = [m for m in fake.requests[-1]["messages"] if m["role"] == "tool"][-1]
+        tool_msg = [m for m in fake.model_requests()[-1]["messages"] if m["role"] == "tool"][-1]
         assert tool_msg["content"].startswith("error: the user denied write_file: not now")
         blocks = [b for b in app.chat.children if isinstance(b, ToolBlock)]
         assert blocks[-1].has_class("failed") and not blocks[0].has_class("failed")
@@ -119,14 +121,16 @@ async def test_slash_commands(fake: FakeOpenAI) -> None:
         assert "1/2 done" in chat_text(app)
         await submit(pilot, "/mode strict")
         assert app.agent.mode == "strict" and "strict" in app.status.route
+        await submit(pilot, "/mode plan")
+        assert app.status.route == "mode: plan"
         await submit(pilot, "/mode bogus")
         assert any(isinstance(b, ErrorBlock) and "choose one of" in str(b.render()) for b in app.chat.children)
         await submit(pilot, "/model other-model")
         assert app.agent.endpoint.model == "other-model" and "other-model" in app.status.endpoint
         await submit(pilot, "hello")
-        await wait_for(pilot, lambda: not app.turn_running and len(fake.requests) == 1)
-        assert fake.requests[0]["model"] == "other-model"
-        assert "2. [pending] Review the docs" in system_prompt(fake.requests[0])
+        await wait_for(pilot, lambda: not app.turn_running and len(fake.model_requests()) == 1)
+        assert fake.model_requests()[0]["model"] == "other-model"
+        assert "2. [pending] Review the docs" in system_prompt(fake.model_requests()[0])
         await submit(pilot, "/plan cancel 2")
         assert app.plan_panel.finished  # every step done or cancelled: archived, shown as finished
         await submit(pilot, "/plan clear")
@@ -148,8 +152,8 @@ async def test_plan_add_reaches_the_next_request(fake: FakeOpenAI) -> None:
         await submit(pilot, "/plan add Write docs")  # while the reply is streaming
         await wait_for(pilot, lambda: not app.turn_running)
         await submit(pilot, "continue")
-        await wait_for(pilot, lambda: not app.turn_running and len(fake.requests) == 3)
-        assert "4. [pending] Write docs" in system_prompt(fake.requests[2])
+        await wait_for(pilot, lambda: not app.turn_running and len(fake.model_requests()) == 3)
+        assert "4. [pending] Write docs" in system_prompt(fake.model_requests()[2])
 
 
 async def test_prompt_history_newline_and_completion(fake: FakeOpenAI) -> None:
@@ -183,9 +187,9 @@ async def test_messages_typed_while_streaming_are_queued(fake: FakeOpenAI) -> No
         await submit(pilot, "one")
         await wait_for(pilot, lambda: app.turn_running)
         await submit(pilot, "two")
-        assert app._queue == ["two"] and len(fake.requests) == 1
-        await wait_for(pilot, lambda: len(fake.requests) == 2 and not app.turn_running, timeout=20)
-        assert fake.requests[1]["messages"][-1]["content"] == "two"
+        assert app._queue == ["two"] and len(fake.model_requests()) == 1
+        await wait_for(pilot, lambda: len(fake.model_requests()) == 2 and not app.turn_running, timeout=20)
+        assert fake.model_requests()[1]["messages"][-1]["content"] == "two"
 
 
 async def test_core_errors_show_and_app_survives(fake: FakeOpenAI) -> None:

@@ -10,6 +10,7 @@ from ..events import Event, PlanUpdated, RouteDecided
 from ..llm.openai_compat import ChatClient
 from ..plan import PlanBoard, PlanError, PlanUpdate
 from ..prompts import load
+from ..router import CLASSIFIER_SCHEMA, route
 from ..tools import ToolRegistry, default_tools
 from ..tools.artifacts import ArtifactStore
 from ..tools.base import ToolContext
@@ -18,6 +19,7 @@ from ..tools.workspace import Workspace
 from .approvals import ApprovalGate, Approver, fixed_approver
 from .conversation import Conversation
 from .loop import react
+from .orchestrator import Orchestrator
 from .structured import StructuredTurn
 
 Strategy = Literal["direct", "plan", "plan_and_subagent"]
@@ -59,10 +61,22 @@ class Agent:
             parts.append(block)
         return "\n\n".join(parts)
 
+    async def classify(self, message: str) -> str:
+        """The router's level 2: one small tool-less call with a JSON-schema answer."""
+        fmt = {"type": "json_schema", "json_schema": {"name": "route", "schema": CLASSIFIER_SCHEMA, "strict": True}}
+        messages = [{"role": "system", "content": load("router_rubric.md")}, {"role": "user", "content": message}]
+        completion = await self.llm.complete(
+            messages, timeout=self.settings.router_timeout, max_attempts=1, response_format=fmt, max_tokens=120, temperature=0
+        )
+        return completion.content
+
     async def decide(self, text: str) -> RouteDecided:
         if self.mode != "auto":
             return RouteDecided(strategy=MODE_TO_STRATEGY[self.mode], level="override", reason=f"mode set to {self.mode}")
-        return RouteDecided(strategy="plan", level="override", reason="no router configured; guided planning")
+        use_llm = self.settings.router_llm and not self.endpoint.local
+        decision, note = await route(text, self.classify if use_llm else None)
+        reason = f"{decision.reason} ({note})" if note and use_llm else decision.reason
+        return RouteDecided(strategy=decision.strategy, level=decision.level, reason=reason)
 
     @property
     def structured(self) -> bool:
@@ -77,8 +91,12 @@ class Agent:
             async for event in StructuredTurn(self).run(text):
                 yield event
             return
+        if route.strategy == "plan_and_subagent":
+            async for event in Orchestrator(self).run(text):
+                yield event
+            return
         self.conv.add({"role": "user", "content": text})
-        strategy: Strategy = "plan" if route.strategy == "plan_and_subagent" else route.strategy
+        strategy: Strategy = route.strategy
         async for event in react(
             self.llm,
             self.conv,

@@ -22,11 +22,11 @@ class UpdatePlanTool:
         return apply_update(ctx, params, source="model")
 
 
-def apply_update(ctx: ToolContext, update: PlanUpdate, *, source: str) -> ToolResult:
+def apply_update(ctx: ToolContext, update: PlanUpdate, *, source: str, max_in_progress: int = 1) -> ToolResult:
     """Apply atomically; the result echoes the plan so the model re-anchors on it."""
     old = ctx.plans.board
     try:
-        new, archived = old.apply(update)
+        new, archived = old.apply(update, max_in_progress=max_in_progress)
     except PlanError as exc:
         current = old.active.render() if not old.active.is_empty else "(no active plan)"
         return ToolResult(f"error: {exc}\nThe plan is unchanged:\n{current}", is_error=True)
