@@ -57,6 +57,8 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     g.add_argument("--local-model", metavar="PATH", help="any GGUF file to run locally instead of the default model")
     g.add_argument("--tool-mode", choices=["auto", "native", "structured"], help="native tool calls, or structured JSON moves for small models")
     g.add_argument("--threads", type=_positive, metavar="N", help="CPU threads for the local model (default 2)")
+    g.add_argument("--max-parallel", type=_positive, metavar="N", help="strict mode: steps run at once (default 1)")
+    g.add_argument("--max-retries", type=int, metavar="N", help="strict mode: retries of a failed step (default 2)")
     g.add_argument(
         "--approval",
         choices=["ask", "auto-edit", "never-ask"],
@@ -90,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _endpoint_flags(ex, sub=True)
     ex.set_defaults(handler=_cmd_exec)
+
+    rt = sub.add_parser(
+        "route",
+        help="show how a message would be routed (direct, plan or plan_and_subagent)",
+        description="Print the router's decision for MESSAGE: the strategy, the level that decided it, and why.",
+    )
+    rt.add_argument("message", metavar="MESSAGE")
+    rt.add_argument("--no-llm", action="store_true", help="skip the LLM classifier (level 2)")
+    rt.add_argument("--json", action="store_true", help="print the decision as one JSON object")
+    _endpoint_flags(rt, sub=True)
+    rt.set_defaults(handler=_cmd_route)
     return parser
 
 
@@ -106,6 +119,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         local_model=args.local_model,
         tool_mode=args.tool_mode,
         threads=args.threads,
+        max_parallel=args.max_parallel,
+        max_retries=args.max_retries,
     )
 
 
@@ -174,6 +189,41 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     finally:
         if runtime is not None:
             runtime.stop()
+
+
+def _cmd_route(args: argparse.Namespace) -> int:
+    import json
+
+    from .agent.agent import Agent
+    from .router import route
+
+    note = None
+    agent = None
+    if not args.no_llm:
+        settings = _settings(args)
+        if wants_remote(settings):
+            agent = Agent(settings, resolve_endpoint(settings))
+        else:
+            note = "no remote model configured for the LLM classifier; pass --base-url/--model or --no-llm"
+
+    async def go():
+        try:
+            return await route(args.message, agent.classify if agent else None)
+        finally:
+            if agent:
+                await agent.close()
+
+    decision, failure = asyncio.run(go())
+    if agent is not None:
+        note = failure
+    if args.json:
+        out = decision.model_dump()
+        if note:
+            out["note"] = note
+        print(json.dumps(out))
+    else:
+        print(f"{decision.strategy} ({decision.level}): {decision.reason}" + (f"  [{note}]" if note else ""))
+    return 0
 
 
 def _check_workspace(settings: Settings) -> None:
