@@ -57,6 +57,7 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     g.add_argument("--local-model", metavar="PATH", help="any GGUF file to run locally instead of the default model")
     g.add_argument("--tool-mode", choices=["auto", "native", "structured"], help="native tool calls, or structured JSON moves for small models")
     g.add_argument("--threads", type=_positive, metavar="N", help="CPU threads for the local model (default 2)")
+    g.add_argument("--context-window", type=_positive, metavar="TOKENS", help="override the model's context window")
     g.add_argument("--max-parallel", type=_positive, metavar="N", help="strict mode: steps run at once (default 1)")
     g.add_argument("--max-retries", type=int, metavar="N", help="strict mode: retries of a failed step (default 2)")
     g.add_argument(
@@ -121,6 +122,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         threads=args.threads,
         max_parallel=args.max_parallel,
         max_retries=args.max_retries,
+        context_window=args.context_window,
     )
 
 

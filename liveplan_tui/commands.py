@@ -156,6 +156,14 @@ async def _model(agent: Agent, arg: str) -> CommandResult:
     return CommandResult(f"model set to {arg}")
 
 
+@command("compact", "/compact [FOCUS]", "condense older messages now (the plan is kept whole)")
+async def _compact(agent: Agent, arg: str) -> CommandResult:
+    event = await agent.compact(arg)
+    if event is None:
+        return CommandResult("nothing to condense yet")
+    return CommandResult(events=[event])
+
+
 @command("new", "/new", "start a new conversation (clears chat and plan)")
 async def _new(agent: Agent, arg: str) -> CommandResult:
     agent.reset()

@@ -6,17 +6,19 @@ from collections.abc import AsyncIterator
 from typing import Literal
 
 from ..config import Endpoint, Settings
-from ..events import Event, PlanUpdated, RouteDecided
+from ..events import Condensed, Event, PlanUpdated, RouteDecided
 from ..llm.openai_compat import ChatClient
 from ..plan import PlanBoard, PlanError, PlanUpdate
 from ..prompts import load
 from ..router import CLASSIFIER_SCHEMA, route
+from ..tokens import context_window, counter_for
 from ..tools import ToolRegistry, default_tools
 from ..tools.artifacts import ArtifactStore
 from ..tools.base import ToolContext
 from ..tools.plan_tool import apply_update
 from ..tools.workspace import Workspace
 from .approvals import ApprovalGate, Approver, fixed_approver
+from .condenser import Condenser, summary_section
 from .conversation import Conversation
 from .loop import react
 from .orchestrator import Orchestrator
@@ -38,7 +40,10 @@ class Agent:
         self.settings = settings
         self.endpoint = endpoint
         self.llm = ChatClient(endpoint, settings)
-        self.conv = Conversation()
+        self.counter = counter_for(endpoint.model)
+        self.conv = Conversation(self.counter)
+        window = context_window(endpoint.model, settings.context_window or (settings.local_ctx if endpoint.local else None))
+        self.condenser = Condenser(self.llm, settings, window)
         self.tools = tools or default_tools()
         secrets = tuple(k.get_secret_value() for k in (endpoint.api_key, settings.openai_api_key) if k)
         self.ctx = ToolContext(plans=self.conv, workspace=Workspace(settings.workspace), artifacts=ArtifactStore(), secrets=secrets)
@@ -59,6 +64,8 @@ class Agent:
         block = self.conv.board.prompt_block()
         if block:
             parts.append(block)
+        if self.conv.summary:
+            parts.append(summary_section(self.conv.summary))
         return "\n\n".join(parts)
 
     async def classify(self, message: str) -> str:
@@ -106,6 +113,7 @@ class Agent:
             max_iterations=self.settings.max_iterations,
             gate=self.gate,
             text_tool_calls=self.endpoint.local,
+            condenser=self.condenser,
         ):
             yield event
 
@@ -128,8 +136,15 @@ class Agent:
         self.endpoint = self.endpoint.model_copy(update={"model": model})
         self.llm.endpoint = self.endpoint
 
+    async def compact(self, focus: str = "") -> Condensed | None:
+        """Condense now (the /compact command), whatever the threshold."""
+        strategy: Strategy = "direct" if self.mode == "direct" else "plan"
+        return await self.condenser.condense(
+            self.conv, lambda: self.system_prompt(strategy), self.tools.specs(), focus=focus, force=True
+        )
+
     def reset(self) -> None:
         """Start a new conversation: fresh messages, plan and artifacts; same endpoint and approvals."""
-        self.conv = Conversation()
+        self.conv = Conversation(self.counter)
         self.ctx.plans = self.conv
         self.ctx.artifacts = ArtifactStore()

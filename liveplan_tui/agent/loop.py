@@ -26,6 +26,7 @@ from ..tools import ToolRegistry
 from ..redact import redact
 from ..tools.artifacts import shrink
 from ..tools.base import Tool, ToolContext, ToolError, ToolResult, parse_arguments
+from .condenser import Condenser
 from .conversation import Conversation
 
 CANCELLED_RESULT = "error: cancelled by the user before this tool finished"
@@ -77,6 +78,7 @@ async def react(
     gate: ToolGate | None = None,
     request_options: dict[str, Any] | None = None,
     text_tool_calls: bool = False,
+    condenser: Condenser | None = None,
 ) -> AsyncIterator[Event]:
     """Run model calls and tool calls over `conv` until a final answer.
 
@@ -87,32 +89,56 @@ async def react(
     specs = tools.specs()
     try:
         for _ in range(max_iterations):
-            messages = [{"role": "system", "content": system_prompt()}, *conv.messages]
-            completion: Completion | None = None
-            partial.clear()
-            try:
-                async for item in llm.stream(messages, tools=specs, **(request_options or {})):
-                    if isinstance(item, Completion):
-                        completion = item
-                    else:
-                        if item.type == "text_delta":
-                            partial.append(item.text)
-                        elif item.type == "stream_reset":
-                            partial.clear()
-                        yield item
-            except LLMError as err:
+            if condenser is not None:
+                event = await condenser.condense(conv, system_prompt, specs)
+                if event is not None:
+                    yield event
+            recovered = False
+            while True:
+                system = system_prompt()
+                estimate = condenser.estimate(conv, system, specs) if condenser else 0
+                messages = [{"role": "system", "content": system}, *conv.messages]
+                completion: Completion | None = None
                 partial.clear()
-                yield ErrorEvent(kind=err.kind, message=redact(err.message, ctx.secrets))
-                yield TurnFinished(answer="", reason="error")
-                return
+                try:
+                    async for item in llm.stream(messages, tools=specs, **(request_options or {})):
+                        if isinstance(item, Completion):
+                            completion = item
+                        else:
+                            if item.type == "text_delta":
+                                partial.append(item.text)
+                            elif item.type == "stream_reset":
+                                partial.clear()
+                            yield item
+                    break
+                except LLMError as err:
+                    partial.clear()
+                    if err.kind == "context_length" and condenser is not None and not recovered:
+                        recovered = True
+                        event = await condenser.condense(conv, system_prompt, specs, force=True)
+                        if event is not None and event.tokens_after < estimate:
+                            yield event
+                            continue
+                        err.message = "the conversation does not fit the model's context window, even condensed: start /new or lower --context-window"
+                    yield ErrorEvent(kind=err.kind, message=redact(err.message, ctx.secrets))
+                    yield TurnFinished(answer="", reason="error")
+                    return
             assert completion is not None
             partial.clear()
+            window = condenser.window if condenser else 0
             if completion.prompt_tokens is not None:
+                if condenser is not None:
+                    condenser.observe(completion.prompt_tokens, estimate)
                 yield Usage(
                     prompt_tokens=completion.prompt_tokens,
                     completion_tokens=completion.completion_tokens or 0,
                     total_tokens=completion.prompt_tokens + (completion.completion_tokens or 0),
+                    context_window=window,
                 )
+            elif condenser is not None:
+                produced = conv.counter.count(completion.content)
+                yield Usage(prompt_tokens=estimate, completion_tokens=produced, total_tokens=estimate + produced,
+                            estimated=not conv.counter.exact, context_window=window)
             if not completion.tool_calls and text_tool_calls:
                 completion.tool_calls = tool_calls_in(completion.content, set(tools.names()))
             if not completion.tool_calls:

@@ -1,0 +1,100 @@
+"""When and how the agent condenses its context (the I/O half of condense.py).
+
+Before each main-loop call the prompt is estimated from cached per-message
+counts, anchored to the server's last reported usage. Over the threshold, old
+tool outputs are masked first; if that is not enough, the older messages are
+summarized by one tool-less call (deterministic fallback on failure), and the
+summary joins the system prompt, below the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..condense import SUMMARY_HEADER, fallback_summary, mask_tool_outputs, recent_user_requests, split_point, transcript
+from ..config import Settings
+from ..events import Condensed
+from ..llm.openai_compat import ChatClient, LLMError
+from ..prompts import load
+from ..tokens import count_tools
+from .conversation import Conversation
+
+SUMMARY_TOKENS = 600
+
+
+class Condenser:
+    def __init__(self, llm: ChatClient, settings: Settings, window: int):
+        self.llm = llm
+        self.window = window
+        self.threshold = settings.condense_threshold
+        self.enabled = settings.condense
+        self.reserve = settings.reply_reserve if settings.reply_reserve is not None else min(4096, window // 4)
+        self.calibration = 0
+
+    @property
+    def limit(self) -> int:
+        """The most a prompt may be and still leave room for the reply."""
+        return self.window - self.reserve
+
+    def estimate(self, conv: Conversation, system: str, specs: list[dict[str, Any]]) -> int:
+        return conv.counter.count(system) + count_tools(conv.counter, specs) + conv.total + 3 + self.calibration
+
+    def observe(self, server_prompt_tokens: int, estimate: int) -> None:
+        """Reconcile with the server's exact count: later estimates carry the difference."""
+        self.calibration += server_prompt_tokens - estimate
+
+    def needed(self, estimate: int) -> bool:
+        return self.enabled and estimate > min(self.threshold * self.window, self.limit)
+
+    async def condense(
+        self, conv: Conversation, system: Callable[[], str], specs: list[dict[str, Any]], *, focus: str = "", force: bool = False
+    ) -> Condensed | None:
+        """Shrink `conv` toward half the usable window; None when there is nothing to shrink."""
+        before = self.estimate(conv, system(), specs)
+        if not force and not self.needed(before):
+            return None
+        fixed = before - conv.total
+        target = max(self.limit // 2, 1)
+        keep_budget = max(target - fixed - SUMMARY_TOKENS, 0)
+        split = split_point(conv.messages, conv.counts, keep_budget)
+        masked, n_masked = mask_tool_outputs(conv.messages, conv.counts, split if split else len(conv.messages) - 1)
+        if n_masked:
+            conv.replace(masked, conv.summary)
+            after = self.estimate(conv, system(), specs)
+            if after <= target or split == 0:
+                return Condensed(replaced_messages=n_masked, tokens_before=before, tokens_after=after, method="masked old tool outputs")
+        if split == 0:
+            return None
+        old, kept = conv.messages[:split], conv.messages[split:]
+        old_tokens = sum(conv.counts[:split]) + conv.counter.count(conv.summary)
+        summary, method = await self._summarize(conv, old, focus)
+        if conv.counter.count(summary) >= old_tokens:
+            summary, method = fallback_summary(old, conv.summary), "truncation (summary was not smaller)"
+        requests = recent_user_requests(old)
+        if requests:
+            summary += "\nThe user's recent words, verbatim:\n" + "\n".join(f"> {r[:500]}" for r in requests)
+        conv.replace(kept, summary)
+        after = self.estimate(conv, system(), specs)
+        return Condensed(replaced_messages=len(old), tokens_before=before, tokens_after=after, method=method)
+
+    async def _summarize(self, conv: Conversation, old: list[dict[str, Any]], focus: str) -> tuple[str, str]:
+        plan = conv.board.prompt_block() or "(no active plan)"
+        previous = f"Previous summary:\n{conv.summary}\n\n" if conv.summary else ""
+        ask = f"Focus on: {focus}\n\n" if focus else ""
+        messages = [
+            {"role": "system", "content": load("condense.md")},
+            {"role": "user", "content": f"{ask}Current plan (for reference only):\n{plan}\n\n{previous}Messages to condense:\n{transcript(old)}"},
+        ]
+        try:
+            completion = await self.llm.complete(messages, timeout=60, max_attempts=2, max_tokens=SUMMARY_TOKENS)
+        except LLMError:
+            return fallback_summary(old, conv.summary), "truncation (the summary call failed)"
+        text = completion.content.strip()
+        if not text:
+            return fallback_summary(old, conv.summary), "truncation (the summary was empty)"
+        return text, "summary"
+
+
+def summary_section(summary: str) -> str:
+    return f"{SUMMARY_HEADER}\n{summary}" if summary else ""
