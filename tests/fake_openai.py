@@ -179,7 +179,7 @@ class FakeOpenAI:
 
     @staticmethod
     def _usage(request: dict[str, Any], text: str) -> dict[str, int]:
-        prompt = len(json.dumps(request.get("messages", []))) // 4
+        prompt = (len(json.dumps(request.get("messages", []))) + len(json.dumps(request.get("tools", [])))) // 4
         completion = max(1, len(text) // 4)
         return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 

@@ -47,6 +47,7 @@ class Agent:
         self.tools = tools or default_tools()
         secrets = tuple(k.get_secret_value() for k in (endpoint.api_key, settings.openai_api_key) if k)
         self.ctx = ToolContext(plans=self.conv, workspace=Workspace(settings.workspace), artifacts=ArtifactStore(), secrets=secrets)
+        self.ctx.artifact_budget = min(self.ctx.artifact_budget, window // 8)
         deny = fixed_approver(False, "no one is there to approve it")
         self.gate: ApprovalGate | None = ApprovalGate(settings.approval, approver or deny)
         self.mode = settings.mode

@@ -38,11 +38,15 @@ class Condenser:
         return self.window - self.reserve
 
     def estimate(self, conv: Conversation, system: str, specs: list[dict[str, Any]]) -> int:
-        return conv.counter.count(system) + count_tools(conv.counter, specs) + conv.total + 3 + self.calibration
+        return conv.counter.count(system) + count_tools(conv.counter, specs) + conv.total + 3 + max(0, self.calibration)
 
     def observe(self, server_prompt_tokens: int, estimate: int) -> None:
-        """Reconcile with the server's exact count: later estimates carry the difference."""
-        self.calibration += server_prompt_tokens - estimate
+        """Reconcile with the server's exact count: later estimates carry any shortfall.
+
+        Only a server count above ours raises estimates; a lower one never lowers
+        them below our own count, so budgeting errs on the safe side.
+        """
+        self.calibration = max(0, self.calibration) + server_prompt_tokens - estimate
 
     def needed(self, estimate: int) -> bool:
         return self.enabled and estimate > min(self.threshold * self.window, self.limit)
