@@ -11,15 +11,18 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .local.model import ModelError
+from .store import Store, StoreError
 from .config import ConfigError, Endpoint, Settings, load_settings, resolve_endpoint, wants_remote
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
+LATEST = "__latest__"
 
 EPILOG = """\
 examples:
@@ -53,6 +56,7 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     g.add_argument("--max-iterations", type=_positive, metavar="N", help="model calls per turn before giving up (default 25)")
     g.add_argument("--mode", choices=["auto", "direct", "plan", "strict"], help="override the task router")
     g.add_argument("--workspace", metavar="DIR", help="folder the tools work in (default: current directory)")
+    g.add_argument("--profile", metavar="NAME", help="use [profiles.NAME] from the config file")
     g.add_argument("--local", action="store_const", const=True, help="use the embedded offline model (needs the [local] extra)")
     g.add_argument("--local-model", metavar="PATH", help="any GGUF file to run locally instead of the default model")
     g.add_argument("--tool-mode", choices=["auto", "native", "structured"], help="native tool calls, or structured JSON moves for small models")
@@ -67,6 +71,12 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     )
 
 
+def _session_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    g = p.add_argument_group("sessions", argument_default=argparse.SUPPRESS if sub else None)
+    g.add_argument("--resume", nargs="?", const=LATEST, metavar="ID", help="reopen a saved session (the latest without ID)")
+    g.add_argument("--continue", dest="cont", action="store_const", const=True, help="reopen the latest session")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="liveplan",
@@ -76,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"liveplan {__version__}")
     _endpoint_flags(parser)
+    _session_flags(parser)
     parser.set_defaults(handler=_cmd_tui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -92,7 +103,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes", "-y", action="store_true", help="approve every write and shell command (exec can't ask; without it they are denied)"
     )
     _endpoint_flags(ex, sub=True)
+    _session_flags(ex, sub=True)
     ex.set_defaults(handler=_cmd_exec)
+
+    ch = sub.add_parser("chat", help="open the chat; --plain for a line-mode chat (REPL)", description="Open the chat.")
+    ch.add_argument("--plain", action="store_true", help="line mode: for plain terminals, screen readers and recorded demos")
+    _endpoint_flags(ch, sub=True)
+    _session_flags(ch, sub=True)
+    ch.set_defaults(handler=_cmd_tui)
+
+    ss = sub.add_parser("sessions", help="list recent sessions", description="List recent sessions, newest first.")
+    ss.add_argument("--json", action="store_true", help="one JSON object per line")
+    ss.add_argument("-n", type=_positive, default=20, metavar="N", help="how many (default 20)")
+    ss.set_defaults(handler=_cmd_sessions)
+
+    xp = sub.add_parser("export", help="write a session as a Markdown transcript", description="Write session ID as Markdown.")
+    xp.add_argument("id", metavar="ID", help="a session id or its first characters (see `liveplan sessions`)")
+    xp.add_argument("-o", "--output", metavar="PATH", help="file to write (default: stdout)")
+    xp.set_defaults(handler=_cmd_export)
+
+    cf = sub.add_parser("config", help="show where the config file is, what is in effect, or create one")
+    cf.add_argument("action", choices=["path", "show", "init"], help="path: print the file's path; show: the settings in effect; init: write a commented file")
+    cf.set_defaults(handler=_cmd_config)
 
     rt = sub.add_parser(
         "route",
@@ -123,6 +155,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         max_parallel=args.max_parallel,
         max_retries=args.max_retries,
         context_window=args.context_window,
+        profile=args.profile,
     )
 
 
@@ -181,6 +214,7 @@ def _cmd_exec(args: argparse.Namespace) -> int:
 
     async def go() -> int:
         agent = Agent(settings, endpoint, approver=approver)
+        _open_session(agent, args)
         try:
             return await run_exec(agent, args.task, json_mode=args.json)
         finally:
@@ -228,19 +262,97 @@ def _cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store() -> Store:
+    from .config import data_dir
+    from .store import open_store
+
+    return open_store(data_dir())
+
+
+def _open_session(agent: Any, args: argparse.Namespace) -> None:
+    """Record to the session store; reopen a session for --resume/--continue."""
+    if not agent.settings.save_sessions:
+        return
+    store = _store()
+    wanted = getattr(args, "resume", None)
+    if getattr(args, "cont", None):
+        wanted = LATEST
+    if wanted is None:
+        agent.attach(store)
+    else:
+        agent.resume(store, store.resolve(None if wanted == LATEST else wanted))
+
+
+def _cmd_sessions(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    rows = _store().sessions(args.n)
+    if args.json:
+        for r in rows:
+            print(json.dumps({"id": r.id, "updated": r.updated, "title": r.title, "plan": r.progress, "model": r.model}))
+        return 0
+    if not rows:
+        print("no sessions yet")
+        return 0
+    for r in rows:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated))
+        print(f"{r.id}  {when}  {r.progress:<10}  {r.model[:28]:<28}  {r.title[:60]}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_markdown
+
+    store = _store()
+    text = export_markdown(store.load(store.resolve(args.id)))
+    if args.output:
+        Path(args.output).expanduser().write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from .config import config_path, config_template, effective_config
+
+    path = config_path()
+    if args.action == "path":
+        print(path)
+    elif args.action == "show":
+        print(effective_config(load_settings()), end="")
+    else:
+        if path.exists():
+            raise ConfigError(f"{path} already exists; edit it, or move it aside to start again")
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(config_template(), encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
 def _check_workspace(settings: Settings) -> None:
     if not settings.workspace.is_dir():
         raise ConfigError(f"workspace {settings.workspace} is not a folder: pass --workspace DIR")
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
-    from .agent.agent import Agent
-
     settings = _settings(args)
     _check_workspace(settings)
-    if not sys.stdout.isatty() or not sys.stdin.isatty():
-        raise ConfigError("the chat UI needs a terminal; for scripts use: liveplan exec \"TASK\"")
+    plain = getattr(args, "plain", False) or not sys.stdout.isatty() or os.environ.get("TERM") == "dumb"
+    if not plain and not sys.stdin.isatty():
+        raise ConfigError("the chat needs a terminal; for scripts use: liveplan exec \"TASK\"")
+    store = _store() if settings.save_sessions else None  # refuse a bad database before starting anything
     endpoint, runtime = _endpoint(settings)
+    if plain:
+        from .repl import run_repl
+
+        try:
+            return asyncio.run(run_repl(settings, endpoint, lambda agent: _open_session(agent, args), store))
+        finally:
+            if runtime is not None:
+                runtime.stop()
+    from .agent.agent import Agent
     from .ui.app import LivePlanApp
 
     notices = []
@@ -248,7 +360,9 @@ def _cmd_tui(args: argparse.Namespace) -> int:
         notices.append("Approval is never-ask: writes and shell commands run without asking.")
     if endpoint.key_withheld:
         notices.append("OPENAI_API_KEY is not sent to this endpoint; pass --api-key if it needs one.")
-    app = LivePlanApp(Agent(settings, endpoint), keymap=settings.keymap, theme=settings.theme, notices=notices)
+    agent = Agent(settings, endpoint)
+    _open_session(agent, args)
+    app = LivePlanApp(agent, keymap=settings.keymap, theme=settings.theme, notices=notices)
     try:
         app.run()
     finally:
@@ -263,6 +377,9 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
     except ConfigError as exc:
         print(f"liveplan: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except StoreError as exc:
+        print(f"liveplan: error: {exc}", file=sys.stderr)
+        return 1
     except ModelError as exc:
         print(f"liveplan: error: {exc}", file=sys.stderr)
         return 1

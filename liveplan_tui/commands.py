@@ -164,6 +164,43 @@ async def _compact(agent: Agent, arg: str) -> CommandResult:
     return CommandResult(events=[event])
 
 
+@command("resume", "/resume [ID]", "reopen a saved session (the previous one without ID)")
+async def _resume(agent: Agent, arg: str) -> CommandResult:
+    from .store import StoreError
+
+    if agent.store is None:
+        return CommandResult("sessions are not being saved (save_sessions = false)", error=True)
+    try:
+        if arg:
+            session_id = agent.store.resolve(arg)
+        else:
+            others = [s for s in agent.store.sessions(10) if s.id != agent.session_id]
+            if not others:
+                return CommandResult("no other saved session to resume", error=True)
+            session_id = others[0].id
+        saved = agent.resume(agent.store, session_id)
+    except StoreError as exc:
+        return CommandResult(str(exc), error=True)
+    return CommandResult(f"resumed session {saved.info.id}: {saved.info.title}", action="resume")
+
+
+@command("export", "/export [PATH]", "write this session as a Markdown transcript")
+async def _export(agent: Agent, arg: str) -> CommandResult:
+    from pathlib import Path
+
+    from .export import export_markdown
+    from .store import StoreError
+
+    if agent.store is None or agent.session_id is None:
+        return CommandResult("sessions are not being saved (save_sessions = false)", error=True)
+    path = Path(arg or f"liveplan-{agent.session_id}.md").expanduser()
+    try:
+        path.write_text(export_markdown(agent.store.load(agent.session_id)), encoding="utf-8")
+    except (OSError, StoreError) as exc:
+        return CommandResult(f"export failed: {exc}", error=True)
+    return CommandResult(f"exported to {path}", action="export", argument=str(path))
+
+
 @command("new", "/new", "start a new conversation (clears chat and plan)")
 async def _new(agent: Agent, arg: str) -> CommandResult:
     agent.reset()

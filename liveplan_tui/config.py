@@ -13,6 +13,7 @@ with through `OPENAI_BASE_URL`; a key meant for another endpoint goes in
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -72,6 +73,18 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: cannot read it ({exc.strerror})") from None
 
 
+class Profile(BaseModel):
+    """A named endpoint in the config file: `[profiles.NAME]`."""
+
+    model_config = {"extra": "forbid"}
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = Field(default=None, description="The env var that holds this endpoint's key.")
+    context_window: int | None = Field(default=None, ge=1000)
+    tool_mode: Literal["auto", "native", "structured"] | None = None
+
+
 class Settings(BaseSettings):
     """Everything a run needs; every field can be set by flag, env var or config file."""
 
@@ -117,6 +130,9 @@ class Settings(BaseSettings):
     structured_style: Literal["answer", "steps"] = Field(
         default="answer", description="structured mode: one answer after the plan, or one call per step."
     )
+    profile: str | None = Field(default=None, description="Which [profiles.NAME] of the config file to use.")
+    profiles: dict[str, Profile] = Field(default_factory=dict, description="Named endpoints.")
+    save_sessions: bool = Field(default=True, description="Record sessions in the data dir so they can be resumed.")
     theme: str | None = Field(default=None, description="A Textual theme name, e.g. textual-dark, nord, gruvbox.")
     keymap: dict[str, str] = Field(default_factory=dict, description="Binding id -> keys, e.g. {'toggle-plan': 'f3'}.")
 
@@ -133,17 +149,54 @@ class Settings(BaseSettings):
         return init_settings, env_settings, _TomlSource(settings_cls, data)
 
 
+def _file_line(field: str) -> str:
+    """Where `field` is set in the config file, as ' line N', if it is."""
+    path = config_path()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    key = field.split(".")[-1]
+    for n, line in enumerate(lines, start=1):
+        if line.split("=", 1)[0].strip() == key or line.strip() in (f"[profiles.{key}]", f"[{key}]"):
+            return f" line {n}"
+    return ""
+
+
 def load_settings(**cli: Any) -> Settings:
     """Build settings from flags (None means 'not given'), env and the config file."""
     given = {k: v for k, v in cli.items() if v is not None}
     try:
-        return Settings(**given)
+        settings = Settings(**given)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "settings"
-        raise ConfigError(
-            f"invalid setting {field!r}: {err['msg']} (check the flag, LIVEPLAN_{field.upper()} or {config_path()})"
-        ) from None
+        where = _file_line(field)
+        if where:
+            raise ConfigError(f"config file {config_path()}{where}: {field!r}: {err['msg']}") from None
+        raise ConfigError(f"invalid setting {field!r}: {err['msg']} (check the flag or LIVEPLAN_{field.upper()})") from None
+    return apply_profile(settings)
+
+
+def apply_profile(settings: Settings) -> Settings:
+    """Fill unset endpoint fields from the chosen profile (flags and env still win)."""
+    if settings.profile is None:
+        return settings
+    profile = settings.profiles.get(settings.profile)
+    if profile is None:
+        known = ", ".join(settings.profiles) or "none defined"
+        raise ConfigError(f"unknown profile {settings.profile!r} (profiles in {config_path()}: {known})")
+    updates: dict[str, Any] = {}
+    for name in ("base_url", "model", "context_window", "tool_mode"):
+        value = getattr(profile, name)
+        if value is not None and getattr(settings, name) in (None, "auto"):
+            updates[name] = value
+    if profile.api_key_env and settings.api_key is None:
+        key = os.environ.get(profile.api_key_env)
+        if not key:
+            raise ConfigError(f"profile {settings.profile!r} needs its key in ${profile.api_key_env}; set it, or drop api_key_env")
+        updates["api_key"] = SecretStr(key)
+    return settings.model_copy(update=updates)
 
 
 def is_openai_url(url: str | None) -> bool:
@@ -205,3 +258,42 @@ def resolve_endpoint(settings: Settings) -> Endpoint:
             raise ConfigError(f"no model name for {base_url}: pass --model NAME or set LIVEPLAN_MODEL")
         model = OPENAI_DEFAULT_MODEL
     return Endpoint(base_url=base_url, model=model, api_key=key, key_withheld=withheld)
+
+
+def effective_config(settings: Settings) -> str:
+    """The settings in effect, as TOML, with secrets masked."""
+    lines = [f"# settings in effect (flags > env > {config_path()} > defaults)"]
+    for name, value in settings.model_dump(exclude={"openai_api_key"}).items():
+        if name == "api_key":
+            value = "[set]" if value else None
+        if value is None:
+            lines.append(f"# {name} = (unset)")
+        elif isinstance(value, dict):
+            inner = ", ".join(f"{k} = {json.dumps(v)}" for k, v in value.items())
+            lines.append(f"{name} = {{ {inner} }}")
+        else:
+            lines.append(f"{name} = {json.dumps(value if not isinstance(value, Path) else str(value))}")
+    return "\n".join(lines) + "\n"
+
+
+def config_template() -> str:
+    return """# LivePlan configuration. Precedence: command-line flags > environment (LIVEPLAN_*) > this file > defaults.
+# Every setting here can also be given as LIVEPLAN_<NAME> in the environment.
+
+# model = "gpt-4.1-mini"
+# base_url = "http://localhost:11434/v1"     # any OpenAI-compatible server
+# profile = "ollama"                        # pick one of the [profiles] below
+
+# approval = "ask"                          # ask | auto-edit | never-ask
+# condense_threshold = 0.8                  # condense near 80% of the context window
+# context_window = 32768                    # override the model's window
+# theme = "textual-dark"
+# keymap = { toggle-plan = "f3" }           # binding id -> keys
+
+# [profiles.ollama]
+# base_url = "http://localhost:11434/v1"
+# model = "qwen2.5-coder:7b"
+# api_key_env = "OLLAMA_API_KEY"            # the env var that holds this endpoint's key, if it needs one
+# context_window = 32768
+# tool_mode = "native"                      # native | structured
+"""

@@ -18,7 +18,9 @@ from ..tools.base import ToolContext
 from ..tools.plan_tool import apply_update
 from ..tools.workspace import Workspace
 from .approvals import ApprovalGate, Approver, fixed_approver
+from ..store import SavedSession, Store
 from .condenser import Condenser, summary_section
+from .persistence import SessionRecorder
 from .conversation import Conversation
 from .loop import react
 from .orchestrator import Orchestrator
@@ -51,6 +53,9 @@ class Agent:
         deny = fixed_approver(False, "no one is there to approve it")
         self.gate: ApprovalGate | None = ApprovalGate(settings.approval, approver or deny)
         self.mode = settings.mode
+        self.store: Store | None = None
+        self.session_id: str | None = None
+        self.recorder: SessionRecorder | None = None
 
     async def close(self) -> None:
         await self.llm.close()
@@ -93,6 +98,12 @@ class Agent:
         return mode == "structured" or (mode == "auto" and self.endpoint.local)
 
     async def run_turn(self, text: str) -> AsyncIterator[Event]:
+        async for event in self._turn(text):
+            if self.recorder is not None:
+                self.recorder.event(event)
+            yield event
+
+    async def _turn(self, text: str) -> AsyncIterator[Event]:
         route = await self.decide(text)
         yield route
         if self.structured:
@@ -137,6 +148,29 @@ class Agent:
         self.endpoint = self.endpoint.model_copy(update={"model": model})
         self.llm.endpoint = self.endpoint
 
+    # -- persistence ------------------------------------------------------
+
+    def attach(self, store: Store, session_id: str | None = None) -> str:
+        """Record this conversation in `store` from now on (a new session unless one is given)."""
+        self.store = store
+        self.session_id = session_id or store.create_session(self.endpoint.model, str(self.ctx.workspace.root))
+        self.recorder = SessionRecorder(store, self.session_id)
+        self.conv.recorder = self.recorder
+        self.ctx.artifacts.on_add = self.recorder.artifact
+        return self.session_id
+
+    def resume(self, store: Store, session_id: str) -> SavedSession:
+        """Reopen a saved session: chat record, condensed context, plan and artifacts."""
+        saved = store.load(session_id)
+        self.conv = Conversation(self.counter)
+        self.conv.restore(saved.record, saved.context if saved.context is not None else saved.record, saved.summary, saved.board)
+        self.ctx.plans = self.conv
+        self.ctx.artifacts = ArtifactStore(saved.artifacts)
+        self.attach(store, saved.info.id)
+        for call_id in self.conv.dangling_tool_calls():  # a crash mid-tool leaves calls without results
+            self.conv.add({"role": "tool", "tool_call_id": call_id, "content": "error: interrupted; the session closed before this tool finished"})
+        return saved
+
     async def compact(self, focus: str = "") -> Condensed | None:
         """Condense now (the /compact command), whatever the threshold."""
         strategy: Strategy = "direct" if self.mode == "direct" else "plan"
@@ -149,3 +183,5 @@ class Agent:
         self.conv = Conversation(self.counter)
         self.ctx.plans = self.conv
         self.ctx.artifacts = ArtifactStore()
+        if self.store is not None:
+            self.attach(self.store)

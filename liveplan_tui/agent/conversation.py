@@ -7,12 +7,22 @@ once, when it is added, so estimating a prompt never re-reads the history.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from ..plan import PlanBoard
 from ..tokens import Counter, EstimateCounter, count_message
 
 Message = dict[str, Any]
+
+
+class Recorder(Protocol):
+    """Where a conversation is persisted as it changes (see store.py)."""
+
+    def message(self, message: Message) -> None: ...
+
+    def board(self, board: PlanBoard) -> None: ...
+
+    def replaced(self, messages: list[Message], summary: str) -> None: ...
 
 
 class Conversation:
@@ -23,7 +33,19 @@ class Conversation:
         self.total = 0
         self.record: list[Message] = []
         self.summary = ""
-        self.board = PlanBoard()
+        self._board = PlanBoard()
+        self.recorder: Recorder | None = None
+
+    @property
+    def board(self) -> PlanBoard:
+        return self._board
+
+    @board.setter
+    def board(self, board: PlanBoard) -> None:
+        """Every plan change is persisted before anything shows it."""
+        self._board = board
+        if self.recorder is not None:
+            self.recorder.board(board)
 
     def add(self, message: Message) -> None:
         count = count_message(self.counter, message)
@@ -31,6 +53,8 @@ class Conversation:
         self.counts.append(count)
         self.total += count
         self.record.append(message)
+        if self.recorder is not None:
+            self.recorder.message(message)
 
     def replace(self, messages: list[Message], summary: str) -> None:
         """Swap in a condensed view; the record keeps everything."""
@@ -38,6 +62,16 @@ class Conversation:
         self.counts = [count_message(self.counter, m) for m in self.messages]
         self.total = sum(self.counts)
         self.summary = summary
+        if self.recorder is not None:
+            self.recorder.replaced(self.messages, summary)
+
+    def restore(self, record: list[Message], view: list[Message], summary: str, board: PlanBoard) -> None:
+        """Load a saved session without writing it back."""
+        recorder, self.recorder = self.recorder, None
+        self.record = list(record)
+        self.replace(view, summary)
+        self.board = board
+        self.recorder = recorder
 
     def dangling_tool_calls(self) -> list[str]:
         """Ids of tool calls in the last assistant message that have no result yet."""

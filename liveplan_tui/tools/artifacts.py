@@ -6,6 +6,7 @@ while `read_artifact` still lets the model page through all of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
@@ -25,12 +26,15 @@ def estimate_tokens(text: str) -> int:
 class ArtifactStore:
     """Artifacts of one session, by id; a store can persist them (see store.py)."""
 
-    def __init__(self) -> None:
-        self.items: dict[str, str] = {}
+    def __init__(self, items: dict[str, str] | None = None) -> None:
+        self.items: dict[str, str] = dict(items or {})
+        self.on_add: Callable[[str, str], None] | None = None
 
     def add(self, text: str) -> str:
         artifact_id = f"a{len(self.items) + 1}"
         self.items[artifact_id] = text
+        if self.on_add is not None:
+            self.on_add(artifact_id, text)
         return artifact_id
 
     def get(self, artifact_id: str) -> str:

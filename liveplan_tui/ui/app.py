@@ -24,7 +24,7 @@ from ..agent.agent import Agent
 from ..agent.approvals import ApprovalGate, ApprovalRequest, Decision
 from ..events import Event
 from .widgets.approval import ApprovalScreen
-from .widgets.chat import AssistantBlock, ChatLog, ErrorBlock, NoticeBlock, ToolBlock, UserBlock
+from .widgets.chat import MAX_BLOCKS, AssistantBlock, ChatLog, ErrorBlock, HistoryReply, NoticeBlock, ToolBlock, UserBlock
 from .widgets.plan_panel import PlanPanel
 from .widgets.prompt import PromptInput
 from .widgets.status import StatusBar
@@ -99,7 +99,35 @@ class LivePlanApp(App[int]):
         for notice in self._notices:
             self.notify(notice, severity="warning", timeout=10)
         self.chat.mount(NoticeBlock(WELCOME))
+        if self.agent.conv.record:
+            self.call_after_refresh(self.show_history)
         self.prompt.focus()
+
+    async def show_history(self) -> None:
+        """Render a resumed session: its latest messages (capped) and its plan."""
+        await self.chat.remove_children()
+        await self.chat.add(NoticeBlock(f"resumed session {self.agent.session_id}"))
+        blocks = []
+        calls: dict[str, ToolBlock] = {}
+        for msg in self.agent.conv.record:
+            content = msg.get("content") if isinstance(msg.get("content"), str) else ""
+            if msg.get("role") == "user":
+                blocks.append(UserBlock(content))
+            elif msg.get("role") == "assistant":
+                if content:
+                    blocks.append(HistoryReply(content))
+                for call in msg.get("tool_calls") or ():
+                    block = ToolBlock(call["id"], call["function"]["name"], call["function"].get("arguments", ""))
+                    calls[call["id"]] = block
+                    blocks.append(block)
+            elif msg.get("role") == "tool" and msg.get("tool_call_id") in calls:
+                calls[msg["tool_call_id"]].pending_result = (content, content.startswith("error:"))
+        for block in blocks[-MAX_BLOCKS + 1 :]:
+            await self.chat.add(block)
+            if isinstance(block, ToolBlock) and block.pending_result:
+                block.finish(*block.pending_result)
+        board = self.agent.conv.board
+        self.plan_panel.show(board.latest, finished=board.active.is_empty and not board.latest.is_empty)
 
     @property
     def chat(self) -> ChatLog:
@@ -162,6 +190,8 @@ class LivePlanApp(App[int]):
         if result.action == "quit":
             self.exit(0)
             return
+        if result.action == "resume":
+            await self.show_history()
         if result.action == "new":
             if self._turn is not None:
                 self._turn.cancel()

@@ -54,6 +54,14 @@ class AssistantBlock(Markdown):
             await stream.stop()
 
 
+class HistoryReply(Markdown):
+    """A reply from a resumed session: rendered once, not streamed."""
+
+    def __init__(self, text: str):
+        super().__init__(text, classes="block assistant")
+        self.text = text
+
+
 def tool_summary(name: str, arguments: str) -> str:
     """One short line for a tool call: its name and its most telling argument."""
     try:
@@ -81,6 +89,7 @@ class ToolBlock(Collapsible):
         super().__init__(self.detail, title=f"⚙ {self.summary}", collapsed=True, classes="block tool running")
         self.call_id = call_id
         self.arguments = arguments
+        self.pending_result: tuple[str, bool] | None = None
 
     def finish(self, result: str, is_error: bool) -> None:
         self.remove_class("running")

@@ -1,0 +1,33 @@
+"""Binds a conversation to a stored session, so every change is written as it happens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..events import Event
+from ..plan import PlanBoard
+from ..store import Store
+
+RECORDED_EVENTS = {"route", "condensed", "error"}
+
+
+class SessionRecorder:
+    def __init__(self, store: Store, session_id: str):
+        self.store = store
+        self.session_id = session_id
+
+    def message(self, message: dict[str, Any]) -> None:
+        self.store.add_message(self.session_id, message)
+
+    def board(self, board: PlanBoard) -> None:
+        self.store.save_board(self.session_id, board)
+
+    def replaced(self, messages: list[dict[str, Any]], summary: str) -> None:
+        self.store.save_context(self.session_id, messages, summary)
+
+    def artifact(self, artifact_id: str, text: str) -> None:
+        self.store.save_artifact(self.session_id, artifact_id, text)
+
+    def event(self, event: Event) -> None:
+        if event.type in RECORDED_EVENTS:
+            self.store.add_event(self.session_id, event.type, event.model_dump())

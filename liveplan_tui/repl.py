@@ -1,0 +1,206 @@
+"""`liveplan chat --plain`: a line-mode chat for plain terminals, screen readers and demos.
+
+Same core, same slash commands, same approvals as the TUI: prompt-toolkit
+reads lines (with history and slash-command completion), replies stream as
+plain text, and the plan is printed compactly whenever it changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+from . import commands
+from .agent.agent import Agent
+from .agent.approvals import ApprovalRequest, Decision
+from .config import Endpoint, Settings, data_dir
+from .events import Event
+from .plan import LivePlan
+from .store import Store
+
+ICONS = {"pending": "○", "in_progress": "▶", "completed": "✔", "cancelled": "✘"}
+
+
+class SlashCompleter(Completer):
+    """Completes slash commands from the same registry as /help and the TUI."""
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        for cmd in commands.completions(text):
+            if " " not in text.strip():
+                yield Completion(f"/{cmd.name}", start_position=-len(text.lstrip()), display_meta=cmd.help.split(" | ")[0])
+
+
+def plan_lines(plan: LivePlan, finished: bool) -> list[str]:
+    head = f"┌ plan: {plan.goal or '(no goal)'} ({plan.progress()}{', finished' if finished else ''})"
+    rows = [head]
+    for s in plan.steps:
+        result = f" → {s.result}" if s.result else ""
+        rows.append(f"│ {ICONS[s.status]} {s.id}. {s.description}{result}")
+    return rows if plan.steps or plan.goal else ["┌ plan cleared"]
+
+
+class Repl:
+    def __init__(self, agent: Agent, session: PromptSession[str], out: TextIO):
+        self.agent = agent
+        self.session = session
+        self.out = out
+        self.streaming = False
+
+    def write(self, text: str = "", end: str = "\n") -> None:
+        self.out.write(text + end)
+        self.out.flush()
+
+    async def approve(self, request: ApprovalRequest) -> Decision:
+        self._end_stream()
+        self.write(f"\n? {request.tool} {request.why}:")
+        for line in request.preview.splitlines()[:40]:
+            self.write(f"  {line}")
+        while True:
+            try:
+                answer = (await self.session.prompt_async("Allow? [y]es once / [a]lways this session / [n]o: ")).strip().lower()
+            except (KeyboardInterrupt, EOFError):
+                answer = "n"
+            if answer in ("y", "yes", "a", "always"):
+                return Decision(action="always" if answer.startswith("a") else "once")
+            if answer in ("n", "no", ""):
+                reason = ""
+                try:
+                    reason = (await self.session.prompt_async("Reason for the model (optional): ")).strip()
+                except (KeyboardInterrupt, EOFError):
+                    pass
+                return Decision(action="deny", reason=reason)
+
+    def _end_stream(self) -> None:
+        if self.streaming:
+            self.write()
+            self.streaming = False
+
+    def render(self, event: Event) -> None:
+        match event.type:
+            case "text_delta":
+                self.out.write(event.text)
+                self.out.flush()
+                self.streaming = True
+            case "stream_reset":
+                self._end_stream()
+                self.write("  (the stream was cut; retrying)")
+            case "assistant_message":
+                self._end_stream()
+            case "route":
+                self.write(f"  route: {event.strategy} ({event.level}): {event.reason}")
+            case "tool_call_started":
+                self._end_stream()
+                self.write(f"  ⚙ {event.name}")
+            case "tool_call_finished" if event.is_error:
+                self.write(f"    {event.result.splitlines()[0][:200]}")
+            case "plan_updated":
+                self._end_stream()
+                for line in plan_lines(event.new, event.archived):
+                    self.write(line)
+            case "retrying":
+                self.write(f"  retrying in {event.delay:.1f}s: {event.reason}")
+            case "condensed":
+                self.write(f"  condensed {event.replaced_messages} messages, {event.tokens_before:,} → {event.tokens_after:,} tokens")
+            case "subagent":
+                self.write(f"  step {event.step_id}: {event.phase} {event.detail}".rstrip())
+            case "error":
+                self._end_stream()
+                self.write(f"✘ {event.message}")
+            case "turn_finished":
+                self._end_stream()
+
+    async def turn(self, text: str) -> None:
+        async def consume() -> None:
+            async for event in self.agent.run_turn(text):
+                self.render(event)
+
+        task = asyncio.create_task(consume())
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, task.cancel)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+        try:
+            await task
+        except asyncio.CancelledError:
+            self._end_stream()
+            self.write("  (interrupted)")
+        finally:
+            try:
+                loop.remove_signal_handler(signal.SIGINT)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+
+    async def command(self, line: str) -> bool:
+        """Run a slash command; False when the REPL should end."""
+        result = await commands.run(self.agent, line)
+        for event in result.events:
+            self.render(event)
+        if result.action == "quit":
+            return False
+        if result.message and not (result.events and result.events[0].type == "plan_updated"):
+            self.write(("✘ " if result.error else "") + result.message)
+        if result.action == "resume":
+            self.show_history()
+        return True
+
+    def show_history(self, last: int = 6) -> None:
+        shown = [m for m in self.agent.conv.record if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str) and m["content"]]
+        for msg in shown[-last:]:
+            who = "you" if msg["role"] == "user" else "liveplan"
+            self.write(f"[{who}] {msg['content']}")
+        board = self.agent.conv.board
+        if not board.latest.is_empty:
+            for line in plan_lines(board.latest, board.active.is_empty):
+                self.write(line)
+
+
+async def run_repl(
+    settings: Settings,
+    endpoint: Endpoint,
+    open_session: Callable[[Agent], Any],
+    store: Store | None,
+    *,
+    input: Any = None,
+    output: Any = None,
+    out: TextIO | None = None,
+) -> int:
+    history = FileHistory(str(data_dir() / "repl_history")) if store is not None else InMemoryHistory()
+    session: PromptSession[str] = PromptSession(history=history, completer=SlashCompleter(), input=input, output=output)
+    repl = Repl(Agent(settings, endpoint), session, out or sys.stdout)
+    repl.agent.gate.approver = repl.approve  # type: ignore[union-attr]
+    open_session(repl.agent)
+    repl.write(f"LivePlan (plain) · {endpoint.label} · /help lists commands · Ctrl+C cancels a turn · Ctrl+D quits")
+    if settings.approval == "never-ask":
+        repl.write("warning: approval is never-ask; writes and shell commands run without asking")
+    if repl.agent.conv.record:
+        repl.write(f"resumed session {repl.agent.session_id}")
+        repl.show_history()
+    try:
+        while True:
+            try:
+                line = await session.prompt_async("› ")
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("/"):
+                if not await repl.command(line):
+                    break
+                continue
+            await repl.turn(line)
+    finally:
+        await repl.agent.close()
+    return 0
