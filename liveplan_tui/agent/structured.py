@@ -137,18 +137,15 @@ class StructuredTurn:
         return default_plan(task), events
 
     async def _free_text(self, instruction: str, task: str, max_tokens: int) -> AsyncIterator[Event | str]:
-        text: list[str] = []
+        text = ""
         async for item in self.agent.llm.stream(self._messages(instruction, task), max_tokens=max_tokens, stop=STOP):
             if isinstance(item, Completion):
+                text = item.content
                 for event in self._usage(item):
                     yield event
             else:
-                if item.type == "text_delta":
-                    text.append(item.text)
-                elif item.type == "stream_reset":
-                    text.clear()
                 yield item
-        yield "".join(text).strip()
+        yield text.strip()
 
     async def run(self, task: str) -> AsyncIterator[Event]:
         conv = self.agent.conv
