@@ -259,3 +259,32 @@ async def test_long_sessions_keep_only_recent_blocks_mounted(fake: FakeOpenAI) -
         assert len(app.chat.children) == MAX_BLOCKS
         assert str(app.chat.children[-1].render()) == "message 499"
         assert app.chat.is_vertical_scroll_end or app.chat.max_scroll_y == 0
+
+
+async def test_compact_resume_and_export_commands(fake: FakeOpenAI, tmp_path: Path) -> None:
+    from liveplan_tui.config import data_dir
+    from liveplan_tui.store import open_store
+
+    fake.default = {"text": "Goal: testing.\nWhat was done: chatted."}
+    fake.script.extend([{"when": "tools", "text": "first answer " * 50}, {"when": "tools", "text": "second answer " * 50}])
+    app = make_app(fake.base_url)
+    store = open_store(data_dir())
+    first = app.agent.attach(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, "first question about the parser")
+        await wait_for(pilot, lambda: not app.turn_running)
+        await submit(pilot, "second question about the lexer")
+        await wait_for(pilot, lambda: not app.turn_running)
+        await submit(pilot, "/compact parser")
+        await wait_for(pilot, lambda: "condensed" in chat_text(app))
+        assert "Focus on: parser" in json.dumps(fake.requests[-1]["messages"])
+        assert app.agent.conv.summary and len(app.agent.conv.record) == 4
+        out = tmp_path / "t.md"
+        await submit(pilot, f"/export {out}")
+        assert out.read_text().startswith("# first question about the parser")
+        await submit(pilot, "/new")
+        assert app.agent.session_id != first
+        await submit(pilot, "/resume")
+        await wait_for(pilot, lambda: app.agent.session_id == first)
+        assert "first question about the parser" in chat_text(app) and "resumed session" in chat_text(app)
+        assert app.agent.conv.summary  # the condensed context came back too

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..condense import SUMMARY_HEADER, fallback_summary, mask_tool_outputs, recent_user_requests, split_point, transcript
+from ..condense import SUMMARY_HEADER, fallback_summary, mask_tool_outputs, recent_user_requests, split_point, transcript, units
 from ..config import Settings
 from ..events import Condensed
 from ..llm.openai_compat import ChatClient, LLMError
@@ -62,6 +62,9 @@ class Condenser:
         target = max(self.limit // 2, 1)
         keep_budget = max(target - fixed - SUMMARY_TOKENS, 0)
         split = split_point(conv.messages, conv.counts, keep_budget)
+        if force and split == 0:
+            spans = units(conv.messages)
+            split = spans[-1][0] if len(spans) > 1 else 0  # asked to condense: keep only the newest unit
         masked, n_masked = mask_tool_outputs(conv.messages, conv.counts, split if split else len(conv.messages) - 1)
         if n_masked:
             conv.replace(masked, conv.summary)

@@ -136,9 +136,9 @@ class StructuredTurn:
                 return move, events
         return default_plan(task), events
 
-    async def _free_text(self, instruction: str, task: str, max_tokens: int) -> AsyncIterator[Event | str]:
+    async def _free_text(self, instruction: str, task: str, max_tokens: int, stop: list[str] | None = None) -> AsyncIterator[Event | str]:
         text = ""
-        async for item in self.agent.llm.stream(self._messages(instruction, task), max_tokens=max_tokens, stop=STOP):
+        async for item in self.agent.llm.stream(self._messages(instruction, task), max_tokens=max_tokens, stop=stop or STOP):
             if isinstance(item, Completion):
                 text = item.content
                 for event in self._usage(item):
@@ -160,7 +160,8 @@ class StructuredTurn:
                 for step in plan.steps:
                     text = ""
                     instruction = load("local_step.md").format(id=step.id, description=step.description)
-                    async for item in self._free_text(instruction, task, STEP_TOKENS):
+                    markers = [f"\nStep {step.id + 1}", f"\n## Step {step.id + 1}", f"\n**{step.id + 1}."]  # the next step is not this call's
+                    async for item in self._free_text(instruction, task, STEP_TOKENS, STOP + markers):
                         if isinstance(item, str):
                             text = item
                         else:
