@@ -24,6 +24,7 @@ def tc(name: str, **arguments) -> dict:
 
 
 SCRIPT = [
+    {"when": "classify", "json": {"strategy": "plan", "reason": "a change in a few ordered steps"}},
     {"text": "Let me plan this.", "chunk": 6, **tc("update_plan", goal="Add a --verbose flag to the CLI", steps=[
         {"description": "Read cli.py and find where flags are built", "status": "in_progress"},
         {"description": "Add the --verbose flag", "depends_on": [1]},
