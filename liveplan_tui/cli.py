@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from .local.model import ModelError
@@ -71,6 +71,13 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     )
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors are one line that points at --help, not a page of usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _session_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     g = p.add_argument_group("sessions", argument_default=argparse.SUPPRESS if sub else None)
     g.add_argument("--resume", nargs="?", const=LATEST, metavar="ID", help="reopen a saved session (the latest without ID)")
@@ -78,7 +85,7 @@ def _session_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="liveplan",
         description="A terminal coding agent whose plan is live program state.",
         epilog=EPILOG,
@@ -88,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     _endpoint_flags(parser)
     _session_flags(parser)
     parser.set_defaults(handler=_cmd_tui)
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
 
     ex = sub.add_parser(
         "exec",
@@ -159,15 +166,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _progress(label: str) -> Callable[[float], None]:
-    """A one-line progress indicator on stderr, only when it is a terminal."""
+def _progress(label: str, unit: str = "s") -> Callable[[float], None]:
+    """A one-line spinner on stderr, only when it is a terminal."""
     frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
     state = {"n": 0}
 
-    def tick(elapsed: float) -> None:
+    def tick(value: float) -> None:
         if sys.stderr.isatty():
             state["n"] += 1
-            sys.stderr.write(f"\r{frames[state['n'] % len(frames)]} {label} {elapsed:4.1f}s")
+            sys.stderr.write(f"\r{frames[state['n'] % len(frames)]} {label} {value:4.1f}{unit}")
             sys.stderr.flush()
 
     return tick
@@ -189,7 +196,8 @@ def _endpoint(settings: Settings) -> tuple[Endpoint, Any]:
     if settings.local_model is not None:
         model = settings.local_model.expanduser()
     else:
-        model = default_model(lambda done, total: _progress("preparing the local model")(done / max(total, 1) * 100))
+        prepare = _progress("preparing the local model (first run only)", "%")
+        model = default_model(lambda done, total: prepare(done / max(total, 1) * 100))
     runtime = LocalRuntime(model, threads=settings.threads, ctx=settings.local_ctx)
     url = runtime.start(tick=_progress("starting the local model"))
     if sys.stderr.isatty():

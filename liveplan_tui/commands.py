@@ -143,7 +143,7 @@ MODES = ("auto", "direct", "plan", "strict")
 @command("mode", "/mode auto|direct|plan|strict", "pick how tasks run (auto lets the router decide)")
 async def _mode(agent: Agent, arg: str) -> CommandResult:
     if arg not in MODES:
-        return CommandResult(f"mode is {agent.mode}; choose one of: {', '.join(MODES)}", error=not arg == "")
+        return CommandResult(f"mode is {agent.mode}; choose one of: {', '.join(MODES)}", error=bool(arg))
     agent.mode = arg  # type: ignore[assignment]
     return CommandResult(f"mode set to {arg}")
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 import platformdirs
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 APP_NAME = "liveplan"
@@ -136,6 +136,13 @@ class Settings(BaseSettings):
     theme: str | None = Field(default=None, description="A Textual theme name, e.g. textual-dark, nord, gruvbox.")
     keymap: dict[str, str] = Field(default_factory=dict, description="Binding id -> keys, e.g. {'toggle-plan': 'f3'}.")
 
+    @field_validator("base_url", "openai_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and urlparse(value).scheme not in ("http", "https"):
+            raise ValueError(f"{value!r} is not an http(s) URL; use e.g. http://localhost:11434/v1")
+        return value.rstrip("/") if value else value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -170,6 +177,7 @@ def load_settings(**cli: Any) -> Settings:
         settings = Settings(**given)
     except ValidationError as exc:
         err = exc.errors()[0]
+        err["msg"] = err["msg"].removeprefix("Value error, ")
         field = ".".join(str(p) for p in err["loc"]) or "settings"
         where = _file_line(field)
         if where:

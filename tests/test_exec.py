@@ -162,3 +162,11 @@ def test_bad_flag_value_is_one_usage_error() -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "--max-iterations: expected a whole number" in proc.stderr
+
+
+def test_usage_errors_are_one_line() -> None:
+    for args in (["exec", "--max-parallel", "0", "x"], ["route"], ["--frob"], ["exec", "--base-url", "notaurl", "--model", "m", "x"]):
+        proc = run_cli(*args)
+        assert proc.returncode == 2, args
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "is not an http(s) URL" in run_cli("exec", "--base-url", "notaurl", "--model", "m", "x").stderr
