@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 Strategy = Literal["direct", "plan", "plan_and_subagent"]
 STRATEGIES: tuple[str, ...] = ("direct", "plan", "plan_and_subagent")
+GREETING_REASON = "a greeting or thanks"
 
 
 class RouteDecision(BaseModel):
@@ -91,7 +92,7 @@ def prefilter(message: str) -> RouteDecision | None:
     if sweep or heavy or connectives or "\n" in text:
         return None
     if _GREETING.match(text) and len(words) <= 6:
-        return RouteDecision(strategy="direct", level="prefilter", reason="a greeting or thanks")
+        return RouteDecision(strategy="direct", level="prefilter", reason=GREETING_REASON)
     if text.endswith("?") and len(words) <= 15 and verbs <= 1:
         return RouteDecision(strategy="direct", level="prefilter", reason="a one-line question")
     if len(words) <= 10 and verbs <= 1 and (_PATH.search(text) or _SYMBOL.search(text)):

@@ -149,3 +149,14 @@ def test_child_server_never_outlives_the_app(how: str) -> None:
         app.send_signal(signal.SIGKILL)
     app.wait(30)
     assert gone(child), f"local server {child} outlived the app ({how})"
+
+
+def test_small_talk_gets_no_plan_but_small_tasks_do(fake: FakeOpenAI) -> None:
+    fake.script.append({"text": "Hello! What shall we build?"})
+    proc = run_cli("exec", "--json", "--tool-mode", "structured", "--base-url", fake.base_url, "--model", "small", "hi there")
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0 and not any(e["type"] == "plan_updated" for e in events)
+    assert events[-1]["answer"] == "Hello! What shall we build?"
+    fake.script.extend([{"json": PLAN}, {"text": "def rev(s): return s[::-1]"}])
+    proc = run_cli("exec", "--json", "--tool-mode", "structured", "--base-url", fake.base_url, "--model", "small", "How do I reverse a string?")
+    assert any(json.loads(line)["type"] == "plan_updated" for line in proc.stdout.splitlines())

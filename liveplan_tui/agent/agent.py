@@ -10,7 +10,7 @@ from ..events import Condensed, Event, PlanUpdated, RouteDecided
 from ..llm.openai_compat import ChatClient
 from ..plan import PlanBoard, PlanError, PlanUpdate
 from ..prompts import load
-from ..router import CLASSIFIER_SCHEMA, route
+from ..router import CLASSIFIER_SCHEMA, GREETING_REASON, route
 from ..tokens import context_window, counter_for
 from ..tools import ToolRegistry, default_tools
 from ..tools.artifacts import ArtifactStore
@@ -107,7 +107,9 @@ class Agent:
         route = await self.decide(text)
         yield route
         if self.structured:
-            async for event in StructuredTurn(self).run(text):
+            small_talk = route.level == "prefilter" and route.reason == GREETING_REASON
+            turn = StructuredTurn(self)
+            async for event in turn.chat(text) if small_talk or route.level == "override" and route.strategy == "direct" else turn.run(text):
                 yield event
             return
         if route.strategy == "plan_and_subagent":

@@ -147,6 +147,25 @@ class StructuredTurn:
                 yield item
         yield text.strip()
 
+    async def chat(self, text: str) -> AsyncIterator[Event]:
+        """Small talk gets one free-text reply and no plan."""
+        self.agent.conv.add({"role": "user", "content": text})
+        answer = ""
+        try:
+            async for item in self._free_text("Reply briefly.", text, STEP_TOKENS):
+                if isinstance(item, str):
+                    answer = item
+                else:
+                    yield item
+        except LLMError as err:
+            yield ErrorEvent(kind=err.kind, message=err.message)
+            yield TurnFinished(answer="", reason="error")
+            return
+        answer = unwrap(answer) or "(the model returned no text)"
+        self.agent.conv.add({"role": "assistant", "content": answer})
+        yield AssistantMessage(content=answer)
+        yield TurnFinished(answer=answer)
+
     async def run(self, task: str) -> AsyncIterator[Event]:
         conv = self.agent.conv
         conv.add({"role": "user", "content": task})
