@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from .config import ConfigError, Endpoint, Settings, load_settings, resolve_endpoint, wants_remote
 from .local.model import ModelError
 from .store import Store, StoreError
-from .config import ConfigError, Endpoint, Settings, load_settings, resolve_endpoint, wants_remote
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

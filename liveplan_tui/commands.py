@@ -38,6 +38,10 @@ class Command:
     help: str
     handler: Handler
 
+    def rows(self) -> list[tuple[str, str]]:
+        """(usage, help) for each form of the command, e.g. `/plan add TEXT`."""
+        return list(zip(self.usage.split(" | "), self.help.split(" | "), strict=True))
+
 
 REGISTRY: dict[str, Command] = {}
 
@@ -63,11 +67,7 @@ def completions(prefix: str) -> list[Command]:
 
 def usage_lines() -> list[tuple[str, str]]:
     """(usage, help) pairs, including each sub-usage, in registry order."""
-    rows: list[tuple[str, str]] = []
-    for cmd in REGISTRY.values():
-        for usage, text in zip(cmd.usage.split(" | "), cmd.help.split(" | ")):
-            rows.append((usage, text))
-    return rows
+    return [row for cmd in REGISTRY.values() for row in cmd.rows()]
 
 
 def help_text() -> str:

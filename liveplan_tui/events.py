@@ -6,7 +6,7 @@ JSON object per line and scripts can dispatch on it.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -112,21 +112,7 @@ class TurnFinished(_Event):
 
 
 Event = Annotated[
-    Union[
-        TextDelta,
-        StreamReset,
-        AssistantMessage,
-        ToolCallStarted,
-        ToolCallFinished,
-        PlanUpdated,
-        Usage,
-        Retrying,
-        RouteDecided,
-        SubagentEvent,
-        Condensed,
-        ErrorEvent,
-        TurnFinished,
-    ],
+    TextDelta | StreamReset | AssistantMessage | ToolCallStarted | ToolCallFinished | PlanUpdated | Usage | Retrying | RouteDecided | SubagentEvent | Condensed | ErrorEvent | TurnFinished,
     Field(discriminator="type"),
 ]
 

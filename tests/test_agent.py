@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from fake_openai import FakeOpenAI
+
 from liveplan_tui.agent.agent import Agent
 from liveplan_tui.agent.loop import CANCELLED_RESULT
 from liveplan_tui.config import ConfigError, load_settings, resolve_endpoint

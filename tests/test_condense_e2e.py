@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import assert_clean_stderr, run_cli
 from fake_openai import FakeOpenAI, system_prompt
+
 from liveplan_tui.tokens import count_message, count_tools, counter_for
 
 SUMMARIZER = "You condense"

@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 from fake_openai import FakeOpenAI
 

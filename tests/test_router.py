@@ -6,9 +6,9 @@ import asyncio
 import json
 
 import pytest
-
 from conftest import run_cli
 from fake_openai import FakeOpenAI
+
 from liveplan_tui.router import keyword_route, parse_classifier, prefilter, route
 
 

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, assert_clean_stderr, run_cli
 from fake_openai import FakeOpenAI, system_prompt
+from test_exec import advance, create_plan
+
 from liveplan_tui.plan import NewStep, PlanBoard, PlanUpdate
 from liveplan_tui.store import SCHEMA_VERSION, Store, StoreError
-from test_exec import advance, create_plan
 
 
 def data_dir(home: Path) -> Path:

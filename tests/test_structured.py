@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import assert_clean_stderr, run_cli
 from fake_openai import FakeOpenAI
+
 from liveplan_tui.local.model import local_available
 
 PLAN = {"action": "update_plan", "goal": "Reverse a string", "steps": [{"description": "Write reverse()"}, {"description": "Show an example"}]}

@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 from fake_openai import FakeOpenAI, system_prompt
-from liveplan_tui.ui.widgets.approval import ApprovalScreen
-from liveplan_tui.ui.widgets.chat import AssistantBlock, ErrorBlock, ToolBlock
 from test_exec import three_step_script
 from tui_helpers import chat_text, make_app, submit, wait_for
+
+from liveplan_tui.ui.widgets.approval import ApprovalScreen
+from liveplan_tui.ui.widgets.chat import AssistantBlock, ErrorBlock, ToolBlock
 
 
 async def test_task_streams_reply_and_plan_goes_to_done(fake: FakeOpenAI) -> None:

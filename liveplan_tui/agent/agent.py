@@ -11,6 +11,7 @@ from ..llm.openai_compat import ChatClient
 from ..plan import PlanBoard, PlanError, PlanUpdate
 from ..prompts import load
 from ..router import CLASSIFIER_SCHEMA, GREETING_REASON, route
+from ..store import SavedSession, Store
 from ..tokens import context_window, counter_for
 from ..tools import ToolRegistry, default_tools
 from ..tools.artifacts import ArtifactStore
@@ -18,12 +19,11 @@ from ..tools.base import ToolContext
 from ..tools.plan_tool import apply_update
 from ..tools.workspace import Workspace
 from .approvals import ApprovalGate, Approver, fixed_approver
-from ..store import SavedSession, Store
 from .condenser import Condenser, summary_section
-from .persistence import SessionRecorder
 from .conversation import Conversation
 from .loop import react
 from .orchestrator import Orchestrator
+from .persistence import SessionRecorder
 from .structured import StructuredTurn
 
 Strategy = Literal["direct", "plan", "plan_and_subagent"]

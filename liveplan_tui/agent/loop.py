@@ -22,8 +22,8 @@ from ..events import (
 )
 from ..llm.json_actions import tool_calls_in
 from ..llm.openai_compat import ChatClient, Completion, LLMError, ToolCall
-from ..tools import ToolRegistry
 from ..redact import redact
+from ..tools import ToolRegistry
 from ..tools.artifacts import shrink
 from ..tools.base import Tool, ToolContext, ToolError, ToolResult, parse_arguments
 from .condenser import Condenser

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from ..events import AssistantMessage, ErrorEvent, Event, ToolCallFinished, ToolCallStarted, TurnFinished, Usage
 from ..llm.json_actions import json_objects
 from ..llm.openai_compat import Completion, LLMError
-from ..prompts import load
 from ..plan import PlanUpdate
+from ..prompts import load
 from ..tools.plan_tool import apply_update
 
 if TYPE_CHECKING:

@@ -168,7 +168,7 @@ class LivePlanApp(App[int]):
         text = event.text_area.text
         matches = commands.completions(text) if "\n" not in text else []
         if matches:
-            rows = [f"{u}  — {h}" for c in matches for u, h in zip(c.usage.split(" | "), c.help.split(" | "))]
+            rows = [f"{u}  — {h}" for c in matches for u, h in c.rows()]
             box.update(Content("\n".join(rows[:8])))
         box.set_class(bool(matches), "-visible")
 
