@@ -95,6 +95,7 @@ class LivePlanApp(App[int]):
             else:
                 self.notify(f"unknown theme {self._theme_name!r}; using the default", severity="warning")
         self.status.endpoint = self.agent.endpoint.label
+        self.status.context_limit = self.agent.condenser.window
         self.status.route = f"mode: {self.agent.mode}"
         for notice in self._notices:
             self.notify(notice, severity="warning", timeout=10)
@@ -206,6 +207,7 @@ class LivePlanApp(App[int]):
             self.status.route = f"mode: {self.agent.mode}"
         if line.strip().startswith("/model") and not result.error:
             self.status.endpoint = self.agent.endpoint.label
+        self.status.context_limit = self.agent.condenser.window
 
     def start_turn(self, text: str) -> None:
         self._turn = self._run_turn(text)

@@ -8,7 +8,7 @@ when the plan really changes, never per streamed token. Status is a CSS class
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
@@ -28,9 +28,11 @@ class StepRow(Vertical):
     def compose(self) -> ComposeResult:
         s = self.step
         after = f"  (after {', '.join(map(str, s.depends_on))})" if s.depends_on else ""
-        yield Static(Content(f"{ICONS[s.status]} {s.id}. ").append(Content(s.description)).append(Content(after)), classes="step-line")
+        with Horizontal(classes="step-head"):
+            yield Static(f"{ICONS[s.status]} {s.id}.", classes="step-marker")
+            yield Static(Content(s.description).append(Content(after)), classes="step-line")
         if s.result:
-            yield Static(Content(f"   → {s.result}"), classes="step-result")
+            yield Static(Content(f"→ {s.result}"), classes="step-result")
 
 
 class PlanPanel(VerticalScroll):
