@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -54,11 +53,8 @@ async def test_escape_cancels_mid_stream_and_next_message_works(fake: FakeOpenAI
     async with app.run_test(size=(120, 40)) as pilot:
         await submit(pilot, "write a lot")
         await wait_for(pilot, lambda: any(isinstance(b, AssistantBlock) and b.text for b in app.chat.children))
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not app.turn_running, timeout=2)
-        assert loop.time() - started < 0.5
+        await wait_for(pilot, lambda: not app.turn_running, timeout=5)  # a hang guard; bench/latency.py measures it
         assert "interrupted" in chat_text(app)
         await submit(pilot, "again")
         await wait_for(pilot, lambda: not app.turn_running and "fresh answer" in chat_text(app))
@@ -289,3 +285,26 @@ async def test_compact_resume_and_export_commands(fake: FakeOpenAI, tmp_path: Pa
         await wait_for(pilot, lambda: app.agent.session_id == first)
         assert "first question about the parser" in chat_text(app) and "resumed session" in chat_text(app)
         assert app.agent.conv.summary  # the condensed context came back too
+
+
+async def test_plan_panel_recomposes_only_when_the_plan_changes(fake: FakeOpenAI) -> None:
+    from liveplan_tui.events import PlanUpdated, TextDelta
+    from snapshot_states import plan_at
+
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.plan_panel
+        composed = []
+        original = panel.compose
+        panel.compose = lambda: (composed.append(1), original())[1]
+        await app.handle_event(PlanUpdated(old=plan_at(0), new=plan_at(1)))
+        await pilot.pause()
+        assert len(composed) == 1
+        for _ in range(200):
+            await app.handle_event(TextDelta(text="token "))
+        await app.handle_event(PlanUpdated(old=plan_at(1), new=plan_at(1)))  # same plan again: no work
+        await pilot.pause()
+        assert len(composed) == 1
+        await app.handle_event(PlanUpdated(old=plan_at(1), new=plan_at(2)))
+        await pilot.pause()
+        assert len(composed) == 2
