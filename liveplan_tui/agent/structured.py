@@ -149,10 +149,21 @@ class StructuredTurn:
 
     async def chat(self, text: str) -> AsyncIterator[Event]:
         """Small talk gets one free-text reply and no plan."""
-        self.agent.conv.add({"role": "user", "content": text})
+        async for event in self._turn(text, self._free_text("Reply briefly.", text, STEP_TOKENS)):
+            yield event
+
+    async def run(self, task: str) -> AsyncIterator[Event]:
+        """A task: the harness's plan, then free text, then the harness completes the plan."""
+        async for event in self._turn(task, self._planned(task)):
+            yield event
+
+    async def _turn(self, text: str, body: AsyncIterator[Event | str]) -> AsyncIterator[Event]:
+        """Record the request, relay `body`'s events, and finish with the text it ends on."""
+        conv = self.agent.conv
+        conv.add({"role": "user", "content": text})
         answer = ""
         try:
-            async for item in self._free_text("Reply briefly.", text, STEP_TOKENS):
+            async for item in body:
                 if isinstance(item, str):
                     answer = item
                 else:
@@ -162,52 +173,41 @@ class StructuredTurn:
             yield TurnFinished(answer="", reason="error")
             return
         answer = unwrap(answer) or "(the model returned no text)"
-        self.agent.conv.add({"role": "assistant", "content": answer})
-        yield AssistantMessage(content=answer)
-        yield TurnFinished(answer=answer)
-
-    async def run(self, task: str) -> AsyncIterator[Event]:
-        conv = self.agent.conv
-        conv.add({"role": "user", "content": task})
-        try:
-            move, events = await self._ask_plan(task)
-            for event in events + self._plan_call(move):
-                yield event
-            plan = conv.board.active
-            if self.agent.settings.structured_style == "steps":
-                parts = []
-                for step in plan.steps:
-                    text = ""
-                    instruction = load("local_step.md").format(id=step.id, description=step.description)
-                    markers = [f"\nStep {step.id + 1}", f"\n## Step {step.id + 1}", f"\n**{step.id + 1}."]  # the next step is not this call's
-                    async for item in self._free_text(instruction, task, STEP_TOKENS, STOP + markers):
-                        if isinstance(item, str):
-                            text = item
-                        else:
-                            yield item
-                    parts.append(f"**{step.id}. {step.description}**\n\n{text}")
-                    updates = [{"id": step.id, "status": "completed", "result": summary(text)}]
-                    if step.id < plan.total:
-                        updates.append({"id": step.id + 1, "status": "in_progress"})
-                    for event in self._plan_call(PlanUpdate.model_validate({"updates": updates})):
-                        yield event
-                answer = "\n\n".join(parts)
-            else:
-                answer = ""
-                async for item in self._free_text(load("local_answer.md"), task, ANSWER_TOKENS):
-                    if isinstance(item, str):
-                        answer = item
-                    else:
-                        yield item
-                done = [{"id": s.id, "status": "completed", "result": "covered in the answer"} for s in plan.steps]
-                for event in self._plan_call(PlanUpdate.model_validate({"updates": done})):
-                    yield event
-        except LLMError as err:
-            yield ErrorEvent(kind=err.kind, message=err.message)
-            yield TurnFinished(answer="", reason="error")
-            return
-        answer = unwrap(answer) or "(the model returned no text)"
         conv.add({"role": "assistant", "content": answer})
         yield AssistantMessage(content=answer)
         yield TurnFinished(answer=answer)
 
+    async def _planned(self, task: str) -> AsyncIterator[Event | str]:
+        move, events = await self._ask_plan(task)
+        for event in events + self._plan_call(move):
+            yield event
+        plan = self.agent.conv.board.active
+        if self.agent.settings.structured_style == "steps":
+            parts = []
+            for step in plan.steps:
+                text = ""
+                instruction = load("local_step.md").format(id=step.id, description=step.description)
+                markers = [f"\nStep {step.id + 1}", f"\n## Step {step.id + 1}", f"\n**{step.id + 1}."]  # the next step is not this call's
+                async for item in self._free_text(instruction, task, STEP_TOKENS, STOP + markers):
+                    if isinstance(item, str):
+                        text = item
+                    else:
+                        yield item
+                parts.append(f"**{step.id}. {step.description}**\n\n{text}")
+                updates = [{"id": step.id, "status": "completed", "result": summary(text)}]
+                if step.id < plan.total:
+                    updates.append({"id": step.id + 1, "status": "in_progress"})
+                for event in self._plan_call(PlanUpdate.model_validate({"updates": updates})):
+                    yield event
+            yield "\n\n".join(parts)
+            return
+        answer = ""
+        async for item in self._free_text(load("local_answer.md"), task, ANSWER_TOKENS):
+            if isinstance(item, str):
+                answer = item
+            else:
+                yield item
+        done = [{"id": s.id, "status": "completed", "result": "covered in the answer"} for s in plan.steps]
+        for event in self._plan_call(PlanUpdate.model_validate({"updates": done})):
+            yield event
+        yield answer
