@@ -27,12 +27,16 @@ LATEST = "__latest__"
 EPILOG = """\
 examples:
   liveplan                                   open the chat (TUI)
+  liveplan --continue                        reopen the latest session
   liveplan exec "add a --verbose flag to cli.py"
   liveplan exec --json "summarise README.md"  one JSON event per line
   liveplan exec --base-url http://localhost:11434/v1 --model qwen2.5-coder "..."
+  liveplan route --no-llm "add type hints to all files"
 
 endpoint: OPENAI_API_KEY for OpenAI; --base-url/--model (or LIVEPLAN_BASE_URL,
-LIVEPLAN_MODEL, OPENAI_BASE_URL) for any OpenAI-compatible server.
+LIVEPLAN_MODEL, OPENAI_BASE_URL) for any OpenAI-compatible server; with none of
+these, the offline model when the [local] extra is installed (--local forces it).
+config: `liveplan config init` writes a commented config.toml.
 exit codes: 0 done, 1 failed, 2 bad usage or config, 3 iteration limit, 130 interrupted.
 """
 
