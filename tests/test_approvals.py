@@ -98,3 +98,27 @@ def test_redact_masks_configured_key_and_keeps_normal_text() -> None:
     assert redact("the key is my-own-key-value!", ["my-own-key-value"]) == "the key is [REDACTED]!"
     plain = "def tokenize(text): return text.split()  # no secrets, password policy docs"
     assert redact(plain) == plain
+
+
+async def test_concurrent_calls_ask_one_at_a_time(ctx: ToolContext) -> None:
+    import asyncio
+
+    open_questions = 0
+    most = 0
+    asked = []
+
+    async def approver(req: ApprovalRequest) -> Decision:
+        nonlocal open_questions, most
+        open_questions += 1
+        most = max(most, open_questions)
+        asked.append(req.tool)
+        await asyncio.sleep(0.05)
+        open_questions -= 1
+        return Decision(action="always")
+
+    gate = ApprovalGate("ask", approver)
+    tools = default_tools()
+    calls = [ToolCall(id=str(i), name="write_file", arguments=json.dumps({"path": f"f{i}.txt", "content": "x"})) for i in range(3)]
+    results = await asyncio.gather(*(run_tool(tools, c, ctx, gate) for c in calls))
+    assert most == 1 and asked == ["write_file"]  # the first "always" answered the others
+    assert all(r.text.startswith("created") for r in results)

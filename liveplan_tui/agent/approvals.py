@@ -7,6 +7,7 @@ denial into a tool result, so the model can adapt.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -51,6 +52,7 @@ class ApprovalGate:
         self.policy = policy
         self.approver = approver
         self.always: set[str] = set()
+        self._asking = asyncio.Lock()  # parallel subagents ask one question at a time
 
     async def __call__(self, tool: Tool, call: ToolCall, params: Any, ctx: ToolContext) -> ToolResult | None:
         why = approval_reason(self.policy, tool, params, ctx)
@@ -58,7 +60,10 @@ class ApprovalGate:
             return None
         preview_fn = getattr(tool, "preview", None)
         preview = preview_fn(params, ctx) if preview_fn else f"{tool.name} {call.arguments}"
-        decision = await self.approver(ApprovalRequest(call_id=call.id, tool=tool.name, why=why, preview=preview))
+        async with self._asking:
+            if tool.name in self.always:  # approved for the session while this call waited
+                return None
+            decision = await self.approver(ApprovalRequest(call_id=call.id, tool=tool.name, why=why, preview=preview))
         if decision.action == "always":
             self.always.add(tool.name)
         if decision.action == "deny":
