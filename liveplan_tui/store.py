@@ -12,6 +12,8 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,17 +96,23 @@ class Store:
                 f"session database {path} is unreadable ({exc}); move it aside to start fresh. It was left untouched."
             ) from None
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction: all of it is committed, or none of it."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
     def _migrate(self, version: int) -> None:
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction() as db:
                 for statement in filter(str.strip, MIGRATIONS[target].split(";")):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {target}")
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {target}")
 
     def close(self) -> None:
         self.db.close()
@@ -112,13 +120,8 @@ class Store:
     # -- writing, as it happens ------------------------------------------
 
     def _write(self, sql: str, args: tuple[Any, ...]) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            self.db.execute(sql, args)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+        with self._transaction() as db:
+            db.execute(sql, args)
 
     def create_session(self, model: str, workspace: str) -> str:
         session_id = uuid.uuid4().hex[:12]
@@ -128,17 +131,12 @@ class Store:
 
     def add_message(self, session_id: str, message: dict[str, Any]) -> None:
         now = time.time()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            self.db.execute("INSERT INTO messages (session_id, body, created) VALUES (?, ?, ?)", (session_id, json.dumps(message), now))
+        with self._transaction() as db:
+            db.execute("INSERT INTO messages (session_id, body, created) VALUES (?, ?, ?)", (session_id, json.dumps(message), now))
             if message.get("role") == "user" and isinstance(message.get("content"), str):
                 title = " ".join(message["content"].split())[:80]
-                self.db.execute("UPDATE sessions SET title = ? WHERE id = ? AND title = ''", (title, session_id))
-            self.db.execute("UPDATE sessions SET updated = ? WHERE id = ?", (now, session_id))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+                db.execute("UPDATE sessions SET title = ? WHERE id = ? AND title = ''", (title, session_id))
+            db.execute("UPDATE sessions SET updated = ? WHERE id = ?", (now, session_id))
 
     def save_board(self, session_id: str, board: PlanBoard) -> None:
         self._write(

@@ -21,7 +21,7 @@ from ..events import (
     Usage,
 )
 from ..llm.json_actions import tool_calls_in
-from ..llm.openai_compat import ChatClient, Completion, LLMError, ToolCall
+from ..llm.openai_compat import ChatClient, Completion, LLMError, ToolCall, usage_event
 from ..redact import redact
 from ..tools import ToolRegistry
 from ..tools.artifacts import shrink
@@ -126,15 +126,11 @@ async def react(
             assert completion is not None
             partial.clear()
             window = condenser.window if condenser else 0
-            if completion.prompt_tokens is not None:
+            reported = usage_event(completion, window)
+            if reported is not None:
                 if condenser is not None:
-                    condenser.observe(completion.prompt_tokens, estimate)
-                yield Usage(
-                    prompt_tokens=completion.prompt_tokens,
-                    completion_tokens=completion.completion_tokens or 0,
-                    total_tokens=completion.prompt_tokens + (completion.completion_tokens or 0),
-                    context_window=window,
-                )
+                    condenser.observe(reported.prompt_tokens, estimate)
+                yield reported
             elif condenser is not None:
                 produced = conv.counter.count(completion.content)
                 yield Usage(prompt_tokens=estimate, completion_tokens=produced, total_tokens=estimate + produced,

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..events import AssistantMessage, ErrorEvent, Event, SubagentEvent, TurnFinished
 from ..llm.openai_compat import Completion, LLMError
-from ..plan import LivePlan, PlanBoard, PlanUpdate, Step
+from ..plan import LivePlan, PlanUpdate, Step
 from ..prompts import load
 from ..tools import ToolRegistry
 from ..tools.base import ToolContext
@@ -53,13 +53,6 @@ class Outcome:
     error: StepFailed | None = None
 
 
-class _Scratch:
-    """A plan holder for replanning, so the model's proposal never touches the live plan directly."""
-
-    def __init__(self) -> None:
-        self.board = PlanBoard()
-
-
 class Orchestrator:
     def __init__(self, agent: Agent):
         self.agent = agent
@@ -72,12 +65,16 @@ class Orchestrator:
 
     # -- planning ---------------------------------------------------------
 
-    async def _plan_with_model(self, holder: Conversation | _Scratch, instruction: str) -> AsyncIterator[Event]:
+    def _context(self, conv: Conversation) -> ToolContext:
+        """The agent's tool context, with `conv` holding the plan."""
+        return replace(self.agent.ctx, plans=conv)
+
+    async def _plan_with_model(self, holder: Conversation, instruction: str) -> AsyncIterator[Event]:
         """Let the model call update_plan (only) until it stops; errors go back to it."""
         conv = Conversation()
         conv.board = holder.board
         conv.add({"role": "user", "content": instruction})
-        ctx = ToolContext(plans=conv, workspace=self.agent.ctx.workspace, artifacts=self.agent.ctx.artifacts, secrets=self.agent.ctx.secrets)
+        ctx = self._context(conv)
         tools = ToolRegistry([self.agent.tools.get("update_plan")])  # type: ignore[list-item]
 
         def system() -> str:
@@ -101,7 +98,7 @@ class Orchestrator:
     async def _subagent(self, plan: LivePlan, step: Step, results: dict[int, str], task: str) -> str:
         conv = Conversation()
         conv.add({"role": "user", "content": f"Task: {task}\n\n{self._brief(plan, step, results)}\nDo only your step, then reply with its result."})
-        ctx = ToolContext(plans=conv, workspace=self.agent.ctx.workspace, artifacts=self.agent.ctx.artifacts, secrets=self.agent.ctx.secrets)
+        ctx = self._context(conv)
         answer = ""
         async for event in react(
             self.agent.llm, conv, self.agent.tools.without("update_plan"), lambda: load("subagent.md"), ctx,
@@ -224,7 +221,7 @@ class Orchestrator:
             f"Task: {task}\n\nWhat succeeded:\n" + ("\n".join(lines) or "- nothing yet") +
             f"\n\nWhat failed: {failed_step.description if failed_step else failed} ({why})\n\n" + load("strict_replan.md")
         )
-        scratch = _Scratch()
+        scratch = Conversation()  # the model's proposal lands here, never on the live plan
         async for event in self._plan_with_model(scratch, instruction):
             if event.type != "plan_updated":
                 yield event

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ..events import AssistantMessage, ErrorEvent, Event, ToolCallFinished, ToolCallStarted, TurnFinished, Usage
+from ..events import AssistantMessage, ErrorEvent, Event, ToolCallFinished, ToolCallStarted, TurnFinished
 from ..llm.json_actions import json_objects
-from ..llm.openai_compat import Completion, LLMError
+from ..llm.openai_compat import Completion, LLMError, usage_event
 from ..plan import PlanUpdate
 from ..prompts import load
 from ..tools.plan_tool import apply_update
@@ -109,10 +109,8 @@ class StructuredTurn:
         return [{"role": "system", "content": system}, *history[:-1], {"role": "user", "content": f"{task}\n\n{instruction}"}]
 
     def _usage(self, completion: Completion) -> list[Event]:
-        if completion.prompt_tokens is None:
-            return []
-        used = completion.prompt_tokens + (completion.completion_tokens or 0)
-        return [Usage(prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens or 0, total_tokens=used)]
+        reported = usage_event(completion)
+        return [reported] if reported is not None else []
 
     def _plan_call(self, update: PlanUpdate) -> list[Event]:
         """Apply a harness move exactly as a native `update_plan` call would be."""

@@ -19,7 +19,7 @@ from typing import Any
 import openai
 
 from ..config import Endpoint, Settings
-from ..events import Retrying, StreamReset, TextDelta
+from ..events import Retrying, StreamReset, TextDelta, Usage
 
 NO_KEY = "sk-no-key-configured"
 
@@ -38,6 +38,19 @@ class Completion:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+
+
+def usage_event(completion: Completion, context_window: int = 0) -> Usage | None:
+    """The server-reported usage of a call as an event, or None when it sent none."""
+    if completion.prompt_tokens is None:
+        return None
+    produced = completion.completion_tokens or 0
+    return Usage(
+        prompt_tokens=completion.prompt_tokens,
+        completion_tokens=produced,
+        total_tokens=completion.prompt_tokens + produced,
+        context_window=context_window,
+    )
 
 
 class LLMError(Exception):
