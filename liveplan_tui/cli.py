@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,9 +19,11 @@ from . import __version__
 from .config import ConfigError, Endpoint, Settings, load_settings, resolve_endpoint, wants_remote
 from .local.model import ModelError
 from .store import Store, StoreError
+from .textsafe import clean_text
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 EXIT_INTERNAL = 70
 LATEST = "__latest__"
 
@@ -37,7 +40,7 @@ endpoint: OPENAI_API_KEY for OpenAI; --base-url/--model (or LIVEPLAN_BASE_URL,
 LIVEPLAN_MODEL, OPENAI_BASE_URL) for any OpenAI-compatible server; with none of
 these, the offline model when the [local] extra is installed (--local forces it).
 config: `liveplan config init` writes a commented config.toml.
-exit codes: 0 done, 1 failed, 2 bad usage or config, 3 iteration limit, 130 interrupted.
+exit codes: 0 done, 1 failed, 2 bad usage or config, 3 iteration limit, 130 interrupted, 143 terminated.
 """
 
 
@@ -68,6 +71,11 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     g.add_argument("--context-window", type=_positive, metavar="TOKENS", help="override the model's context window")
     g.add_argument("--max-parallel", type=_positive, metavar="N", help="strict mode: steps run at once (default 1)")
     g.add_argument("--max-retries", type=int, metavar="N", help="strict mode: retries of a failed step (default 2)")
+    g.add_argument(
+        "--sandbox",
+        choices=["workspace", "off"],
+        help="workspace: shell commands may write only in the workspace and temp dir (Landlock, default); off: no sandbox",
+    )
     g.add_argument(
         "--approval",
         choices=["ask", "auto-edit", "never-ask"],
@@ -108,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ex.add_argument("task", metavar="TASK", help="what to do, in plain words")
+    ex.add_argument("task", metavar="TASK", help="what to do, in plain words; - reads it from stdin")
     ex.add_argument("--json", action="store_true", help="print one JSON event per line instead of the answer")
     ex.add_argument(
         "--yes", "-y", action="store_true", help="approve every write and shell command (exec can't ask; without it they are denied)"
@@ -167,6 +175,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         max_retries=args.max_retries,
         context_window=args.context_window,
         profile=args.profile,
+        shell_sandbox=args.sandbox,
     )
 
 
@@ -214,8 +223,9 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     from .agent.approvals import fixed_approver
     from .headless import run_exec
 
-    if not args.task.strip():
-        raise ConfigError("exec needs a task: liveplan exec \"what to do\"")
+    task = _task_text(args.task)
+    if not task.strip():
+        raise ConfigError("exec needs a task: liveplan exec \"what to do\" (or - to read it from stdin)")
     settings = _settings(args)
     _check_workspace(settings)
     endpoint, runtime = _endpoint(settings)
@@ -228,7 +238,7 @@ def _cmd_exec(args: argparse.Namespace) -> int:
         agent = Agent(settings, endpoint, approver=approver)
         _open_session(agent, args)
         try:
-            return await run_exec(agent, args.task, json_mode=args.json)
+            return await run_exec(agent, task, json_mode=args.json)
         finally:
             await agent.close()
 
@@ -237,6 +247,13 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     finally:
         if runtime is not None:
             runtime.stop()
+
+
+def _task_text(raw: str) -> str:
+    """The task as text: from stdin for `-`, and bytes that are not UTF-8 shown as U+FFFD, never crashed on."""
+    if raw == "-":
+        return sys.stdin.buffer.read().decode("utf-8", errors="replace") if sys.stdin is not None else ""
+    return clean_text(raw)
 
 
 def _cmd_route(args: argparse.Namespace) -> int:
@@ -380,6 +397,8 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     finally:
         if runtime is not None:
             runtime.stop()
+    if app.return_code == EXIT_TERMINATED:
+        raise Terminated()
     return app.return_code or 0
 
 
@@ -398,6 +417,9 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
     except KeyboardInterrupt:
         print("liveplan: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print("liveplan: terminated (SIGTERM); stopped every command it had started", file=sys.stderr)
+        return EXIT_TERMINATED
     except Exception as exc:
         if os.environ.get("LIVEPLAN_DEBUG"):
             raise
@@ -408,7 +430,16 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
         return EXIT_INTERNAL
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so every `finally` (and each command's supervisor) runs."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _on_sigterm)
     parser = build_parser()
     args: Any = parser.parse_args(argv)
     return _run(args.handler, args)

@@ -44,7 +44,12 @@ def config_path() -> Path:
 
 def data_dir() -> Path:
     path = Path(os.environ.get("LIVEPLAN_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except (FileExistsError, NotADirectoryError):
+        raise ConfigError(f"data dir {path} cannot be created: it or a folder above it is a file; set LIVEPLAN_DATA_DIR to a folder") from None
+    except OSError as exc:
+        raise ConfigError(f"data dir {path} cannot be created ({exc.strerror}); set LIVEPLAN_DATA_DIR to a writable folder") from None
     return path
 
 
@@ -63,10 +68,14 @@ class _TomlSource(PydanticBaseSettingsSource):
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder; move it aside, or point LIVEPLAN_CONFIG at a file")
     if not path.is_file():
         return {}
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: {exc}; fix it or move it aside") from None
     except OSError as exc:
@@ -135,6 +144,12 @@ class Settings(BaseSettings):
     save_sessions: bool = Field(default=True, description="Record sessions in the data dir so they can be resumed.")
     theme: str | None = Field(default=None, description="A Textual theme name, e.g. textual-dark, nord, gruvbox.")
     keymap: dict[str, str] = Field(default_factory=dict, description="Binding id -> keys, e.g. {'toggle-plan': 'f3'}.")
+    shell_sandbox: Literal["workspace", "off"] = Field(
+        default="workspace", description="workspace: shell commands may write only in the workspace and temp dir (Landlock)."
+    )
+    shell_env_allow: list[str] = Field(
+        default_factory=list, description="Secret-looking env vars that shell commands may still see, e.g. ['GITHUB_TOKEN']."
+    )
 
     @field_validator("base_url", "openai_base_url")
     @classmethod
@@ -161,7 +176,7 @@ def _file_line(field: str) -> str:
     path = config_path()
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
+    except (OSError, ValueError):
         return ""
     key = field.split(".")[-1]
     for n, line in enumerate(lines, start=1):
@@ -270,7 +285,9 @@ def resolve_endpoint(settings: Settings) -> Endpoint:
 
 def effective_config(settings: Settings) -> str:
     """The settings in effect, as TOML, with secrets masked."""
-    lines = [f"# settings in effect (flags > env > {config_path()} > defaults)"]
+    from .tools.reaper import sandbox_status
+
+    lines = [f"# settings in effect (flags > env > {config_path()} > defaults)", f"# {sandbox_status(settings.shell_sandbox)}"]
     for name, value in settings.model_dump(exclude={"openai_api_key"}).items():
         if name == "api_key":
             value = "[set]" if value else None
@@ -293,6 +310,8 @@ def config_template() -> str:
 # profile = "ollama"                        # pick one of the [profiles] below
 
 # approval = "ask"                          # ask | auto-edit | never-ask
+# shell_sandbox = "workspace"               # workspace: shell commands write only in the workspace and temp dir
+# shell_env_allow = ["GITHUB_TOKEN"]        # secret-looking env vars shell commands may still see
 # condense_threshold = 0.8                  # condense near 80% of the context window
 # context_window = 32768                    # override the model's window
 # theme = "textual-dark"

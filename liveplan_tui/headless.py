@@ -12,6 +12,7 @@ from typing import TextIO
 
 from .agent.agent import Agent
 from .events import Event
+from .textsafe import terminal_safe
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -47,13 +48,13 @@ async def run_exec(agent: Agent, task: str, *, json_mode: bool, out: TextIO = sy
             out.write(event.model_dump_json() + "\n")
             out.flush()
         elif show_progress and (line := _progress_line(event)):
-            err.write(line + "\n")
+            err.write(terminal_safe(line) + "\n")
         if event.type == "error":
-            err.write(f"liveplan: error: {event.message}\n")
+            err.write(f"liveplan: error: {terminal_safe(event.message)}\n")
         elif event.type == "turn_finished":
             if event.reason == "done":
                 if not json_mode:
-                    out.write(event.answer.rstrip("\n") + "\n")
+                    out.write(terminal_safe(event.answer.rstrip("\n")) + "\n")
                 code = EXIT_OK
             elif event.reason == "max_iterations":
                 code = EXIT_MAX_ITERATIONS

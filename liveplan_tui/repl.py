@@ -25,8 +25,11 @@ from .config import Endpoint, Settings, data_dir
 from .events import Event
 from .plan import LivePlan
 from .store import Store
+from .textsafe import clean_text, terminal_safe, visible
 
 ICONS = {"pending": "○", "in_progress": "▶", "completed": "✔", "cancelled": "✘"}
+PREVIEW_LINES = 200
+MAX_INPUT_CHARS = 1_000_000
 
 
 class SlashCompleter(Completer):
@@ -56,19 +59,31 @@ class Repl:
         self.streaming = False
 
     def write(self, text: str = "", end: str = "\n") -> None:
-        self.out.write(text + end)
+        """Everything printed passes here: control sequences from models and files are shown, never obeyed."""
+        self.out.write(terminal_safe(text) + end)
         self.out.flush()
+
+    def show_preview(self, preview: str, limit: int | None) -> None:
+        """Every character visible (escapes, tabs, trailing spaces); a long preview says what it hides."""
+        lines = visible(preview).splitlines() or [""]
+        shown = lines if limit is None else lines[:limit]
+        for line in shown:
+            self.write(f"  {line}")
+        if len(lines) > len(shown):
+            self.write(f"  … {len(lines) - len(shown)} more lines hidden: answer [v] to view all of them before deciding")
 
     async def approve(self, request: ApprovalRequest) -> Decision:
         self._end_stream()
         self.write(f"\n? {request.tool} {request.why}:")
-        for line in request.preview.splitlines()[:40]:
-            self.write(f"  {line}")
+        self.show_preview(request.preview, PREVIEW_LINES)
         while True:
             try:
-                answer = (await self.session.prompt_async("Allow? [y]es once / [a]lways this session / [n]o: ")).strip().lower()
+                answer = (await self.session.prompt_async("Allow? [y]es once / [a]lways this session / [n]o / [v]iew all: ")).strip().lower()
             except (KeyboardInterrupt, EOFError):
                 answer = "n"
+            if answer in ("v", "view"):
+                self.show_preview(request.preview, None)
+                continue
             if answer in ("y", "yes", "a", "always"):
                 return Decision(action="always" if answer.startswith("a") else "once")
             if answer in ("n", "no", ""):
@@ -87,8 +102,7 @@ class Repl:
     def render(self, event: Event) -> None:
         match event.type:
             case "text_delta":
-                self.out.write(event.text)
-                self.out.flush()
+                self.write(event.text, end="")
                 self.streaming = True
             case "stream_reset":
                 self._end_stream()
@@ -193,8 +207,12 @@ async def run_repl(
                 continue
             except EOFError:
                 break
-            line = line.strip()
+            line = clean_text(line).strip()
             if not line:
+                continue
+            if len(line) > MAX_INPUT_CHARS:
+                repl.write(f"✘ that message is {len(line):,} characters; the limit is {MAX_INPUT_CHARS:,}. "
+                           "Put the text in a file in the workspace and ask me to read it.")
                 continue
             if line.startswith("/"):
                 if not await repl.command(line):

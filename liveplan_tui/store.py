@@ -8,7 +8,9 @@ by a newer LivePlan, or one that is corrupt, is refused and never modified.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -55,6 +57,18 @@ class StoreError(Exception):
     """The session database can't be used; the message says why and what to do."""
 
 
+def write_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """Name the real cause of a failed write: a full disk, a read-only file, a lock."""
+    text = str(exc).lower()
+    if "full" in text:
+        return StoreError(f"the disk is full: cannot save the session to {path}; free some space (the chat so far is kept)")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the session database {path} is read-only; fix its permissions or set LIVEPLAN_DATA_DIR elsewhere")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"the session database {path} is busy in another LivePlan; try again, or set LIVEPLAN_DATA_DIR elsewhere")
+    return StoreError(f"cannot write the session database {path} ({exc}); set LIVEPLAN_DATA_DIR elsewhere")
+
+
 @dataclass
 class SessionInfo:
     id: str
@@ -78,6 +92,7 @@ class SavedSession:
 class Store:
     def __init__(self, path: Path):
         self.path = path
+        self._locks: dict[str, int] = {}
         try:
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -91,6 +106,8 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate(version)
+        except sqlite3.OperationalError as exc:
+            raise write_error(path, exc) from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"session database {path} is unreadable ({exc}); move it aside to start fresh. It was left untouched."
@@ -98,14 +115,25 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction: all of it is committed, or none of it."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """One short write transaction: all of it is committed, or none of it.
+
+        SQLite may already have rolled back (a full disk does that), so a failed ROLLBACK
+        never hides the error that caused it.
+        """
         try:
-            yield self.db
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    try:
+                        self.db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise
+        except sqlite3.Error as exc:
+            raise write_error(self.path, exc) from None
 
     def _migrate(self, version: int) -> None:
         for target in range(version + 1, SCHEMA_VERSION + 1):
@@ -115,7 +143,35 @@ class Store:
                 db.execute(f"PRAGMA user_version = {target}")
 
     def close(self) -> None:
+        for fd in self._locks.values():
+            os.close(fd)
+        self._locks.clear()
         self.db.close()
+
+    def lock(self, session_id: str) -> None:
+        """Hold this session for this process: a second LivePlan continuing it gets a clear refusal."""
+        if session_id in self._locks:
+            return
+        folder = self.path.parent / "locks"
+        try:
+            folder.mkdir(exist_ok=True, mode=0o700)
+            fd = os.open(folder / f"{session_id}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise StoreError(f"cannot lock session {session_id} in {folder} ({exc.strerror}); set LIVEPLAN_DATA_DIR elsewhere") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StoreError(
+                f"session {session_id} is open elsewhere (another LivePlan is continuing it); "
+                "finish there first, or start a new session without --continue/--resume"
+            ) from None
+        self._locks[session_id] = fd
+
+    def unlock(self, session_id: str) -> None:
+        fd = self._locks.pop(session_id, None)
+        if fd is not None:
+            os.close(fd)
 
     # -- writing, as it happens ------------------------------------------
 
@@ -167,7 +223,10 @@ class Store:
         board_row = self.db.execute("SELECT board FROM plans WHERE session_id = ?", (session_id,)).fetchone()
         progress = "-"
         if board_row:
-            board = PlanBoard.model_validate_json(board_row[0])
+            try:
+                board = PlanBoard.model_validate_json(board_row[0])
+            except ValueError:  # one damaged row must not hide every other session
+                return SessionInfo(session_id, created, updated, title or "(untitled)", model, "damaged")
             shown = board.latest
             if not shown.is_empty:
                 progress = shown.progress() + (" ✔" if board.active.is_empty else "")

@@ -11,6 +11,7 @@ content deltas, tool-call deltas split across chunks, a final usage chunk and
     {"when": "tools" | "no_tools" | "any" | "classify"}    which requests it answers
     {"match": "Your step: Write docs"}                     only requests whose messages contain this
     {"hang": 5}                                             wait before answering
+    {"raw": "<html>…", "content_type": "text/html"}         any body (status 200 unless given)
 
 An entry may also be a callable taking the request body and returning one.
 Run it alone for manual checks: `python tests/fake_openai.py SCRIPT.json`.
@@ -118,6 +119,14 @@ class FakeOpenAI:
                     return
                 if entry.get("hang"):
                     time.sleep(float(entry["hang"]))
+                if "raw" in entry:
+                    data = entry["raw"].encode()
+                    self.send_response(int(entry.get("status", 200)))
+                    self.send_header("content-type", entry.get("content_type", "text/html; charset=utf-8"))
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 if "status" in entry:
                     body = entry.get("body") or {"error": {"message": f"fake error {entry['status']}", "type": "server_error"}}
                     self._json(int(entry["status"]), body, entry.get("headers"))

@@ -48,7 +48,14 @@ class Agent:
         self.condenser = Condenser(self.llm, settings, window)
         self.tools = tools or default_tools()
         secrets = tuple(k.get_secret_value() for k in (endpoint.api_key, settings.openai_api_key) if k)
-        self.ctx = ToolContext(plans=self.conv, workspace=Workspace(settings.workspace), artifacts=ArtifactStore(), secrets=secrets)
+        self.ctx = ToolContext(
+            plans=self.conv,
+            workspace=Workspace(settings.workspace),
+            artifacts=ArtifactStore(),
+            secrets=secrets,
+            shell_env_allow=tuple(settings.shell_env_allow),
+            sandbox=settings.shell_sandbox,
+        )
         self.ctx.artifact_budget = min(self.ctx.artifact_budget, window // 8)
         deny = fixed_approver(False, "no one is there to approve it")
         self.gate: ApprovalGate | None = ApprovalGate(settings.approval, approver or deny)
@@ -58,6 +65,8 @@ class Agent:
         self.recorder: SessionRecorder | None = None
 
     async def close(self) -> None:
+        if self.store is not None and self.session_id is not None:
+            self.store.unlock(self.session_id)
         await self.llm.close()
 
     def system_prompt(self, strategy: Strategy) -> str:
@@ -155,7 +164,10 @@ class Agent:
     def attach(self, store: Store, session_id: str | None = None) -> str:
         """Record this conversation in `store` from now on (a new session unless one is given)."""
         self.store = store
+        if self.session_id is not None and self.session_id != session_id:
+            store.unlock(self.session_id)
         self.session_id = session_id or store.create_session(self.endpoint.model, str(self.ctx.workspace.root))
+        store.lock(self.session_id)
         self.recorder = SessionRecorder(store, self.session_id)
         self.conv.recorder = self.recorder
         self.ctx.artifacts.on_add = self.recorder.artifact

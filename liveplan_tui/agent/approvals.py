@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from ..config import Approval
 from ..llm.openai_compat import ToolCall
-from ..tools.base import Tool, ToolContext, ToolResult
+from ..tools.base import Tool, ToolContext, ToolError, ToolResult
 
 
 class ApprovalRequest(BaseModel):
@@ -33,14 +33,23 @@ class Decision(BaseModel):
 Approver = Callable[[ApprovalRequest], Awaitable[Decision]]
 
 
+def is_sensitive(tool: Tool, params: Any, ctx: ToolContext) -> bool:
+    sensitive = getattr(tool, "sensitive", None)
+    return bool(sensitive and params is not None and sensitive(params, ctx))
+
+
 def approval_reason(policy: Approval, tool: Tool, params: Any, ctx: ToolContext) -> str | None:
-    """Why this call needs approval under `policy`, or None when it may run freely."""
+    """Why this call needs approval under `policy`, or None when it may run freely.
+
+    A secret file (judged on the real file behind the path) asks under every policy but never-ask.
+    """
     if policy == "never-ask":
         return None
     if tool.kind == "read":
-        sensitive = getattr(tool, "sensitive", None)
-        return "reads a file that may hold secrets" if sensitive and sensitive(params, ctx) else None
+        return "reads a file that may hold secrets" if is_sensitive(tool, params, ctx) else None
     if tool.kind == "write":
+        if is_sensitive(tool, params, ctx):
+            return "changes a file that may hold secrets"
         return "changes files" if policy == "ask" else None
     if tool.kind == "shell":
         return "runs a shell command"
@@ -48,6 +57,13 @@ def approval_reason(policy: Approval, tool: Tool, params: Any, ctx: ToolContext)
 
 
 class ApprovalGate:
+    """Decides a call before any part of its work touches the target.
+
+    The preview is built only when someone will look at it, and a failed preview of a
+    file that needs approval is shown to the user, never sent to the model: its error
+    (`occurs 1 times` against `was not found`) would be an oracle on the file's content.
+    """
+
     def __init__(self, policy: Approval, approver: Approver):
         self.policy = policy
         self.approver = approver
@@ -56,16 +72,35 @@ class ApprovalGate:
 
     async def __call__(self, tool: Tool, call: ToolCall, params: Any, ctx: ToolContext) -> ToolResult | None:
         why = approval_reason(self.policy, tool, params, ctx)
-        if why is None or tool.name in self.always:
+        key = tool.name + (":secret" if why and "secret" in why else "")
+        if why is None or key in self.always:
             return None
-        preview_fn = getattr(tool, "preview", None)
-        preview = preview_fn(params, ctx) if preview_fn else f"{tool.name} {call.arguments}"
+        fixed: Decision | None = getattr(self.approver, "fixed", None)
+        if fixed is not None:
+            return self._outcome(tool, key, fixed)
+        preview = self._preview(tool, call, params, ctx)
+        if isinstance(preview, ToolResult):
+            return preview
         async with self._asking:
-            if tool.name in self.always:  # approved for the session while this call waited
+            if key in self.always:  # approved for the session while this call waited
                 return None
             decision = await self.approver(ApprovalRequest(call_id=call.id, tool=tool.name, why=why, preview=preview))
+        return self._outcome(tool, key, decision)
+
+    def _preview(self, tool: Tool, call: ToolCall, params: Any, ctx: ToolContext) -> str | ToolResult:
+        preview_fn = getattr(tool, "preview", None)
+        if preview_fn is None:
+            return f"{tool.name} {call.arguments}"
+        try:
+            return preview_fn(params, ctx)
+        except (ToolError, OSError, ValueError) as exc:
+            if is_sensitive(tool, params, ctx):
+                return f"{tool.name} {call.arguments}\n(no preview: {exc})"
+            return ToolResult(f"error: {exc}", is_error=True)  # the model may read this file freely anyway
+
+    def _outcome(self, tool: Tool, key: str, decision: Decision) -> ToolResult | None:
         if decision.action == "always":
-            self.always.add(tool.name)
+            self.always.add(key)
         if decision.action == "deny":
             reason = f": {decision.reason}" if decision.reason else ""
             return ToolResult(
@@ -77,7 +112,11 @@ class ApprovalGate:
 
 
 def fixed_approver(approve: bool, reason: str = "") -> Approver:
-    async def decide(request: ApprovalRequest) -> Decision:
-        return Decision(action="once") if approve else Decision(action="deny", reason=reason)
+    """An answer given in advance (`exec`): the gate applies it without building a preview."""
+    answer = Decision(action="once") if approve else Decision(action="deny", reason=reason)
 
+    async def decide(request: ApprovalRequest) -> Decision:
+        return answer
+
+    decide.fixed = answer  # type: ignore[attr-defined]
     return decide

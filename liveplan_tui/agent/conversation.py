@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..plan import PlanBoard
+from ..textsafe import clean_text
 from ..tokens import Counter, EstimateCounter, count_message
 
 Message = dict[str, Any]
@@ -23,6 +24,14 @@ class Recorder(Protocol):
     def board(self, board: PlanBoard) -> None: ...
 
     def replaced(self, messages: list[Message], summary: str) -> None: ...
+
+
+def _clean_message(message: Message) -> Message:
+    """Lone surrogates (bytes that were not UTF-8) become U+FFFD, so no request or record fails to encode."""
+    content = message.get("content")
+    if isinstance(content, str) and clean_text(content) is not content:
+        message = {**message, "content": clean_text(content)}
+    return message
 
 
 class Conversation:
@@ -48,6 +57,7 @@ class Conversation:
             self.recorder.board(board)
 
     def add(self, message: Message) -> None:
+        message = _clean_message(message)
         count = count_message(self.counter, message)
         self.messages.append(message)
         self.counts.append(count)

@@ -87,6 +87,7 @@ async def react(
     """
     partial: list[str] = []
     specs = tools.specs()
+    ended_by = CANCELLED_RESULT
     try:
         for _ in range(max_iterations):
             if condenser is not None:
@@ -164,9 +165,12 @@ async def react(
         message = f"stopped after {max_iterations} model calls without a final answer; raise --max-iterations or ask again"
         yield ErrorEvent(kind="max_iterations", message=message)
         yield TurnFinished(answer="", reason="max_iterations")
+    except Exception as exc:
+        ended_by = f"error: interrupted by a failure before this tool finished ({type(exc).__name__})"
+        raise
     finally:
         # Runs on normal exit too, where both are no-ops; on cancellation it closes the history.
         for call_id in conv.dangling_tool_calls():
-            conv.add({"role": "tool", "tool_call_id": call_id, "content": CANCELLED_RESULT})
+            conv.add({"role": "tool", "tool_call_id": call_id, "content": ended_by})
         if partial:
             conv.add({"role": "assistant", "content": "".join(partial) + "\n[interrupted by the user]"})

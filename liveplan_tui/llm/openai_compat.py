@@ -18,6 +18,7 @@ from typing import Any
 
 import openai
 
+from ..redact import redact
 from ..config import Endpoint, Settings
 from ..events import Retrying, StreamReset, TextDelta, Usage
 
@@ -57,6 +58,7 @@ class LLMError(Exception):
     """A failed model call, with a one-line message that names the fix."""
 
     def __init__(self, kind: str, message: str, *, retryable: bool = False, retry_after: float | None = None):
+        message = redact(message)  # server error bodies may echo keys or credentials back
         super().__init__(message)
         self.kind = kind
         self.message = message
@@ -229,7 +231,22 @@ class ChatClient:
         if started and not isinstance(exc, openai.APIStatusError):
             where = self.endpoint.base_url or "https://api.openai.com/v1"
             return LLMError("stream", f"the stream from {where} was cut mid-way", retryable=True)
-        return classify_error(exc, self.endpoint)
+        err = classify_error(exc, self.endpoint)
+        if self.endpoint.api_key is not None:
+            err.message = redact(err.message, [self.endpoint.api_key.get_secret_value()])
+        return err
+
+    def _check_content_type(self, response: Any) -> None:
+        """A web page where an API should be (a wrong base URL, a login portal) fails at once, not after retries."""
+        raw = getattr(response, "response", None)
+        kind = raw.headers.get("content-type", "") if raw is not None else ""
+        if kind.startswith("text/html"):
+            where = self.endpoint.base_url or "https://api.openai.com/v1"
+            raise LLMError(
+                "not_openai",
+                f"{where} answered with a web page (text/html), not an OpenAI-compatible endpoint: "
+                "check --base-url (it usually ends in /v1)",
+            )
 
     async def stream(
         self,
@@ -257,6 +274,7 @@ class ChatClient:
             started = False
             try:
                 response = await self._client.chat.completions.create(**kwargs)
+                self._check_content_type(response)
                 started = True
                 async with response as stream:
                     async for chunk in stream:

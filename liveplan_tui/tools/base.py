@@ -58,6 +58,9 @@ class ToolContext:
     artifacts: ArtifactStore
     secrets: tuple[str, ...] = ()
     artifact_budget: int = 2000
+    shell_env_allow: tuple[str, ...] = ()
+    sandbox: str = "workspace"
+    sandbox_noted: bool = False
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:

@@ -47,10 +47,7 @@ class ReadFileTool:
 
     def sensitive(self, params: ReadFileParams, ctx: ToolContext) -> bool:
         """Secret files (.env, keys) are read only after the user approves."""
-        try:
-            return ctx.workspace.is_secret(ctx.workspace.resolve(params.path))
-        except PathError:
-            return False
+        return ctx.workspace.sensitive(params.path)
 
     async def run(self, params: ReadFileParams, ctx: ToolContext) -> ToolResult:
         path = ctx.workspace.resolve(params.path)
@@ -76,6 +73,14 @@ class ListDirParams(BaseModel):
     depth: int = Field(default=2, ge=1, le=8, description="How many levels to descend.")
 
 
+def _entry(ctx: ToolContext, path: Path, is_dir: bool) -> str:
+    """One listing line; a link to a secret file says so, since reading it will ask the user."""
+    text = ctx.workspace.rel(path) + ("/" if is_dir else "")
+    if path.is_symlink() and not is_dir and ctx.workspace.is_secret(path):
+        text += "  (links to a secret file: reading it asks the user)"
+    return text
+
+
 class ListDirTool:
     name: ClassVar[str] = "list_dir"
     kind: ClassVar[ToolKind] = "read"
@@ -88,9 +93,7 @@ class ListDirTool:
         folder = ctx.workspace.resolve(params.path)
         if not folder.is_dir():
             raise PathError(f"{params.path!r} is not a folder")
-        entries = sorted(
-            (ctx.workspace.rel(p) + ("/" if is_dir else "") for p, is_dir in ctx.workspace.walk(folder, params.depth)),
-        )
+        entries = sorted(_entry(ctx, p, is_dir) for p, is_dir in ctx.workspace.walk(folder, params.depth))
         shown = entries[:MAX_LIST_ENTRIES]
         text = "\n".join(shown) if shown else "(empty, or everything here is ignored)"
         if len(entries) > len(shown):
@@ -98,16 +101,32 @@ class ListDirTool:
         return ToolResult(text)
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where /proc allows."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, content: str) -> None:
-    """Write through a temp file and rename, so a crash never leaves half a file."""
+    """Write through a temp file and rename, so a crash never leaves half a file.
+
+    The file keeps its mode when it existed (an executable hook stays executable); a new
+    file gets what the umask gives, as `open()` would, not mkstemp's private 0600.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~current_umask()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(content)
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -132,6 +151,10 @@ class WriteFileTool:
 
     def description(self) -> str:
         return load("tools/write_file.md")
+
+    def sensitive(self, params: WriteFileParams, ctx: ToolContext) -> bool:
+        """Changing a secret file needs a yes under every policy but never-ask, and so does previewing it."""
+        return ctx.workspace.sensitive(params.path)
 
     def preview(self, params: WriteFileParams, ctx: ToolContext) -> str:
         path = ctx.workspace.resolve(params.path)
@@ -177,6 +200,10 @@ class EditFileTool:
 
     def description(self) -> str:
         return load("tools/edit_file.md")
+
+    def sensitive(self, params: EditFileParams, ctx: ToolContext) -> bool:
+        """Changing a secret file needs a yes under every policy but never-ask, and so does previewing it."""
+        return ctx.workspace.sensitive(params.path)
 
     def preview(self, params: EditFileParams, ctx: ToolContext) -> str:
         path = ctx.workspace.resolve(params.path)

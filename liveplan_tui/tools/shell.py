@@ -1,20 +1,33 @@
-"""`run_shell`: a command in the workspace, in its own process group.
+"""`run_shell`: a command in the workspace, under a supervisor that outlives nothing it starts.
 
-On timeout or cancellation the whole group is killed, so a test runner's
-children or a stray `sleep &` never outlive the call.
+The supervisor (`reaper.py`) is a child subreaper in its own session: when the
+command ends, times out, is cancelled, or LivePlan dies, everything it started
+is killed, including children that called `setsid` or daemonized. The command
+gets an environment without the app's secrets, and with `shell_sandbox =
+"workspace"` it can write only in the workspace and the temp dir (Landlock).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
+import sys
+import tempfile
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from ..prompts import load
 from .base import ToolContext, ToolError, ToolKind, ToolResult
+from .reaper import landlock_abi
+
+REAPER = Path(__file__).with_name("reaper.py")
+SECRET_ENV = re.compile(r"(?i)(api_?key|secret|token|passw(or)?d|passphrase|credential|(^|_)(key|keys|pat|pwd|pass)(_|$))")
+NOT_SECRET_ENV = {"PWD", "OLDPWD"}
+TERM_GRACE = 2.0
 
 DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 600.0
@@ -42,6 +55,41 @@ async def _exited(proc: asyncio.subprocess.Process) -> int:
     while proc.returncode is None:
         await asyncio.sleep(0.02)
     return proc.returncode
+
+
+def shell_env(secrets: tuple[str, ...], allow: tuple[str, ...]) -> dict[str, str]:
+    """The environment a command sees: ours, less anything named or valued like a secret, unless allowed."""
+    env = {}
+    for name, value in os.environ.items():
+        if name not in allow and name not in NOT_SECRET_ENV:
+            if name.startswith("LIVEPLAN_API") or SECRET_ENV.search(name) or any(s and s in value for s in secrets):
+                continue
+        env[name] = value
+    return env
+
+
+def supervised(command: str, ctx: ToolContext) -> tuple[list[str], str]:
+    """The argv that runs `command` under the supervisor, and a note when the sandbox is missing."""
+    argv = [sys.executable, "-I", "-S", str(REAPER), "--parent", str(os.getpid())]
+    note = ""
+    if ctx.sandbox == "workspace":
+        if landlock_abi() >= 1:
+            for folder in (ctx.workspace.root, Path(tempfile.gettempdir()), Path("/dev/shm")):
+                argv += ["--write", str(folder)]
+        else:
+            note = "note: the command ran without a sandbox: this kernel has no Landlock\n"
+    return [*argv, "--", "/bin/sh", "-c", command], note
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    """Ask the supervisor to kill everything below it; force the group if it does not answer."""
+    if proc.returncode is None:
+        try:
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(_exited(proc), TERM_GRACE)
+        except (ProcessLookupError, TimeoutError):
+            pass
+    _kill_group(proc.pid)
 
 
 def _kill_group(pid: int) -> None:
@@ -73,9 +121,14 @@ class RunShellTool:
         if not params.command.strip():
             raise ToolError("empty command")
         timeout = params.timeout or DEFAULT_TIMEOUT
-        proc = await asyncio.create_subprocess_shell(
-            params.command,
+        argv, note = supervised(params.command, ctx)
+        if note and ctx.sandbox_noted:
+            note = ""
+        ctx.sandbox_noted = True
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
             cwd=ctx.workspace.root,
+            env=shell_env(ctx.secrets, ctx.shell_env_allow),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -89,7 +142,7 @@ class RunShellTool:
                 code = await asyncio.wait_for(_exited(proc), timeout)
             except TimeoutError:
                 timed_out = True
-                _kill_group(proc.pid)
+                await _stop(proc)
                 code = await _exited(proc)
             # A child left in the background may hold the pipes open: a short grace, then it goes too.
             _, pending = await asyncio.wait(readers, timeout=1.0)
@@ -97,10 +150,10 @@ class RunShellTool:
                 _kill_group(proc.pid)
             (out, out_n), (err, err_n) = await asyncio.gather(*readers)
         finally:
-            _kill_group(proc.pid)
+            await _stop(proc)
             for task in readers:
                 task.cancel()
         body = f"{_section('stdout', out, out_n)}\n{_section('stderr', err, err_n)}"
         if timed_out:
             return ToolResult(f"error: timed out after {timeout:g}s; the command and its children were killed\n{body}", is_error=True)
-        return ToolResult(f"exit code: {code}\n{body}", is_error=code != 0)
+        return ToolResult(f"{note}exit code: {code}\n{body}", is_error=code != 0)

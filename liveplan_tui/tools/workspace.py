@@ -13,10 +13,16 @@ from pathlib import Path
 
 import pathspec
 
+from ..textsafe import display_path
 from .base import ToolError
 
 ALWAYS_IGNORED = (".git/",)
-SECRET_NAME = re.compile(r"(^|/)(\.env(\..*)?|.*\.env|\.netrc|id_(rsa|ed25519|ecdsa)|.*\.pem)$")
+SECRET_NAME = re.compile(
+    r"(^|/)(\.env(\.[^/]*)?|[^/]*\.env|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.htpasswd|credentials(\.[^/]*)?"
+    r"|id_(rsa|dsa|ed25519|ecdsa)|[^/]*\.(pem|key|p12|pfx|keystore|jks)|secrets?\.(json|ya?ml|toml|txt))$"
+)
+SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".tox"}
+MAX_INDEX_ENTRIES = 50_000
 
 
 class PathError(ToolError):
@@ -49,11 +55,50 @@ class Workspace:
         return real
 
     def rel(self, path: Path) -> str:
+        """The path as shown to the model and the user; undecodable bytes appear as `\\xNN`."""
         rel = path.relative_to(self.root).as_posix()
-        return rel or "."
+        return display_path(rel) if rel else "."
+
+    def sensitive(self, path: object) -> bool:
+        """Whether a path the model sent lands on a secret file (False for paths the tools refuse anyway)."""
+        try:
+            return self.is_secret(self.resolve(path))
+        except PathError:
+            return False
 
     def is_secret(self, path: Path) -> bool:
-        return bool(SECRET_NAME.search(self.rel(path)))
+        """Judged on the name a file is reached by *and* on the real file behind it.
+
+        A symlink `notes.txt -> .env` and a hardlink to `.env` are as secret as `.env` itself.
+        """
+        if SECRET_NAME.search(path.as_posix()):
+            return True
+        try:
+            real = path.resolve()
+            if SECRET_NAME.search(real.as_posix()):
+                return True
+            info = real.stat()
+        except (OSError, RuntimeError):
+            return False
+        return info.st_nlink > 1 and (info.st_dev, info.st_ino) in self._secret_inodes()
+
+    def _secret_inodes(self) -> set[tuple[int, int]]:
+        """Inodes of the secret-named files in the workspace, ignored ones included (.env usually is)."""
+        found: set[tuple[int, int]] = set()
+        seen = 0
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+            for name in files:
+                seen += 1
+                if SECRET_NAME.search(name):
+                    try:
+                        info = os.stat(os.path.join(folder, name), follow_symlinks=False)
+                    except OSError:
+                        continue
+                    found.add((info.st_dev, info.st_ino))
+            if seen > MAX_INDEX_ENTRIES:
+                break
+        return found
 
     def _spec(self, folder: Path) -> pathspec.GitIgnoreSpec | None:
         if folder not in self._specs:

@@ -7,6 +7,9 @@ one `on_worker_state_changed` handler.
 
 from __future__ import annotations
 
+import asyncio
+import signal
+
 import time
 from functools import partial
 
@@ -27,6 +30,8 @@ from .widgets.approval import ApprovalScreen
 from .widgets.chat import MAX_BLOCKS, AssistantBlock, ChatLog, ErrorBlock, HistoryReply, NoticeBlock, ToolBlock, UserBlock
 from .widgets.plan_panel import PlanPanel
 from .widgets.prompt import PromptInput
+from ..store import StoreError
+from ..tools.reaper import sandbox_status
 from .widgets.status import StatusBar
 
 QUIT_WINDOW = 2.0
@@ -97,8 +102,13 @@ class LivePlanApp(App[int]):
         self.status.endpoint = self.agent.endpoint.label
         self.status.context_limit = self.agent.condenser.window
         self.status.route = f"mode: {self.agent.mode}"
+        self.status.sandbox = sandbox_status(self.agent.settings.shell_sandbox)
         for notice in self._notices:
             self.notify(notice, severity="warning", timeout=10)
+        try:  # SIGTERM: leave the terminal clean; exiting cancels the turn, and each command's supervisor
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: self.exit(return_code=143))
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
         self.chat.mount(NoticeBlock(WELCOME))
         if self.agent.conv.record:
             self.call_after_refresh(self.show_history)
@@ -313,7 +323,7 @@ class LivePlanApp(App[int]):
             await self.chat.add(NoticeBlock("interrupted", "warning"))
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
-            message = f"internal error: {type(error).__name__}: {error}"
+            message = str(error) if isinstance(error, StoreError) else f"internal error: {type(error).__name__}: {error}"
             await self.chat.add(ErrorBlock(message))
             self.notify(message, title="Error", severity="error", timeout=10)
         if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR) and self._queue:

@@ -1,4 +1,9 @@
-"""The approval modal: exactly what will run or change, and three answers."""
+"""The approval modal: exactly what will run or change, and three answers.
+
+The preview wraps (nothing hides past the right edge), shows tabs, trailing
+spaces and control characters as visible marks, and says how many lines are
+below the fold, so what the user approves is every character that runs.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from ...agent.approvals import ApprovalRequest, Decision
+from ...textsafe import visible
 
 
 class ApprovalScreen(ModalScreen[Decision]):
@@ -30,7 +36,9 @@ class ApprovalScreen(ModalScreen[Decision]):
             yield Label(Content(f"Allow {self.request.tool}? It {self.request.why}."), id="approval-title")
             with VerticalScroll(id="approval-preview"):
                 lexer = "bash" if self.request.tool == "run_shell" else "diff"
-                yield Static(Syntax(self.request.preview, lexer, theme="ansi_dark", word_wrap=False, background_color="default"))
+                shown = visible(self.request.preview)
+                yield Static(Syntax(shown, lexer, theme="ansi_dark", word_wrap=True, background_color="default"))
+            yield Label("", id="approval-more")
             yield Input(placeholder="reason for denying (optional, sent to the model)", id="deny-reason")
             with Horizontal(id="approval-buttons"):
                 yield Button("Approve once [y]", id="once", variant="success")
@@ -39,6 +47,18 @@ class ApprovalScreen(ModalScreen[Decision]):
 
     def on_mount(self) -> None:
         self.query_one("#once", Button).focus()
+        preview = self.query_one("#approval-preview", VerticalScroll)
+        self.watch(preview, "scroll_y", lambda _: self._show_hidden(), init=False)
+        self.watch(preview, "virtual_size", lambda _: self._show_hidden(), init=False)
+        self.call_after_refresh(self._show_hidden)
+
+    def _show_hidden(self) -> None:
+        """Say how many lines are below the fold, so nothing is approved unseen by accident."""
+        preview = self.query_one("#approval-preview", VerticalScroll)
+        hidden = max(0, round(preview.max_scroll_y - preview.scroll_y))
+        label = self.query_one("#approval-more", Label)
+        label.update(f"▼ {hidden} more line{'s' if hidden != 1 else ''} below: scroll the preview (mouse, or Tab to it and ↓/PgDn)" if hidden else "")
+        label.display = bool(hidden)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.action_decide(event.button.id or "deny")

@@ -16,22 +16,24 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from ...textsafe import terminal_safe as safe
+
 MAX_BLOCKS = 150
 
 
 class UserBlock(Static):
     def __init__(self, text: str):
-        super().__init__(Content(text), classes="block user")
+        super().__init__(Content(safe(text)), classes="block user")
 
 
 class NoticeBlock(Static):
     def __init__(self, text: str, kind: str = "info"):
-        super().__init__(Content(text), classes=f"block notice notice-{kind}")
+        super().__init__(Content(safe(text)), classes=f"block notice notice-{kind}")
 
 
 class ErrorBlock(Static):
     def __init__(self, text: str):
-        super().__init__(Content(f"✘ {text}"), classes="block error")
+        super().__init__(Content(f"✘ {safe(text)}"), classes="block error")
 
 
 class AssistantBlock(Markdown):
@@ -45,6 +47,7 @@ class AssistantBlock(Markdown):
     async def write(self, fragment: str) -> None:
         if self._stream is None:
             self._stream = Markdown.get_stream(self)
+        fragment = safe(fragment)
         self.text += fragment
         await self._stream.write(fragment)
 
@@ -58,6 +61,7 @@ class HistoryReply(Markdown):
     """A reply from a resumed session: rendered once, not streamed."""
 
     def __init__(self, text: str):
+        text = safe(text)
         super().__init__(text, classes="block assistant")
         self.text = text
 
@@ -84,7 +88,8 @@ class ToolBlock(Collapsible):
     """A tool call: one compact line, expandable to its arguments and result."""
 
     def __init__(self, call_id: str, name: str, arguments: str):
-        self.summary = tool_summary(name, arguments)
+        arguments = safe(arguments)
+        self.summary = safe(tool_summary(name, arguments))
         self.detail = Static(Content(f"arguments: {arguments}"), classes="tool-detail")
         super().__init__(self.detail, title=f"⚙ {self.summary}", collapsed=True, classes="block tool running")
         self.call_id = call_id
@@ -92,6 +97,7 @@ class ToolBlock(Collapsible):
         self.pending_result: tuple[str, bool] | None = None
 
     def finish(self, result: str, is_error: bool) -> None:
+        result = safe(result)
         self.remove_class("running")
         self.set_class(is_error, "failed")
         first = result.splitlines()[0] if result else ""

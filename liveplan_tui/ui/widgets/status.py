@@ -18,6 +18,7 @@ class StatusBar(Static):
     estimated: reactive[bool] = reactive(False)
     session_tokens: reactive[int] = reactive(0)
     busy: reactive[bool] = reactive(False)
+    sandbox: reactive[str] = reactive("")
 
     def render(self) -> str:
         limit = f"/{_k(self.context_limit)}" if self.context_limit else ""
@@ -26,4 +27,5 @@ class StatusBar(Static):
         return (
             f"{state} │ {self.endpoint} │ {self.route} │ "
             f"ctx {approx}{_k(self.context_used)}{limit} │ session {approx}{_k(self.session_tokens)} tok"
+            + (f" │ {self.sandbox}" if self.sandbox else "")
         )
