@@ -154,6 +154,22 @@ class Repl:
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
 
+    async def handle_line(self, line: str) -> bool:
+        """One line the user entered; False when the REPL should end."""
+        line = clean_text(line).strip()
+        if not line:
+            return True
+        if len(line) > MAX_INPUT_CHARS:
+            self.write(
+                f"✘ that message is {len(line):,} characters; the limit is {MAX_INPUT_CHARS:,}. "
+                "Put the text in a file in the workspace and ask me to read it."
+            )
+            return True
+        if line.startswith("/"):
+            return await self.command(line)
+        await self.turn(line)
+        return True
+
     async def command(self, line: str) -> bool:
         """Run a slash command; False when the REPL should end."""
         result = await commands.run(self.agent, line)
@@ -207,18 +223,8 @@ async def run_repl(
                 continue
             except EOFError:
                 break
-            line = clean_text(line).strip()
-            if not line:
-                continue
-            if len(line) > MAX_INPUT_CHARS:
-                repl.write(f"✘ that message is {len(line):,} characters; the limit is {MAX_INPUT_CHARS:,}. "
-                           "Put the text in a file in the workspace and ask me to read it.")
-                continue
-            if line.startswith("/"):
-                if not await repl.command(line):
-                    break
-                continue
-            await repl.turn(line)
+            if not await repl.handle_line(line):
+                break
     finally:
         await repl.agent.close()
     return 0

@@ -35,14 +35,13 @@ def _clip(line: str) -> str:
     return line if len(line) <= MAX_LINE else line[:MAX_LINE] + " …"
 
 
-def python_search(ws: Workspace, start: Path, regex: re.Pattern[str], glob: str | None, skipped: set[str]) -> list[str]:
+def python_search(ws: Workspace, start: Path, regex: re.Pattern[str], glob: str | None) -> list[str]:
     files = [start] if start.is_file() else [p for p, is_dir in ws.walk(start) if not is_dir]
     hits: list[str] = []
     for path in sorted(files):
         if glob and not (fnmatch.fnmatch(path.name, glob) or fnmatch.fnmatch(ws.rel(path), glob)):
             continue
-        if ws.is_secret(path):
-            skipped.add(ws.rel(path))
+        if ws.is_secret(path):  # judged on the real file: a link to .env is skipped too
             continue
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
@@ -60,7 +59,7 @@ def python_search(ws: Workspace, start: Path, regex: re.Pattern[str], glob: str 
     return hits
 
 
-async def ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, glob: str | None, skipped: set[str]) -> list[str]:
+async def ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, glob: str | None) -> list[str]:
     args = [rg, "--line-number", "--no-heading", "--color=never", "--max-filesize", "2M", "--sort=path"]
     args += ["--hidden", "--no-require-git", "--glob", "!.git/"]  # same files as the Python walker
     if glob:
@@ -75,7 +74,6 @@ async def ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, glob
         file, _, rest = raw.partition(":")
         line_no, _, text = rest.partition(":")
         if ws.is_secret(ws.root / file):
-            skipped.add(file.removeprefix("./"))
             continue
         hits.append(f"{Path(file).as_posix().removeprefix('./')}:{line_no}: {_clip(text)}")
         if len(hits) > MAX_MATCHES:
@@ -102,15 +100,13 @@ class SearchTool:
         start = ctx.workspace.resolve(params.path)
         if not start.exists():
             raise ToolError(f"{params.path!r} does not exist")
-        skipped: set[str] = set()
         if self.rg:
-            hits = await ripgrep_search(self.rg, ctx.workspace, start, params.pattern, params.glob, skipped)
+            hits = await ripgrep_search(self.rg, ctx.workspace, start, params.pattern, params.glob)
         else:
-            hits = await asyncio.to_thread(python_search, ctx.workspace, start, regex, params.glob, skipped)
-        note = f"\n[{len(skipped)} secret file(s) not searched; read_file asks the user before reading one]" if skipped else ""
+            hits = await asyncio.to_thread(python_search, ctx.workspace, start, regex, params.glob)
         if not hits:
-            return ToolResult(f"no matches for {params.pattern!r} in {ctx.workspace.rel(start)}{note}")
+            return ToolResult(f"no matches for {params.pattern!r} in {ctx.workspace.rel(start)}")
         text = "\n".join(hits[:MAX_MATCHES])
         if len(hits) > MAX_MATCHES:
             text += f"\n[more than {MAX_MATCHES} matches: narrow the pattern, path or glob]"
-        return ToolResult(text + note)
+        return ToolResult(text)
