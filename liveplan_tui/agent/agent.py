@@ -176,6 +176,7 @@ class Agent:
     def resume(self, store: Store, session_id: str) -> SavedSession:
         """Reopen a saved session: chat record, condensed context, plan and artifacts."""
         saved = store.load(session_id)
+        store.lock(saved.info.id)  # refused before anything here changes, when it is open elsewhere
         self.conv = Conversation(self.counter)
         self.conv.restore(saved.record, saved.context if saved.context is not None else saved.record, saved.summary, saved.board)
         self.ctx.plans = self.conv
