@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from liveplan_tui.agent.agent import Agent
+from liveplan_tui.agent.session import Session as Agent
 from liveplan_tui.config import load_settings, resolve_endpoint
 from liveplan_tui.plan import NewStep, PlanUpdate
 from liveplan_tui.tokens import count_message

@@ -16,7 +16,18 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
-from .config import ConfigError, Endpoint, Settings, load_settings, resolve_endpoint, wants_remote
+from .config import (
+    APPROVALS,
+    MODES,
+    SANDBOXES,
+    TOOL_MODES,
+    ConfigError,
+    Endpoint,
+    Settings,
+    load_settings,
+    resolve_endpoint,
+    wants_remote,
+)
 from .local.model import ModelError
 from .store import Store, StoreError
 from .textsafe import clean_text
@@ -61,24 +72,24 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     g.add_argument("--model", metavar="NAME", help="model name (env LIVEPLAN_MODEL)")
     g.add_argument("--api-key", metavar="KEY", help="key for --base-url (env LIVEPLAN_API_KEY); prefer the env var")
     g.add_argument("--max-iterations", type=_positive, metavar="N", help="model calls per turn before giving up (default 25)")
-    g.add_argument("--mode", choices=["auto", "direct", "plan", "strict"], help="override the task router")
+    g.add_argument("--mode", choices=MODES, help="override the task router")
     g.add_argument("--workspace", metavar="DIR", help="folder the tools work in (default: current directory)")
     g.add_argument("--profile", metavar="NAME", help="use [profiles.NAME] from the config file")
     g.add_argument("--local", action="store_const", const=True, help="use the embedded offline model (needs the [local] extra)")
     g.add_argument("--local-model", metavar="PATH", help="any GGUF file to run locally instead of the default model")
-    g.add_argument("--tool-mode", choices=["auto", "native", "structured"], help="native tool calls, or structured JSON moves for small models")
+    g.add_argument("--tool-mode", choices=TOOL_MODES, help="native tool calls, or structured JSON moves for small models")
     g.add_argument("--threads", type=_positive, metavar="N", help="CPU threads for the local model (default 2)")
     g.add_argument("--context-window", type=_positive, metavar="TOKENS", help="override the model's context window")
     g.add_argument("--max-parallel", type=_positive, metavar="N", help="strict mode: steps run at once (default 1)")
     g.add_argument("--max-retries", type=int, metavar="N", help="strict mode: retries of a failed step (default 2)")
     g.add_argument(
         "--sandbox",
-        choices=["workspace", "off"],
+        choices=SANDBOXES,
         help="workspace: shell commands may write only in the workspace and temp dir (Landlock, default); off: no sandbox",
     )
     g.add_argument(
         "--approval",
-        choices=["ask", "auto-edit", "never-ask"],
+        choices=APPROVALS,
         help="ask: writes and shell ask (default); auto-edit: only shell asks; never-ask: nothing asks",
     )
 
@@ -219,8 +230,7 @@ def _endpoint(settings: Settings) -> tuple[Endpoint, Any]:
 
 
 def _cmd_exec(args: argparse.Namespace) -> int:
-    from .agent.agent import Agent
-    from .agent.approvals import fixed_approver
+    from .agent.session import Session, fixed_approver
     from .headless import run_exec
 
     task = _task_text(args.task)
@@ -235,7 +245,7 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     approver = fixed_approver(args.yes, reason)
 
     async def go() -> int:
-        agent = Agent(settings, endpoint, approver=approver)
+        agent = Session(settings, endpoint, approver=approver)
         _open_session(agent, args)
         try:
             return await run_exec(agent, task, json_mode=args.json)
@@ -259,7 +269,7 @@ def _task_text(raw: str) -> str:
 def _cmd_route(args: argparse.Namespace) -> int:
     import json
 
-    from .agent.agent import Agent
+    from .agent.session import Session
     from .router import route
 
     note = None
@@ -267,7 +277,7 @@ def _cmd_route(args: argparse.Namespace) -> int:
     if not args.no_llm:
         settings = _settings(args)
         if wants_remote(settings):
-            agent = Agent(settings, resolve_endpoint(settings))
+            agent = Session(settings, resolve_endpoint(settings))
         else:
             note = "no remote model configured for the LLM classifier; pass --base-url/--model or --no-llm"
 
@@ -309,7 +319,7 @@ def _open_session(agent: Any, args: argparse.Namespace) -> None:
     if wanted is None:
         agent.attach(store)
     else:
-        agent.resume(store, store.resolve(None if wanted == LATEST else wanted))
+        agent.resume_saved(store, store.resolve(None if wanted == LATEST else wanted))
 
 
 def _cmd_sessions(args: argparse.Namespace) -> int:
@@ -381,7 +391,7 @@ def _cmd_tui(args: argparse.Namespace) -> int:
         finally:
             if runtime is not None:
                 runtime.stop()
-    from .agent.agent import Agent
+    from .agent.session import Session
     from .ui.app import LivePlanApp
 
     notices = []
@@ -389,9 +399,12 @@ def _cmd_tui(args: argparse.Namespace) -> int:
         notices.append("Approval is never-ask: writes and shell commands run without asking.")
     if endpoint.key_withheld:
         notices.append("OPENAI_API_KEY is not sent to this endpoint; pass --api-key if it needs one.")
-    agent = Agent(settings, endpoint)
-    _open_session(agent, args)
-    app = LivePlanApp(agent, keymap=settings.keymap, theme=settings.theme, notices=notices)
+    def make_session(approver: Any) -> Session:
+        session = Session(settings, endpoint, approver=approver)
+        _open_session(session, args)
+        return session
+
+    app = LivePlanApp(make_session, keymap=settings.keymap, theme=settings.theme, notices=notices)
     try:
         app.run()
     finally:

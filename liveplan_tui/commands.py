@@ -1,7 +1,8 @@
 """Slash commands: one registry for every front-end's completer, `/help` and palette.
 
-Commands act on the agent only; front-ends render the returned result (and
-perform `action`, like quitting), so the TUI and the REPL behave the same.
+Commands act on the Session only; front-ends render the returned result (and
+perform `action`, like quitting), then refresh what they show from the session's
+view, so the TUI and the REPL behave the same.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from .config import MODES
 from .events import Event
 from .plan import NewStep, PlanError, PlanUpdate, StepPatch
 
 if TYPE_CHECKING:
-    from .agent.agent import Agent
+    from .agent.session import Session
 
 Action = Literal["quit", "new", "help", "compact", "resume", "export"]
 
@@ -28,7 +30,7 @@ class CommandResult:
     argument: str = ""
 
 
-Handler = Callable[["Agent", str], Awaitable[CommandResult]]
+Handler = Callable[["Session", str], Awaitable[CommandResult]]
 
 
 @dataclass(frozen=True)
@@ -76,18 +78,18 @@ def help_text() -> str:
     return "\n".join(f"{u.ljust(width)}  {h}" for u, h in rows)
 
 
-async def run(agent: Agent, line: str) -> CommandResult:
+async def run(session: Session, line: str) -> CommandResult:
     """Run one slash command line; unknown commands say what exists."""
     name, _, rest = line.strip().removeprefix("/").partition(" ")
     cmd = REGISTRY.get(name)
     if cmd is None:
         close = [c.name for c in REGISTRY.values() if c.name.startswith(name[:2])] or list(REGISTRY)
         return CommandResult(f"unknown command /{name}; try " + ", ".join("/" + n for n in close), error=True)
-    return await cmd.handler(agent, rest.strip())
+    return await cmd.handler(session, rest.strip())
 
 
 @command("help", "/help", "show the commands and keys")
-async def _help(agent: Agent, arg: str) -> CommandResult:
+async def _help(session: Session, arg: str) -> CommandResult:
     return CommandResult(help_text(), action="help")
 
 
@@ -98,9 +100,9 @@ def _step_id(text: str) -> int:
         raise PlanError(f"expected a step number, got {text!r}") from None
 
 
-def _user_update(agent: Agent, update: PlanUpdate) -> CommandResult:
+def _user_update(session: Session, update: PlanUpdate) -> CommandResult:
     try:
-        event = agent.edit_plan(update)
+        event = session.edit_plan(update)
     except PlanError as exc:
         return CommandResult(f"plan unchanged: {exc}", error=True)
     return CommandResult(event.new.render(), events=[event])
@@ -111,10 +113,10 @@ def _user_update(agent: Agent, update: PlanUpdate) -> CommandResult:
     "/plan | /plan add TEXT | /plan edit N TEXT | /plan done N | /plan cancel N | /plan clear",
     "show the live plan | add a step | reword step N | mark step N completed | cancel step N | drop the plan",
 )
-async def _plan(agent: Agent, arg: str) -> CommandResult:
+async def _plan(session: Session, arg: str) -> CommandResult:
     sub, _, rest = arg.partition(" ")
     rest = rest.strip()
-    board = agent.conv.board
+    board = session.view.board
     try:
         if not sub:
             shown = board.latest
@@ -123,90 +125,72 @@ async def _plan(agent: Agent, arg: str) -> CommandResult:
             if not rest:
                 raise PlanError("usage: /plan add TEXT")
             steps = [NewStep(description=s.description, status=s.status, result=s.result or None, depends_on=list(s.depends_on) or None) for s in board.active.steps]
-            return _user_update(agent, PlanUpdate(steps=[*steps, NewStep(description=rest)]))
+            return _user_update(session, PlanUpdate(steps=[*steps, NewStep(description=rest)]))
         if sub == "edit":
             number, _, text = rest.partition(" ")
-            return _user_update(agent, PlanUpdate(updates=[StepPatch(id=_step_id(number), description=text)]))
+            return _user_update(session, PlanUpdate(updates=[StepPatch(id=_step_id(number), description=text)]))
         if sub in ("done", "cancel"):
             status = "completed" if sub == "done" else "cancelled"
-            return _user_update(agent, PlanUpdate(updates=[StepPatch(id=_step_id(rest), status=status)]))
+            return _user_update(session, PlanUpdate(updates=[StepPatch(id=_step_id(rest), status=status)]))
         if sub == "clear":
-            return CommandResult("plan cleared", events=[agent.clear_plan()])
+            return CommandResult("plan cleared", events=[session.clear_plan()])
     except PlanError as exc:
         return CommandResult(f"plan unchanged: {exc}", error=True)
     return CommandResult(f"unknown /plan subcommand {sub!r}; use add, edit, done, cancel or clear", error=True)
 
 
-MODES = ("auto", "direct", "plan", "strict")
-
-
 @command("mode", "/mode auto|direct|plan|strict", "pick how tasks run (auto lets the router decide)")
-async def _mode(agent: Agent, arg: str) -> CommandResult:
+async def _mode(session: Session, arg: str) -> CommandResult:
     if arg not in MODES:
-        return CommandResult(f"mode is {agent.mode}; choose one of: {', '.join(MODES)}", error=bool(arg))
-    agent.mode = arg  # type: ignore[assignment]
+        return CommandResult(f"mode is {session.view.mode}; choose one of: {', '.join(MODES)}", error=bool(arg))
+    session.set_mode(arg)  # type: ignore[arg-type]
     return CommandResult(f"mode set to {arg}")
 
 
 @command("model", "/model NAME", "switch the model for the next request")
-async def _model(agent: Agent, arg: str) -> CommandResult:
+async def _model(session: Session, arg: str) -> CommandResult:
     if not arg:
-        return CommandResult(f"model is {agent.endpoint.model}; use /model NAME to switch")
-    agent.set_model(arg)
+        return CommandResult(f"model is {session.view.model}; use /model NAME to switch")
+    session.set_model(arg)
     return CommandResult(f"model set to {arg}")
 
 
 @command("compact", "/compact [FOCUS]", "condense older messages now (the plan is kept whole)")
-async def _compact(agent: Agent, arg: str) -> CommandResult:
-    event = await agent.compact(arg)
+async def _compact(session: Session, arg: str) -> CommandResult:
+    event = await session.compact(arg)
     if event is None:
         return CommandResult("nothing to condense yet")
     return CommandResult(events=[event])
 
 
 @command("resume", "/resume [ID]", "reopen a saved session (the previous one without ID)")
-async def _resume(agent: Agent, arg: str) -> CommandResult:
+async def _resume(session: Session, arg: str) -> CommandResult:
     from .store import StoreError
 
-    if agent.store is None:
-        return CommandResult("sessions are not being saved (save_sessions = false)", error=True)
     try:
-        if arg:
-            session_id = agent.store.resolve(arg)
-        else:
-            others = [s for s in agent.store.sessions(10) if s.id != agent.session_id]
-            if not others:
-                return CommandResult("no other saved session to resume", error=True)
-            session_id = others[0].id
-        saved = agent.resume(agent.store, session_id)
+        saved = session.resume(arg or None)
     except StoreError as exc:
         return CommandResult(str(exc), error=True)
     return CommandResult(f"resumed session {saved.info.id}: {saved.info.title}", action="resume")
 
 
 @command("export", "/export [PATH]", "write this session as a Markdown transcript")
-async def _export(agent: Agent, arg: str) -> CommandResult:
-    from pathlib import Path
-
-    from .export import export_markdown
+async def _export(session: Session, arg: str) -> CommandResult:
     from .store import StoreError
 
-    if agent.store is None or agent.session_id is None:
-        return CommandResult("sessions are not being saved (save_sessions = false)", error=True)
-    path = Path(arg or f"liveplan-{agent.session_id}.md").expanduser()
     try:
-        path.write_text(export_markdown(agent.store.load(agent.session_id)), encoding="utf-8")
+        path = session.export(arg)
     except (OSError, StoreError) as exc:
         return CommandResult(f"export failed: {exc}", error=True)
     return CommandResult(f"exported to {path}", action="export", argument=str(path))
 
 
 @command("new", "/new", "start a new conversation (clears chat and plan)")
-async def _new(agent: Agent, arg: str) -> CommandResult:
-    agent.reset()
+async def _new(session: Session, arg: str) -> CommandResult:
+    session.reset()
     return CommandResult("new conversation", action="new")
 
 
 @command("quit", "/quit", "leave LivePlan")
-async def _quit(agent: Agent, arg: str) -> CommandResult:
+async def _quit(session: Session, arg: str) -> CommandResult:
     return CommandResult(action="quit")

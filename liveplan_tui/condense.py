@@ -9,7 +9,7 @@ that answer it), so no tool result is orphaned and no tool call unanswered.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 Message = dict[str, Any]
@@ -99,8 +99,20 @@ def transcript(messages: Sequence[Message], limit: int = 1500) -> str:
     return "\n".join(lines)
 
 
-def fallback_summary(old: Sequence[Message], previous: str = "", max_chars: int = 2400) -> str:
-    """A deterministic summary for when the LLM summary fails: requests, tools used, answers."""
+def _first_text_argument(name: str, args: dict[str, Any]) -> str:
+    return next((v for v in args.values() if isinstance(v, str)), "")
+
+
+def fallback_summary(
+    old: Sequence[Message],
+    previous: str = "",
+    max_chars: int = 2400,
+    target: Callable[[str, dict[str, Any]], str] = _first_text_argument,
+) -> str:
+    """A deterministic summary for when the LLM summary fails: requests, tools used, answers.
+
+    `target(name, args)` names what a call acted on; the tools say it themselves (ToolRegistry.target).
+    """
     requests = [_text(m).strip().replace("\n", " ")[:200] for m in old if m.get("role") == "user" and _text(m).strip()]
     tools: list[str] = []
     for m in old:
@@ -110,8 +122,8 @@ def fallback_summary(old: Sequence[Message], previous: str = "", max_chars: int 
                 args = json.loads(fn.get("arguments") or "{}")
             except json.JSONDecodeError:
                 args = {}
-            target = next((str(args[k]) for k in ("path", "command", "pattern") if isinstance(args, dict) and k in args), "")
-            tools.append(f"{fn.get('name')} {target}".strip()[:100])
+            what = target(str(fn.get("name")), args) if isinstance(args, dict) else ""
+            tools.append(f"{fn.get('name')} {what}".strip()[:100])
     answers = [_text(m).strip().splitlines()[0][:200] for m in old if m.get("role") == "assistant" and _text(m).strip()]
     parts = []
     if previous:

@@ -17,18 +17,28 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlparse
 
 import platformdirs
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from .llm.base import ClientOptions, Endpoint
+
+__all__ = ["Endpoint", "Settings", "ConfigError", "load_settings", "resolve_endpoint", "client_options"]
+
 APP_NAME = "liveplan"
 OPENAI_DEFAULT_MODEL = "gpt-4.1-mini"
 
 Approval = Literal["ask", "auto-edit", "never-ask"]
 Mode = Literal["auto", "direct", "plan", "strict"]
+ToolMode = Literal["auto", "native", "structured"]
+Sandbox = Literal["workspace", "off"]
+APPROVALS: tuple[str, ...] = get_args(Approval)
+MODES: tuple[str, ...] = get_args(Mode)
+TOOL_MODES: tuple[str, ...] = get_args(ToolMode)
+SANDBOXES: tuple[str, ...] = get_args(Sandbox)
 
 
 class ConfigError(Exception):
@@ -91,7 +101,7 @@ class Profile(BaseModel):
     model: str | None = None
     api_key_env: str | None = Field(default=None, description="The env var that holds this endpoint's key.")
     context_window: int | None = Field(default=None, ge=1000)
-    tool_mode: Literal["auto", "native", "structured"] | None = None
+    tool_mode: ToolMode | None = None
 
 
 class Settings(BaseSettings):
@@ -133,7 +143,7 @@ class Settings(BaseSettings):
     local_model: Path | None = Field(default=None, description="A GGUF file for the local runtime instead of the default model.")
     threads: int = Field(default=2, ge=1, le=64, description="CPU threads for the local runtime.")
     local_ctx: int = Field(default=8192, ge=512, description="Context size of the local runtime.")
-    tool_mode: Literal["auto", "native", "structured"] = Field(
+    tool_mode: ToolMode = Field(
         default="auto", description="native tool calls, or structured JSON moves for small models (auto: structured for local)."
     )
     structured_style: Literal["answer", "steps"] = Field(
@@ -144,7 +154,7 @@ class Settings(BaseSettings):
     save_sessions: bool = Field(default=True, description="Record sessions in the data dir so they can be resumed.")
     theme: str | None = Field(default=None, description="A Textual theme name, e.g. textual-dark, nord, gruvbox.")
     keymap: dict[str, str] = Field(default_factory=dict, description="Binding id -> keys, e.g. {'toggle-plan': 'f3'}.")
-    shell_sandbox: Literal["workspace", "off"] = Field(
+    shell_sandbox: Sandbox = Field(
         default="workspace", description="workspace: shell commands may write only in the workspace and temp dir (Landlock)."
     )
     shell_env_allow: list[str] = Field(
@@ -229,21 +239,15 @@ def is_openai_url(url: str | None) -> bool:
     return host == "api.openai.com" or host.endswith(".openai.com")
 
 
-class Endpoint(BaseModel):
-    """Where requests go; `api_key` is the only place the key lives after resolution."""
-
-    base_url: str | None
-    model: str
-    api_key: SecretStr | None
-    key_withheld: bool = False
-    local: bool = False
-
-    @property
-    def label(self) -> str:
-        if self.local:
-            return f"local · {self.model}"
-        host = urlparse(self.base_url).netloc if self.base_url else "api.openai.com"
-        return f"{host} · {self.model}"
+def client_options(settings: Settings) -> ClientOptions:
+    """The slice of the settings the LLM client needs; the client never sees the rest."""
+    return ClientOptions(
+        retry_budget=settings.retry_budget,
+        max_attempts=settings.max_attempts,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        temperature=settings.temperature,
+    )
 
 
 def wants_remote(settings: Settings) -> bool:

@@ -1,15 +1,20 @@
 """Typed events the agent core yields; every front-end only renders these.
 
-Each event carries a literal `type`, so `liveplan exec --json` can print one
-JSON object per line and scripts can dispatch on it.
+Each event carries a literal `type`, its wire tag, so `liveplan exec --json`
+can print one JSON object per line and scripts can dispatch on it. The naming
+rule: a class is named by its tag in PascalCase (`turn_finished` is
+`TurnFinished`), so one is always found from the other. The tags are a stable
+contract (pinned by `tests/golden/exec_events.schema.json`); add kinds, never
+rename them.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from .llm.base import ErrorKind
 from .plan import LivePlan
 
 
@@ -74,14 +79,16 @@ class Retrying(_Event):
     reason: str
 
 
-class RouteDecided(_Event):
+class Route(_Event):
+    """How the router decided to run this turn, and which level decided."""
+
     type: Literal["route"] = "route"
     strategy: Literal["direct", "plan", "plan_and_subagent"]
     level: Literal["prefilter", "llm", "keyword", "override"]
     reason: str
 
 
-class SubagentEvent(_Event):
+class Subagent(_Event):
     """Progress of one strict-mode subagent, so a front-end can show what each is doing."""
 
     type: Literal["subagent"] = "subagent"
@@ -98,11 +105,14 @@ class Condensed(_Event):
     method: str
 
 
-class ErrorEvent(_Event):
+class Error(_Event):
+    """A failure, already masked; `retryable` is the client's own verdict, kept for strict mode."""
+
     type: Literal["error"] = "error"
-    kind: str
+    kind: ErrorKind
     message: str
     fatal: bool = True
+    retryable: bool = False
 
 
 class TurnFinished(_Event):
@@ -111,9 +121,25 @@ class TurnFinished(_Event):
     reason: Literal["done", "max_iterations", "error", "cancelled"] = "done"
 
 
-Event = Annotated[
-    TextDelta | StreamReset | AssistantMessage | ToolCallStarted | ToolCallFinished | PlanUpdated | Usage | Retrying | RouteDecided | SubagentEvent | Condensed | ErrorEvent | TurnFinished,
-    Field(discriminator="type"),
-]
-
+AnyEvent = (
+    TextDelta
+    | StreamReset
+    | AssistantMessage
+    | ToolCallStarted
+    | ToolCallFinished
+    | PlanUpdated
+    | Usage
+    | Retrying
+    | Route
+    | Subagent
+    | Condensed
+    | Error
+    | TurnFinished
+)
+Event = Annotated[AnyEvent, Field(discriminator="type")]
+EVENT_TYPES: tuple[type[BaseModel], ...] = get_args(AnyEvent)
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def tag_of(cls: type[BaseModel]) -> str:
+    return str(cls.model_fields["type"].default)

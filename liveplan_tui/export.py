@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from .plan import STATUS_TABLE
 from .store import SavedSession
 
 
@@ -23,10 +24,9 @@ def export_markdown(saved: SavedSession) -> str:
         for plan in plans:
             state = "finished" if plan.is_finished else "in progress"
             out += [f"**{plan.goal or 'Plan'}** ({state}, {plan.progress()})", ""]
-            icons = {"pending": "[ ]", "in_progress": "[~]", "completed": "[x]", "cancelled": "[-]"}
             for step in plan.steps:
                 result = f" → {step.result}" if step.result else ""
-                out.append(f"- {icons[step.status]} {step.id}. {step.description}{result}")
+                out.append(f"- {STATUS_TABLE[step.status].ascii} {step.id}. {step.description}{result}")
             out.append("")
     out += ["## Transcript", ""]
     for msg in saved.record:

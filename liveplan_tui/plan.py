@@ -9,13 +9,37 @@ Everything here is pure: no I/O, no clock, no randomness.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 StepStatus = Literal["pending", "in_progress", "completed", "cancelled"]
 STATUSES: tuple[str, ...] = get_args(StepStatus)
-TERMINAL: frozenset[str] = frozenset({"completed", "cancelled"})
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """Everything the app knows about a status, in one row: the panel, REPL, export and engines read it."""
+
+    glyph: str
+    ascii: str
+    terminal: bool
+    runnable: bool
+
+
+STATUS_TABLE: dict[str, StatusInfo] = {
+    "pending": StatusInfo("○", "[ ]", terminal=False, runnable=True),
+    "in_progress": StatusInfo("▶", "[~]", terminal=False, runnable=False),
+    "completed": StatusInfo("✔", "[x]", terminal=True, runnable=False),
+    "cancelled": StatusInfo("✘", "[-]", terminal=True, runnable=False),
+}
+assert set(STATUS_TABLE) == set(STATUSES), "every status needs a row"
+TERMINAL: frozenset[str] = frozenset(name for name, info in STATUS_TABLE.items() if info.terminal)
+
+
+def glyph(status: str) -> str:
+    return STATUS_TABLE[status].glyph
 
 
 class PlanError(ValueError):
@@ -59,6 +83,19 @@ class LivePlan(BaseModel):
     @property
     def in_progress(self) -> tuple[Step, ...]:
         return tuple(s for s in self.steps if s.status == "in_progress")
+
+    @property
+    def current(self) -> Step | None:
+        """The step in progress (the first, when strict mode runs several)."""
+        return next(iter(self.in_progress), None)
+
+    def completed_ids(self) -> set[int]:
+        return {s.id for s in self.steps if s.status == "completed"}
+
+    def ready(self, running: set[int] = frozenset()) -> list[Step]:  # type: ignore[assignment]
+        """Steps that may start now: runnable, not running, every dependency completed."""
+        done = self.completed_ids()
+        return [s for s in self.steps if STATUS_TABLE[s.status].runnable and s.id not in running and set(s.depends_on) <= done]
 
     def step(self, step_id: int) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)

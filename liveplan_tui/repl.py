@@ -19,16 +19,15 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 
 from . import commands
-from .agent.agent import Agent
-from .agent.approvals import ApprovalRequest, Decision
+from .agent.session import ApprovalRequest, Decision, Session
 from .config import Endpoint, Settings, data_dir
 from .events import Event
-from .plan import LivePlan
+from .present import describe, plan_lines
 from .store import Store
 from .textsafe import clean_text, terminal_safe, visible
 
-ICONS = {"pending": "○", "in_progress": "▶", "completed": "✔", "cancelled": "✘"}
 PREVIEW_LINES = 200
+ENDS_STREAM = {"stream_reset", "assistant_message", "tool_call_started", "plan_updated", "error", "turn_finished"}
 MAX_INPUT_CHARS = 1_000_000
 
 
@@ -42,18 +41,11 @@ class SlashCompleter(Completer):
                 yield Completion(f"/{cmd.name}", start_position=-len(text.lstrip()), display_meta=cmd.help.split(" | ")[0])
 
 
-def plan_lines(plan: LivePlan, finished: bool) -> list[str]:
-    head = f"┌ plan: {plan.goal or '(no goal)'} ({plan.progress()}{', finished' if finished else ''})"
-    rows = [head]
-    for s in plan.steps:
-        result = f" → {s.result}" if s.result else ""
-        rows.append(f"│ {ICONS[s.status]} {s.id}. {s.description}{result}")
-    return rows if plan.steps or plan.goal else ["┌ plan cleared"]
-
-
 class Repl:
-    def __init__(self, agent: Agent, session: PromptSession[str], out: TextIO):
-        self.agent = agent
+    """The line chat: prints events as lines, asks approvals with y/n/a, runs slash commands."""
+
+    def __init__(self, agent: Session | None, session: PromptSession[str] | None, out: TextIO):
+        self.agent = agent  # set after construction by run_repl, which passes `approve` into the Session
         self.session = session
         self.out = out
         self.streaming = False
@@ -100,41 +92,20 @@ class Repl:
             self.streaming = False
 
     def render(self, event: Event) -> None:
-        match event.type:
-            case "text_delta":
-                self.write(event.text, end="")
-                self.streaming = True
-            case "stream_reset":
-                self._end_stream()
-                self.write("  (the stream was cut; retrying)")
-            case "assistant_message":
-                self._end_stream()
-            case "route":
-                self.write(f"  route: {event.strategy} ({event.level}): {event.reason}")
-            case "tool_call_started":
-                self._end_stream()
-                self.write(f"  ⚙ {event.name}")
-            case "tool_call_finished" if event.is_error:
-                self.write(f"    {event.result.splitlines()[0][:200]}")
-            case "plan_updated":
-                self._end_stream()
-                for line in plan_lines(event.new, event.archived):
-                    self.write(line)
-            case "retrying":
-                self.write(f"  retrying in {event.delay:.1f}s: {event.reason}")
-            case "condensed":
-                self.write(f"  condensed {event.replaced_messages} messages, {event.tokens_before:,} → {event.tokens_after:,} tokens")
-            case "subagent":
-                self.write(f"  step {event.step_id}: {event.phase} {event.detail}".rstrip())
-            case "error":
-                self._end_stream()
-                self.write(f"✘ {event.message}")
-            case "turn_finished":
-                self._end_stream()
+        if event.type == "text_delta":
+            self.write(event.text, end="")
+            self.streaming = True
+            return
+        if event.type in ENDS_STREAM:
+            self._end_stream()
+        line = describe(event, verbose=True)
+        if line is not None:
+            self.write(line if line.startswith(("┌", "✘")) else f"  {line}")
 
     async def turn(self, text: str) -> None:
         async def consume() -> None:
-            async for event in self.agent.run_turn(text):
+            assert self.agent is not None
+            async for event in self.agent.submit(text):
                 self.render(event)
 
         task = asyncio.create_task(consume())
@@ -172,6 +143,7 @@ class Repl:
 
     async def command(self, line: str) -> bool:
         """Run a slash command; False when the REPL should end."""
+        assert self.agent is not None
         result = await commands.run(self.agent, line)
         for event in result.events:
             self.render(event)
@@ -184,11 +156,13 @@ class Repl:
         return True
 
     def show_history(self, last: int = 6) -> None:
-        shown = [m for m in self.agent.conv.record if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str) and m["content"]]
+        assert self.agent is not None
+        view = self.agent.view
+        shown = [m for m in view.record if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str) and m["content"]]
         for msg in shown[-last:]:
             who = "you" if msg["role"] == "user" else "liveplan"
             self.write(f"[{who}] {msg['content']}")
-        board = self.agent.conv.board
+        board = view.board
         if not board.latest.is_empty:
             for line in plan_lines(board.latest, board.active.is_empty):
                 self.write(line)
@@ -197,7 +171,7 @@ class Repl:
 async def run_repl(
     settings: Settings,
     endpoint: Endpoint,
-    open_session: Callable[[Agent], Any],
+    open_session: Callable[[Session], Any],
     store: Store | None,
     *,
     input: Any = None,
@@ -206,14 +180,14 @@ async def run_repl(
 ) -> int:
     history = FileHistory(str(data_dir() / "repl_history")) if store is not None else InMemoryHistory()
     session: PromptSession[str] = PromptSession(history=history, completer=SlashCompleter(), input=input, output=output)
-    repl = Repl(Agent(settings, endpoint), session, out or sys.stdout)
-    repl.agent.gate.approver = repl.approve  # type: ignore[union-attr]
-    open_session(repl.agent)
+    repl = Repl(None, session, out or sys.stdout)
+    repl.agent = agent = Session(settings, endpoint, approver=repl.approve)
+    open_session(agent)
     repl.write(f"LivePlan (plain) · {endpoint.label} · /help lists commands · Ctrl+C cancels a turn · Ctrl+D quits")
     if settings.approval == "never-ask":
         repl.write("warning: approval is never-ask; writes and shell commands run without asking")
-    if repl.agent.conv.record:
-        repl.write(f"resumed session {repl.agent.session_id}")
+    if agent.view.record:
+        repl.write(f"resumed session {agent.view.session_id}")
         repl.show_history()
     try:
         while True:
@@ -226,5 +200,5 @@ async def run_repl(
             if not await repl.handle_line(line):
                 break
     finally:
-        await repl.agent.close()
+        await agent.close()
     return 0

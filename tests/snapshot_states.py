@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from liveplan_tui.agent.approvals import ApprovalRequest
-from liveplan_tui.events import PlanUpdated, RouteDecided, TextDelta, ToolCallFinished, ToolCallStarted, Usage
+from liveplan_tui.events import PlanUpdated, Route, TextDelta, ToolCallFinished, ToolCallStarted, Usage
 from liveplan_tui.plan import LivePlan, NewStep, PlanUpdate, StepPatch, apply
 from liveplan_tui.ui.widgets.approval import ApprovalScreen
 from liveplan_tui.ui.widgets.chat import UserBlock
@@ -36,7 +36,7 @@ async def mid_stream(pilot) -> None:
     app = pilot.app
     await prepare(pilot)
     await app.chat.add(UserBlock("Add a --verbose flag to the CLI and run the tests"))
-    await app.handle_event(RouteDecided(strategy="plan", level="keyword", reason="multi-step change"))
+    await app.handle_event(Route(strategy="plan", level="keyword", reason="multi-step change"))
     await app.handle_event(ToolCallStarted(call_id="1", name="read_file", arguments='{"path": "liveplan_tui/cli.py"}'))
     await app.handle_event(ToolCallFinished(call_id="1", name="read_file", result="cli.py (lines 1-40 of 180)"))
     await app.handle_event(PlanUpdated(old=plan_at(0), new=plan_at(1)))

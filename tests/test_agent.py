@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from fake_openai import FakeOpenAI
 
-from liveplan_tui.agent.agent import Agent
-from liveplan_tui.agent.loop import CANCELLED_RESULT
+from liveplan_tui.agent.session import Session as Agent
+from liveplan_tui.agent.engines.react import CANCELLED_RESULT
 from liveplan_tui.config import ConfigError, load_settings, resolve_endpoint
 from liveplan_tui.plan import NewStep, PlanError, PlanUpdate, StepPatch
 
@@ -19,7 +19,7 @@ def make_agent(fake: FakeOpenAI, **kw) -> Agent:
 
 
 async def collect(agent: Agent, text: str) -> list:
-    return [e async for e in agent.run_turn(text)]
+    return [e async for e in agent.submit(text)]
 
 
 async def test_cancel_mid_stream_keeps_history_consistent(fake: FakeOpenAI) -> None:
@@ -29,7 +29,7 @@ async def test_cancel_mid_stream_keeps_history_consistent(fake: FakeOpenAI) -> N
     seen = asyncio.Event()
 
     async def consume() -> None:
-        async for event in agent.run_turn("write a lot"):
+        async for event in agent.submit("write a lot"):
             if event.type == "text_delta":
                 seen.set()
 

@@ -9,7 +9,8 @@ import pytest
 
 from liveplan_tui.agent.approvals import ApprovalGate, ApprovalRequest, Decision, approval_reason
 from liveplan_tui.agent.conversation import Conversation
-from liveplan_tui.agent.loop import run_tool
+from liveplan_tui.agent.planning import PlanKeeper
+from liveplan_tui.agent.engines.react import run_tool
 from liveplan_tui.llm.openai_compat import ToolCall
 from liveplan_tui.redact import redact
 from liveplan_tui.tools import default_tools
@@ -21,7 +22,7 @@ from liveplan_tui.tools.workspace import Workspace
 @pytest.fixture
 def ctx(tmp_path: Path) -> ToolContext:
     (tmp_path / "a.py").write_text("x = 1\n")
-    return ToolContext(plans=Conversation(), workspace=Workspace(tmp_path), artifacts=ArtifactStore())
+    return ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(tmp_path), artifacts=ArtifactStore())
 
 
 @pytest.mark.parametrize(

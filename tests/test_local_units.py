@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from liveplan_tui.agent.structured import PLAN_SCHEMA, default_plan, plan_move, summary, unwrap
+from liveplan_tui.agent.engines.structured import PLAN_SCHEMA, default_plan, plan_move
+from liveplan_tui.agent.text import summary, unwrap
 from liveplan_tui.llm.json_actions import json_objects, tool_calls_in
 from liveplan_tui.local.model import ModelError, assemble
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from liveplan_tui.agent.conversation import Conversation
+from liveplan_tui.agent.planning import PlanKeeper
 from liveplan_tui.tools.artifacts import ArtifactStore
 from liveplan_tui.tools.base import ToolContext
 from liveplan_tui.tools.shell import RunShellParams, RunShellTool
@@ -15,7 +16,7 @@ from liveplan_tui.tools.workspace import Workspace
 
 
 def ctx(root: Path) -> ToolContext:
-    return ToolContext(plans=Conversation(), workspace=Workspace(root), artifacts=ArtifactStore())
+    return ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(root), artifacts=ArtifactStore())
 
 
 def alive(pid: int) -> bool:

@@ -71,18 +71,18 @@ def test_retry_succeeds_with_fenced_json(fake: FakeOpenAI) -> None:
 
 
 def test_native_mode_runs_tool_calls_written_in_text_for_local_endpoints(fake: FakeOpenAI) -> None:
-    from liveplan_tui.agent.loop import react  # noqa: F401  (the path exercised below)
+    from liveplan_tui.agent.engines.react import react  # noqa: F401  (the path exercised below)
 
     fake.script.extend([{"text": '```json\n{"name": "update_plan", "arguments": {"goal": "g", "steps": [{"description": "a", "status": "in_progress"}]}}\n```'}, {"text": "ok"}])
     import asyncio
 
-    from liveplan_tui.agent.agent import Agent
+    from liveplan_tui.agent.session import Session as Agent
     from liveplan_tui.config import Endpoint, load_settings
 
     async def go() -> list:
         settings = load_settings(tool_mode="native")
         agent = Agent(settings, Endpoint(base_url=fake.base_url, model="m", api_key=None, local=True))
-        events = [e async for e in agent.run_turn("x")]
+        events = [e async for e in agent.submit("x")]
         await agent.close()
         return events
 

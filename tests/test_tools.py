@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from liveplan_tui.agent.conversation import Conversation
-from liveplan_tui.agent.loop import run_tool
+from liveplan_tui.agent.planning import PlanKeeper
+from liveplan_tui.agent.engines.react import run_tool
 from liveplan_tui.llm.openai_compat import ToolCall
 from liveplan_tui.tools import default_tools
 from liveplan_tui.tools.artifacts import ArtifactStore
@@ -36,7 +37,7 @@ def ws(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def ctx(ws: Path) -> ToolContext:
-    return ToolContext(plans=Conversation(), workspace=Workspace(ws), artifacts=ArtifactStore(), secrets=("configured-secret-value",))
+    return ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(ws), artifacts=ArtifactStore(), secrets=("configured-secret-value",))
 
 
 async def call(ctx: ToolContext, name: str, tools=None, **arguments) -> tuple[str, bool]:

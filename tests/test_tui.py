@@ -117,13 +117,13 @@ async def test_slash_commands(fake: FakeOpenAI) -> None:
         await submit(pilot, "/plan")
         assert "1/2 done" in chat_text(app)
         await submit(pilot, "/mode strict")
-        assert app.agent.mode == "strict" and "strict" in app.status.route
+        assert app.session.view.mode == "strict" and "strict" in app.status.route
         await submit(pilot, "/mode plan")
         assert app.status.route == "mode: plan"
         await submit(pilot, "/mode bogus")
         assert any(isinstance(b, ErrorBlock) and "choose one of" in str(b.render()) for b in app.chat.children)
         await submit(pilot, "/model other-model")
-        assert app.agent.endpoint.model == "other-model" and "other-model" in app.status.endpoint
+        assert app.session.endpoint.model == "other-model" and "other-model" in app.status.endpoint
         await submit(pilot, "hello")
         await wait_for(pilot, lambda: not app.turn_running and len(fake.model_requests()) == 1)
         assert fake.model_requests()[0]["model"] == "other-model"
@@ -134,7 +134,7 @@ async def test_slash_commands(fake: FakeOpenAI) -> None:
         await submit(pilot, "/nope")
         assert "unknown command /nope" in chat_text(app)
         await submit(pilot, "/new")
-        assert app.agent.conv.messages == [] and len(app.chat.children) == 1
+        assert app.session.conv.messages == [] and len(app.chat.children) == 1
         await submit(pilot, "/quit")
         await pilot.pause()
     assert app.return_code == 0
@@ -266,7 +266,7 @@ async def test_compact_resume_and_export_commands(fake: FakeOpenAI, tmp_path: Pa
     fake.script.extend([{"when": "tools", "text": "first answer " * 50}, {"when": "tools", "text": "second answer " * 50}])
     app = make_app(fake.base_url)
     store = open_store(data_dir())
-    first = app.agent.attach(store)
+    first = app.session.attach(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await submit(pilot, "first question about the parser")
         await wait_for(pilot, lambda: not app.turn_running)
@@ -275,16 +275,16 @@ async def test_compact_resume_and_export_commands(fake: FakeOpenAI, tmp_path: Pa
         await submit(pilot, "/compact parser")
         await wait_for(pilot, lambda: "condensed" in chat_text(app))
         assert "Focus on: parser" in json.dumps(fake.requests[-1]["messages"])
-        assert app.agent.conv.summary and len(app.agent.conv.record) == 4
+        assert app.session.conv.summary and len(app.session.conv.record) == 4
         out = tmp_path / "t.md"
         await submit(pilot, f"/export {out}")
         assert out.read_text().startswith("# first question about the parser")
         await submit(pilot, "/new")
-        assert app.agent.session_id != first
+        assert app.session.session_id != first
         await submit(pilot, "/resume")
-        await wait_for(pilot, lambda: app.agent.session_id == first)
+        await wait_for(pilot, lambda: app.session.session_id == first)
         assert "first question about the parser" in chat_text(app) and "resumed session" in chat_text(app)
-        assert app.agent.conv.summary  # the condensed context came back too
+        assert app.session.conv.summary  # the condensed context came back too
 
 
 async def test_plan_panel_recomposes_only_when_the_plan_changes(fake: FakeOpenAI) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from liveplan_tui.agent.agent import Agent
+from liveplan_tui.agent.session import Session as Agent
 from liveplan_tui.config import load_settings, resolve_endpoint
 from liveplan_tui.ui.app import LivePlanApp
 
@@ -18,7 +18,7 @@ def make_app(base_url: str, workspace: Path | None = None, **settings) -> LivePl
     kw.update(settings)
     s = load_settings(**kw)
     keymap = s.keymap
-    return LivePlanApp(Agent(s, resolve_endpoint(s)), keymap=keymap)
+    return LivePlanApp(lambda approver: Agent(s, resolve_endpoint(s), approver=approver), keymap=keymap)
 
 
 async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:

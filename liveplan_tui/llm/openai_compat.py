@@ -3,7 +3,7 @@
 We own the retry policy instead of the SDK's: one call gets a bounded time
 budget (default 10 s) across 429, 5xx, connection errors and streams cut
 mid-way, so an unreachable endpoint fails in seconds, and a cut stream is
-retried whole; its partial text is voided with a StreamReset event and its
+retried whole; its partial text is voided with a StreamRestart item and its
 partial tool calls are never run.
 """
 
@@ -19,51 +19,20 @@ from typing import Any
 import openai
 
 from ..redact import redact
-from ..config import Endpoint, Settings
-from ..events import Retrying, StreamReset, TextDelta, Usage
+from .base import (
+    ClientOptions,
+    Completion,
+    Endpoint,
+    LLMError,
+    RetryNotice,
+    StreamItem,
+    StreamRestart,
+    TextChunk,
+    ToolCall,
+)
 
 NO_KEY = "sk-no-key-configured"
-
-
-@dataclass
-class ToolCall:
-    id: str
-    name: str
-    arguments: str
-
-
-@dataclass
-class Completion:
-    content: str = ""
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    finish_reason: str | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-
-
-def usage_event(completion: Completion, context_window: int = 0) -> Usage | None:
-    """The server-reported usage of a call as an event, or None when it sent none."""
-    if completion.prompt_tokens is None:
-        return None
-    produced = completion.completion_tokens or 0
-    return Usage(
-        prompt_tokens=completion.prompt_tokens,
-        completion_tokens=produced,
-        total_tokens=completion.prompt_tokens + produced,
-        context_window=context_window,
-    )
-
-
-class LLMError(Exception):
-    """A failed model call, with a one-line message that names the fix."""
-
-    def __init__(self, kind: str, message: str, *, retryable: bool = False, retry_after: float | None = None):
-        message = redact(message)  # server error bodies may echo keys or credentials back
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.retryable = retryable
-        self.retry_after = retry_after
+__all__ = ["ChatClient", "ClientOptions", "Completion", "Endpoint", "LLMError", "ToolCall", "classify_error"]
 
 
 def _body_error(exc: openai.APIStatusError) -> tuple[str, str]:
@@ -180,15 +149,15 @@ class _Assembler:
 class ChatClient:
     """Streaming chat completions with bounded retries, for one endpoint."""
 
-    def __init__(self, endpoint: Endpoint, settings: Settings):
+    def __init__(self, endpoint: Endpoint, options: ClientOptions):
         self.endpoint = endpoint
-        self.settings = settings
+        self.options = options
         key = endpoint.api_key.get_secret_value() if endpoint.api_key else NO_KEY
         self._client = openai.AsyncOpenAI(
             api_key=key,
             base_url=endpoint.base_url or "https://api.openai.com/v1",
             max_retries=0,
-            timeout=openai.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            timeout=openai.Timeout(options.read_timeout, connect=options.connect_timeout),
         )
 
     async def close(self) -> None:
@@ -200,10 +169,10 @@ class ChatClient:
         base = 0.5 * (2 ** (attempt - 1))
         return base * (0.75 + random.random() / 2)
 
-    async def _retrying(self, attempt_fn: Any, max_attempts: int | None = None) -> AsyncIterator[Any]:
+    async def _retrying(self, attempt_fn: Any, max_attempts: int | None = None) -> AsyncIterator[StreamItem]:
         """Run `attempt_fn()` (an async iterator) until it succeeds or the budget is spent."""
-        budget = self.settings.retry_budget
-        limit = max_attempts or self.settings.max_attempts
+        budget = self.options.retry_budget
+        limit = max_attempts or self.options.max_attempts
         deadline = time.monotonic() + budget
         attempt = 0
         while True:
@@ -211,7 +180,7 @@ class ChatClient:
             emitted = False
             try:
                 async for item in attempt_fn():
-                    emitted = emitted or isinstance(item, TextDelta)
+                    emitted = emitted or isinstance(item, TextChunk)
                     yield item
                 return
             except LLMError as err:
@@ -222,8 +191,8 @@ class ChatClient:
                         err.message += f" (gave up after {attempt} attempts)"
                     raise err from None
                 if emitted:
-                    yield StreamReset(reason=err.message)
-                yield Retrying(attempt=attempt, delay=round(delay, 2), reason=err.message)
+                    yield StreamRestart(reason=err.message)
+                yield RetryNotice(attempt=attempt, delay=round(delay, 2), reason=err.message)
                 await asyncio.sleep(delay)
 
     def _error(self, exc: BaseException, started: bool) -> LLMError:
@@ -255,8 +224,8 @@ class ChatClient:
         *,
         max_attempts: int | None = None,
         **extra: Any,
-    ) -> AsyncIterator[Any]:
-        """Yield TextDelta / StreamReset / Retrying items, then one Completion last."""
+    ) -> AsyncIterator[StreamItem]:
+        """Yield TextChunk / StreamRestart / RetryNotice items, then one Completion last."""
 
         async def once() -> AsyncIterator[Any]:
             kwargs: dict[str, Any] = dict(
@@ -267,8 +236,8 @@ class ChatClient:
             )
             if tools:
                 kwargs["tools"] = tools
-            if self.settings.temperature is not None:
-                kwargs["temperature"] = self.settings.temperature
+            if self.options.temperature is not None:
+                kwargs["temperature"] = self.options.temperature
             kwargs.update(extra)
             asm = _Assembler()
             started = False
@@ -280,7 +249,7 @@ class ChatClient:
                     async for chunk in stream:
                         text = asm.feed(chunk)
                         if text:
-                            yield TextDelta(text=text)
+                            yield TextChunk(text=text)
             except (openai.OpenAIError, OSError) as exc:
                 raise self._error(exc, started) from None
             except Exception as exc:  # transport errors from the HTTP layer, e.g. a cut body

@@ -1,6 +1,9 @@
-"""Tools the agent may call, by name."""
+"""Tools the agent may call, by name: adding one is its module, its prompt file and one line below."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from .artifacts import ReadArtifactTool
 from .base import Tool, function_spec
@@ -8,6 +11,14 @@ from .files import EditFileTool, ListDirTool, ReadFileTool, WriteFileTool
 from .plan_tool import UpdatePlanTool
 from .search import SearchTool
 from .shell import RunShellTool
+
+
+def parse_args(arguments: str) -> dict[str, Any] | None:
+    try:
+        args = json.loads(arguments or "{}")
+    except json.JSONDecodeError:
+        return None
+    return args if isinstance(args, dict) else {}
 
 
 class ToolRegistry:
@@ -20,11 +31,30 @@ class ToolRegistry:
     def names(self) -> list[str]:
         return list(self._tools)
 
-    def specs(self) -> list[dict]:
+    def specs(self) -> list[dict[str, Any]]:
         return [function_spec(t) for t in self._tools.values()]
 
     def without(self, *names: str) -> ToolRegistry:
         return ToolRegistry([t for n, t in self._tools.items() if n not in names])
+
+    def only(self, *names: str) -> ToolRegistry:
+        return ToolRegistry([t for n, t in self._tools.items() if n in names])
+
+    def summary(self, name: str, arguments: str) -> str:
+        """The chat's one line for a call, from the tool itself (any tool, known or not)."""
+        args = parse_args(arguments)
+        if args is None:
+            return f"{name} (invalid arguments)"
+        tool = self._tools.get(name)
+        return tool.summary(args) if tool is not None else name
+
+    def target(self, name: str, args: dict[str, Any]) -> str:
+        tool = self._tools.get(name)
+        return tool.target(args) if tool is not None else ""
+
+    def preview_lexer(self, name: str) -> str:
+        tool = self._tools.get(name)
+        return tool.preview_lexer if tool is not None else "json"
 
 
 def default_tools() -> ToolRegistry:

@@ -1,59 +1,78 @@
-"""The tool protocol: a pydantic parameter model, a description file, and `run`.
+"""The tool base class: a pydantic parameter model, a description file, `run`, and hooks.
 
-JSON schemas are generated from the parameter models, so the schema the model
-sees and the validation we apply can't drift apart.
+A tool describes itself: its approval preview and sensitivity, the one-line
+summary the chat shows, the target a fallback summary names, whether its output
+may be shrunk into an artifact, and the lexer of its preview. Nothing elsewhere
+is keyed by a tool's name, so adding a tool is its file, its prompt file and
+one registry line. JSON schemas are generated from the parameter models, so the
+schema the model sees and the validation we apply can't drift apart.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from ..events import Event
-from ..plan import PlanBoard
-
-if TYPE_CHECKING:
-    from .artifacts import ArtifactStore
-    from .workspace import Workspace
+from ..agent.planning import PlanKeeper
+from ..events import PlanUpdated
+from ..prompts import load
+from .artifacts import ArtifactStore
+from .errors import ToolError
+from .workspace import Workspace
 
 ToolKind = Literal["read", "write", "shell", "plan"]
-
-
-class ToolError(Exception):
-    """A tool refused or failed in a way the model can fix; the message is its `error:` text."""
+__all__ = ["Tool", "ToolContext", "ToolError", "ToolKind", "ToolResult"]
 
 
 @dataclass
 class ToolResult:
     text: str
     is_error: bool = False
-    events: list[Event] = field(default_factory=list)
+    plan: PlanUpdated | None = None
 
 
-class PlanHolder(Protocol):
-    """Where the live plan lives; tools change it only through this."""
+class Tool:
+    """A tool; subclasses set the class attributes and `run`, and override the hooks they need."""
 
-    board: PlanBoard
-
-
-class Tool(Protocol):
     name: ClassVar[str]
     kind: ClassVar[ToolKind]
     Params: ClassVar[type[BaseModel]]
+    shrinkable: ClassVar[bool] = True  # a long output may become an artifact the model pages through
+    preview_lexer: ClassVar[str] = "diff"
+    target_key: ClassVar[str | None] = None  # the argument that names what the call acts on
 
-    def description(self) -> str: ...
+    def description(self) -> str:
+        return load(f"tools/{self.name}.md")
 
-    async def run(self, params: Any, ctx: ToolContext) -> ToolResult: ...
+    async def run(self, params: Any, ctx: ToolContext) -> ToolResult:
+        raise NotImplementedError
+
+    def preview(self, params: Any, ctx: ToolContext) -> str | None:
+        """What an approval shows; None shows the raw arguments."""
+        return None
+
+    def sensitive(self, params: Any, ctx: ToolContext) -> bool:
+        """True when the call touches something that may hold secrets: it then always asks."""
+        return False
+
+    def target(self, args: dict[str, Any]) -> str:
+        value = args.get(self.target_key) if self.target_key else None
+        return value if isinstance(value, str) else ""
+
+    def summary(self, args: dict[str, Any]) -> str:
+        """The chat's one line for a call: the name and what it acts on."""
+        value = self.target(args).replace("\n", " ")
+        return f"{self.name} {value[:70]}{'…' if len(value) > 70 else ''}".rstrip()
 
 
 @dataclass
 class ToolContext:
     """What tools may touch: the plan, the workspace, the session's artifacts, and secrets to mask."""
 
-    plans: PlanHolder
+    plans: PlanKeeper
     workspace: Workspace
     artifacts: ArtifactStore
     secrets: tuple[str, ...] = ()

@@ -10,8 +10,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from ..prompts import load
-from .base import ToolContext, ToolKind, ToolResult
+from .base import Tool, ToolContext, ToolKind, ToolResult
 from .workspace import PathError
 
 MAX_READ_LINES = 400
@@ -37,13 +36,12 @@ class ReadFileParams(BaseModel):
     end_line: int | None = Field(default=None, ge=1, description="Last line to show (inclusive).")
 
 
-class ReadFileTool:
+class ReadFileTool(Tool):
     name: ClassVar[str] = "read_file"
     kind: ClassVar[ToolKind] = "read"
     Params: ClassVar[type[BaseModel]] = ReadFileParams
 
-    def description(self) -> str:
-        return load("tools/read_file.md")
+    target_key: ClassVar[str | None] = "path"
 
     def sensitive(self, params: ReadFileParams, ctx: ToolContext) -> bool:
         """Secret files (.env, keys) are read only after the user approves."""
@@ -81,13 +79,12 @@ def _entry(ctx: ToolContext, path: Path, is_dir: bool) -> str:
     return text
 
 
-class ListDirTool:
+class ListDirTool(Tool):
     name: ClassVar[str] = "list_dir"
     kind: ClassVar[ToolKind] = "read"
     Params: ClassVar[type[BaseModel]] = ListDirParams
 
-    def description(self) -> str:
-        return load("tools/list_dir.md")
+    target_key: ClassVar[str | None] = "path"
 
     async def run(self, params: ListDirParams, ctx: ToolContext) -> ToolResult:
         folder = ctx.workspace.resolve(params.path)
@@ -144,13 +141,12 @@ class WriteFileParams(BaseModel):
     content: StrictStr = Field(description="The whole new content of the file.")
 
 
-class WriteFileTool:
+class WriteFileTool(Tool):
     name: ClassVar[str] = "write_file"
     kind: ClassVar[ToolKind] = "write"
     Params: ClassVar[type[BaseModel]] = WriteFileParams
 
-    def description(self) -> str:
-        return load("tools/write_file.md")
+    target_key: ClassVar[str | None] = "path"
 
     def sensitive(self, params: WriteFileParams, ctx: ToolContext) -> bool:
         """Changing a secret file needs a yes under every policy but never-ask, and so does previewing it."""
@@ -193,13 +189,12 @@ def _edited(params: EditFileParams, text: str, rel: str) -> str:
     return text.replace(params.old, params.new)
 
 
-class EditFileTool:
+class EditFileTool(Tool):
     name: ClassVar[str] = "edit_file"
     kind: ClassVar[ToolKind] = "write"
     Params: ClassVar[type[BaseModel]] = EditFileParams
 
-    def description(self) -> str:
-        return load("tools/edit_file.md")
+    target_key: ClassVar[str | None] = "path"
 
     def sensitive(self, params: EditFileParams, ctx: ToolContext) -> bool:
         """Changing a secret file needs a yes under every policy but never-ask, and so does previewing it."""

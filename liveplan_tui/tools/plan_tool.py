@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from ..events import PlanUpdated
+from ..agent.planning import acceptance, rejection
 from ..plan import PlanError, PlanUpdate
-from ..prompts import load
-from .base import ToolContext, ToolKind, ToolResult
+from .base import Tool, ToolContext, ToolKind, ToolResult
 
 
-class UpdatePlanTool:
+class UpdatePlanTool(Tool):
     name: ClassVar[str] = "update_plan"
     kind: ClassVar[ToolKind] = "plan"
     Params: ClassVar[type[PlanUpdate]] = PlanUpdate
-
-    def description(self) -> str:
-        return load("tools/update_plan.md")
+    shrinkable: ClassVar[bool] = False  # the model must always see the whole plan
 
     async def run(self, params: PlanUpdate, ctx: ToolContext) -> ToolResult:
-        return apply_update(ctx, params, source="model")
+        try:
+            event = ctx.plans.apply(params, source="model")
+        except PlanError as exc:
+            return ToolResult(rejection(exc, ctx.plans.board), is_error=True)
+        return ToolResult(acceptance(event), plan=event)
 
-
-def apply_update(ctx: ToolContext, update: PlanUpdate, *, source: str, max_in_progress: int = 1) -> ToolResult:
-    """Apply atomically; the result echoes the plan so the model re-anchors on it."""
-    old = ctx.plans.board
-    try:
-        new, archived = old.apply(update, max_in_progress=max_in_progress)
-    except PlanError as exc:
-        current = old.active.render() if not old.active.is_empty else "(no active plan)"
-        return ToolResult(f"error: {exc}\nThe plan is unchanged:\n{current}", is_error=True)
-    ctx.plans.board = new
-    shown = new.latest
-    text = shown.render()
-    if archived:
-        text += "\nAll steps are done; the plan is archived. Give the final answer now."
-    event = PlanUpdated(
-        old=old.active, new=shown, archived=archived, explanation=update.explanation or "", source=source  # type: ignore[arg-type]
-    )
-    return ToolResult(text, events=[event])
+    def summary(self, args: dict[str, Any]) -> str:
+        keys = [k for k in ("goal", "steps", "updates", "notes") if k in args]
+        return f"update_plan {', '.join(keys)}"

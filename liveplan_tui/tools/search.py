@@ -14,8 +14,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from ..prompts import load
-from .base import ToolContext, ToolError, ToolKind, ToolResult
+from .base import Tool, ToolContext, ToolKind, ToolResult
+from .errors import ToolError
 from .workspace import Workspace
 
 MAX_MATCHES = 200
@@ -81,16 +81,14 @@ async def ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, glob
     return hits
 
 
-class SearchTool:
+class SearchTool(Tool):
     name: ClassVar[str] = "search"
     kind: ClassVar[ToolKind] = "read"
     Params: ClassVar[type[BaseModel]] = SearchParams
+    target_key: ClassVar[str | None] = "pattern"
 
     def __init__(self, use_ripgrep: bool = True):
         self.rg = shutil.which("rg") if use_ripgrep else None
-
-    def description(self) -> str:
-        return load("tools/search.md")
 
     async def run(self, params: SearchParams, ctx: ToolContext) -> ToolResult:
         try:

@@ -20,8 +20,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from ..prompts import load
-from .base import ToolContext, ToolError, ToolKind, ToolResult
+from .base import Tool, ToolContext, ToolKind, ToolResult
+from .errors import ToolError
 from .reaper import landlock_abi
 
 REAPER = Path(__file__).with_name("reaper.py")
@@ -106,13 +106,13 @@ def _section(name: str, data: bytes, total: int) -> str:
     return f"--- {name} ---\n{text}" if text else f"--- {name} --- (empty)"
 
 
-class RunShellTool:
+class RunShellTool(Tool):
     name: ClassVar[str] = "run_shell"
     kind: ClassVar[ToolKind] = "shell"
     Params: ClassVar[type[BaseModel]] = RunShellParams
 
-    def description(self) -> str:
-        return load("tools/run_shell.md")
+    preview_lexer: ClassVar[str] = "bash"
+    target_key: ClassVar[str | None] = "command"
 
     def preview(self, params: RunShellParams, ctx: ToolContext) -> str:
         return f"$ {params.command}\n(in {ctx.workspace.root}, timeout {params.timeout or DEFAULT_TIMEOUT:g}s)"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pathspec
 
 from ..textsafe import display_path
-from .base import ToolError
+from .errors import ToolError
 
 ALWAYS_IGNORED = (".git/",)
 SECRET_NAME = re.compile(

@@ -13,7 +13,9 @@ import signal
 import time
 from functools import partial
 
-from textual import work
+from collections.abc import Callable
+
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -23,15 +25,14 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from .. import commands
-from ..agent.agent import Agent
-from ..agent.approvals import ApprovalGate, ApprovalRequest, Decision
+from ..agent.session import ApprovalRequest, Approver, Decision, Session
 from ..events import Event
+from .messages import CoreEvent, TurnEnded, TurnStarted
 from .widgets.approval import ApprovalScreen
 from .widgets.chat import MAX_BLOCKS, AssistantBlock, ChatLog, ErrorBlock, HistoryReply, NoticeBlock, ToolBlock, UserBlock
 from .widgets.plan_panel import PlanPanel
 from .widgets.prompt import PromptInput
 from ..store import StoreError
-from ..tools.reaper import sandbox_status
 from .widgets.status import StatusBar
 
 QUIT_WINDOW = 2.0
@@ -69,10 +70,16 @@ class LivePlanApp(App[int]):
         Binding("ctrl+p", "command_palette", "Commands", id="command-palette"),
     ]
 
-    def __init__(self, agent: Agent, *, keymap: dict[str, str] | None = None, theme: str | None = None, notices: list[str] | None = None):
+    def __init__(
+        self,
+        make_session: Callable[[Approver], Session],
+        *,
+        keymap: dict[str, str] | None = None,
+        theme: str | None = None,
+        notices: list[str] | None = None,
+    ):
         super().__init__()
-        self.agent = agent
-        agent.gate = ApprovalGate(agent.settings.approval, self.ask_approval)
+        self.session = make_session(self.ask_approval)
         self._keymap = keymap or {}
         self._theme_name = theme
         self._notices = notices or []
@@ -99,10 +106,7 @@ class LivePlanApp(App[int]):
                 self.theme = self._theme_name
             else:
                 self.notify(f"unknown theme {self._theme_name!r}; using the default", severity="warning")
-        self.status.endpoint = self.agent.endpoint.label
-        self.status.context_limit = self.agent.condenser.window
-        self.status.route = f"mode: {self.agent.mode}"
-        self.status.sandbox = sandbox_status(self.agent.settings.shell_sandbox)
+        self.refresh_status()
         for notice in self._notices:
             self.notify(notice, severity="warning", timeout=10)
         try:  # SIGTERM: leave the terminal clean; exiting cancels the turn, and each command's supervisor
@@ -110,17 +114,30 @@ class LivePlanApp(App[int]):
         except (NotImplementedError, RuntimeError, ValueError):
             pass
         self.chat.mount(NoticeBlock(WELCOME))
-        if self.agent.conv.record:
+        if self.session.view.record:
             self.call_after_refresh(self.show_history)
         self.prompt.focus()
 
+    def refresh_status(self, *, route: bool = True) -> None:
+        """The status bar from the session's view: after start-up and after every command.
+
+        The route shows the last decision until the mode changes (`route=False` keeps it).
+        """
+        view = self.session.view
+        self.status.endpoint = view.endpoint_label
+        self.status.context_limit = view.context_window
+        if route:
+            self.status.route = f"mode: {view.mode}"
+        self.status.sandbox = view.sandbox
+
     async def show_history(self) -> None:
         """Render a resumed session: its latest messages (capped) and its plan."""
+        view = self.session.view
         await self.chat.remove_children()
-        await self.chat.add(NoticeBlock(f"resumed session {self.agent.session_id}"))
-        blocks = []
+        await self.chat.add(NoticeBlock(f"resumed session {view.session_id}"))
+        blocks: list[Static | HistoryReply | ToolBlock] = []
         calls: dict[str, ToolBlock] = {}
-        for msg in self.agent.conv.record:
+        for msg in view.record:
             content = msg.get("content") if isinstance(msg.get("content"), str) else ""
             if msg.get("role") == "user":
                 blocks.append(UserBlock(content))
@@ -137,7 +154,7 @@ class LivePlanApp(App[int]):
             await self.chat.add(block)
             if isinstance(block, ToolBlock) and block.pending_result:
                 block.finish(*block.pending_result)
-        board = self.agent.conv.board
+        board = view.board
         self.plan_panel.show(board.latest, finished=board.active.is_empty and not board.latest.is_empty)
 
     @property
@@ -195,7 +212,8 @@ class LivePlanApp(App[int]):
         self.prompt.focus()
 
     async def run_command(self, line: str) -> None:
-        result = await commands.run(self.agent, line)
+        mode_before = self.session.view.mode
+        result = await commands.run(self.session, line)
         for event in result.events:
             await self.handle_event(event)
         if result.action == "quit":
@@ -208,16 +226,12 @@ class LivePlanApp(App[int]):
                 self._turn.cancel()
             self._queue.clear()
             await self.chat.remove_children()
-            self.plan_panel.show(self.agent.conv.board.latest, finished=False)
+            self.plan_panel.show(self.session.view.board.latest, finished=False)
             self.status.session_tokens = 0
             self.status.context_used = 0
         if result.message:
             await self.chat.add(ErrorBlock(result.message) if result.error else NoticeBlock(result.message))
-        if line.strip().startswith("/mode") and not result.error:
-            self.status.route = f"mode: {self.agent.mode}"
-        if line.strip().startswith("/model") and not result.error:
-            self.status.endpoint = self.agent.endpoint.label
-        self.status.context_limit = self.agent.condenser.window
+        self.refresh_status(route=self.session.view.mode != mode_before or result.action == "new")
 
     def start_turn(self, text: str) -> None:
         self._turn = self._run_turn(text)
@@ -249,18 +263,31 @@ class LivePlanApp(App[int]):
 
     # -- core events ----------------------------------------------------
 
-    @work(group="turn", exit_on_error=False)
+    @work(group="turn", exit_on_error=False, description="one turn of the agent")
     async def _run_turn(self, text: str) -> None:
-        self.status.busy = True
+        """Posts the turn's events as messages; the handlers below render them in order."""
+        self.post_message(TurnStarted())
         try:
-            async for event in self.agent.run_turn(text):
-                await self.handle_event(event)
+            async for event in self.session.submit(text):
+                self.post_message(CoreEvent(event))
         finally:
-            await self._end_reply()
-            for block in self._tools.values():
-                block.finish("cancelled", True)
-            self._tools.clear()
-            self.status.busy = False
+            self.post_message(TurnEnded())
+
+    @on(TurnStarted)
+    def _turn_started(self) -> None:
+        self.status.busy = True
+
+    @on(CoreEvent)
+    async def _core_event(self, message: CoreEvent) -> None:
+        await self.handle_event(message.event)
+
+    @on(TurnEnded)
+    async def _turn_ended(self) -> None:
+        await self._end_reply()
+        for block in self._tools.values():
+            block.finish("cancelled", True)
+        self._tools.clear()
+        self.status.busy = False
 
     async def _end_reply(self) -> None:
         if self._reply is not None:
@@ -314,10 +341,12 @@ class LivePlanApp(App[int]):
                 self.notify(event.message, title="Error", severity="error", timeout=10)
 
     async def on_unmount(self) -> None:
-        await self.agent.close()
+        await self.session.close()
 
-    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is not self._turn:
+    @on(Worker.StateChanged)
+    async def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler for how a turn ended; quiet once the app is closing."""
+        if event.worker is not self._turn or not self.screen_stack:
             return
         if event.state == WorkerState.CANCELLED:
             await self.chat.add(NoticeBlock("interrupted", "warning"))

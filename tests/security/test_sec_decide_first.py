@@ -10,7 +10,8 @@ from attack import SECRET_VALUE, call, exec_attack, make_workspace, tool_message
 
 from liveplan_tui.agent.approvals import ApprovalGate, ApprovalRequest, Decision, fixed_approver
 from liveplan_tui.agent.conversation import Conversation
-from liveplan_tui.agent.loop import run_tool
+from liveplan_tui.agent.planning import PlanKeeper
+from liveplan_tui.agent.engines.react import run_tool
 from liveplan_tui.llm.openai_compat import ToolCall
 from liveplan_tui.tools import default_tools
 from liveplan_tui.tools.artifacts import ArtifactStore
@@ -50,7 +51,7 @@ def test_exec_without_yes_answers_every_probe_the_same(fake, tmp_path: Path, app
 
 async def test_a_failed_preview_goes_to_the_user_not_the_model(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
-    ctx = ToolContext(plans=Conversation(), workspace=Workspace(ws), artifacts=ArtifactStore())
+    ctx = ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(ws), artifacts=ArtifactStore())
     shown: list[ApprovalRequest] = []
 
     async def user(request: ApprovalRequest) -> Decision:
@@ -70,7 +71,7 @@ async def test_a_failed_preview_goes_to_the_user_not_the_model(tmp_path: Path) -
 
 async def test_a_fixed_answer_never_builds_a_preview(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
-    ctx = ToolContext(plans=Conversation(), workspace=Workspace(ws), artifacts=ArtifactStore())
+    ctx = ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(ws), artifacts=ArtifactStore())
     tools = default_tools()
     edit = tools.get("edit_file")
     built: list[str] = []
@@ -93,7 +94,7 @@ async def test_a_fixed_answer_never_builds_a_preview(tmp_path: Path) -> None:
 
 async def test_a_non_secret_file_still_gets_its_error_without_asking(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
-    ctx = ToolContext(plans=Conversation(), workspace=Workspace(ws), artifacts=ArtifactStore())
+    ctx = ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(ws), artifacts=ArtifactStore())
     asked: list[ApprovalRequest] = []
 
     async def user(request: ApprovalRequest) -> Decision:

@@ -13,6 +13,7 @@ import pytest
 from attack import call, make_workspace
 
 from liveplan_tui.agent.conversation import Conversation
+from liveplan_tui.agent.planning import PlanKeeper
 from liveplan_tui.tools.artifacts import ArtifactStore
 from liveplan_tui.tools.base import ToolContext
 from liveplan_tui.tools.shell import RunShellParams, RunShellTool
@@ -56,7 +57,7 @@ def all_gone(found: list[int], timeout: float = 5) -> bool:
 @pytest.mark.parametrize("escape", ESCAPES)
 async def test_escaped_children_end_with_the_call(tmp_path: Path, escape: str) -> None:
     ws = make_workspace(tmp_path / "ws")
-    ctx = ToolContext(plans=Conversation(), workspace=Workspace(ws), artifacts=ArtifactStore())
+    ctx = ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(ws), artifacts=ArtifactStore())
     result = await RunShellTool().run(RunShellParams(command=f"{escape}; sleep 0.3; echo started"), ctx)
     assert "started" in result.text
     assert all_gone(pids(ws, 1))

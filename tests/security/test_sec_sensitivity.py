@@ -11,6 +11,7 @@ from attack import SECRET_VALUE, call, everything_sent, exec_attack, make_worksp
 
 from liveplan_tui.agent.approvals import approval_reason
 from liveplan_tui.agent.conversation import Conversation
+from liveplan_tui.agent.planning import PlanKeeper
 from liveplan_tui.redact import MASK, redact
 from liveplan_tui.tools import default_tools
 from liveplan_tui.tools.artifacts import ArtifactStore
@@ -38,7 +39,7 @@ async def test_search_never_returns_lines_of_a_disguised_secret(tmp_path: Path, 
     if ripgrep and shutil.which("rg") is None:
         pytest.skip("ripgrep is not installed; the Python search path is tested beside it")
     ws = disguised(tmp_path / "ws", how)
-    ctx = ToolContext(plans=Conversation(), workspace=Workspace(ws), artifacts=ArtifactStore())
+    ctx = ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(ws), artifacts=ArtifactStore())
     for path in (".", "notes.txt" if how != "nested-symlink" else "docs/notes.txt"):
         result = await SearchTool(use_ripgrep=ripgrep).run(SearchParams(pattern="PASSWORD|postgres", path=path), ctx)
         assert SECRET_VALUE not in result.text and "postgres://" not in result.text, result.text
@@ -49,7 +50,7 @@ async def test_search_never_returns_lines_of_a_disguised_secret(tmp_path: Path, 
 @pytest.mark.parametrize("policy", ["ask", "auto-edit"])
 def test_every_file_tool_judges_the_real_target(tmp_path: Path, how: str, tool: str, policy: str) -> None:
     ws = disguised(tmp_path / "ws", how)
-    ctx = ToolContext(plans=Conversation(), workspace=Workspace(ws), artifacts=ArtifactStore())
+    ctx = ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(ws), artifacts=ArtifactStore())
     t = default_tools().get(tool)
     path = "docs/notes.txt" if how == "nested-symlink" else "notes.txt"
     args = {"path": path, "content": "x"} if tool == "write_file" else {"path": path, "old": "a", "new": "b"} if tool == "edit_file" else {"path": path}

@@ -105,7 +105,7 @@ def test_two_processes_continuing_one_session(fake, tmp_path: Path, isolated_env
 
 @pytest.mark.parametrize("size", [MAX_INPUT_CHARS + 1, 10_000_000])
 async def test_a_huge_repl_line_is_refused_with_a_message(fake, tmp_path: Path, size: int) -> None:
-    from liveplan_tui.agent.agent import Agent
+    from liveplan_tui.agent.session import Session as Agent
     from liveplan_tui.config import load_settings, resolve_endpoint
     from liveplan_tui.repl import Repl
 

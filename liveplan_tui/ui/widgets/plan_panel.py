@@ -13,9 +13,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
-from ...plan import LivePlan, Step
+from ...plan import LivePlan, Step, glyph
 
-ICONS = {"pending": "○", "in_progress": "▶", "completed": "✔", "cancelled": "✘"}
 
 
 class StepRow(Vertical):
@@ -29,7 +28,7 @@ class StepRow(Vertical):
         s = self.step
         after = f"  (after {', '.join(map(str, s.depends_on))})" if s.depends_on else ""
         with Horizontal(classes="step-head"):
-            yield Static(f"{ICONS[s.status]} {s.id}.", classes="step-marker")
+            yield Static(f"{glyph(s.status)} {s.id}.", classes="step-marker")
             yield Static(Content(s.description).append(Content(after)), classes="step-line")
         if s.result:
             yield Static(Content(f"→ {s.result}"), classes="step-result")

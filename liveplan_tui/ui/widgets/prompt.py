@@ -1,12 +1,15 @@
 """The prompt: multi-line input with history and slash-command completion.
 
 Enter sends; Shift+Enter or Ctrl+J adds a newline; Up/Down at the first/last
-line walk the history; Tab completes a slash command.
+line walk the history; Tab completes a slash command. Each is a binding with an
+id, so `keymap` in the config remaps them like every other key.
 """
 
 from __future__ import annotations
 
-from textual import events
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
@@ -14,6 +17,14 @@ from ...commands import completions
 
 
 class PromptInput(TextArea):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Send", id="prompt-submit", priority=True, show=False),
+        Binding("shift+enter,ctrl+j", "newline", "Newline", id="prompt-newline", priority=True, show=False),
+        Binding("up", "history_back", "Previous message", id="prompt-history-back", priority=True, show=False),
+        Binding("down", "history_forward", "Next message", id="prompt-history-forward", priority=True, show=False),
+        Binding("tab", "complete", "Complete command", id="prompt-complete", priority=True, show=False),
+    ]
+
     class Submitted(Message):
         def __init__(self, text: str):
             super().__init__()
@@ -68,23 +79,20 @@ class PromptInput(TextArea):
         self.move_cursor(self.document.end)
         return True
 
-    async def _on_key(self, event: events.Key) -> None:
-        key = event.key
-        handled = True
-        if key == "enter":
-            self._submit()
-        elif key in ("shift+enter", "ctrl+j"):
-            self.insert("\n")
-        elif key == "up" and self.cursor_location[0] == 0:
-            handled = self._recall(-1)
-        elif key == "down" and self.cursor_location[0] == self.document.line_count - 1:
-            handled = self._recall(+1)
-        elif key == "tab" and self.text.startswith("/"):
-            handled = self.complete()
-        else:
-            handled = False
-        if handled:
-            event.stop()
-            event.prevent_default()
-        else:
-            await super()._on_key(event)
+    def action_submit(self) -> None:
+        self._submit()
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+    def action_history_back(self) -> None:
+        if not (self.cursor_location[0] == 0 and self._recall(-1)):
+            self.action_cursor_up()
+
+    def action_history_forward(self) -> None:
+        if not (self.cursor_location[0] == self.document.line_count - 1 and self._recall(+1)):
+            self.action_cursor_down()
+
+    def action_complete(self) -> None:
+        if not (self.text.startswith("/") and self.complete()):
+            self.screen.focus_next()

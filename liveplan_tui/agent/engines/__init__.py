@@ -1,0 +1,41 @@
+"""The three ways of running a turn, as strategies over a `TurnContext`.
+
+- guided (`react.py`): the ReAct loop; the model follows and updates the plan;
+- strict (`strict.py`): the model plans, our code walks the steps with subagents;
+- structured (`structured.py`): small models; the harness owns the plan's moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from ...events import Event, Route
+from ...router import GREETING_REASON
+from ..turn import TurnContext
+from .react import run_guided
+from .strict import run_strict
+from .structured import StructuredTurn
+
+Engine = Callable[[TurnContext, str], AsyncIterator[Event]]
+
+
+async def run_structured(ctx: TurnContext, text: str) -> AsyncIterator[Event]:
+    async for event in StructuredTurn(ctx).run(text):
+        yield event
+
+
+async def run_structured_chat(ctx: TurnContext, text: str) -> AsyncIterator[Event]:
+    async for event in StructuredTurn(ctx).chat(text):
+        yield event
+
+
+def pick(route: Route, *, structured: bool) -> Engine:
+    """The engine for a routed turn."""
+    if structured:
+        small_talk = route.level == "prefilter" and route.reason == GREETING_REASON
+        direct = route.level == "override" and route.strategy == "direct"
+        return run_structured_chat if small_talk or direct else run_structured
+    return run_strict if route.strategy == "plan_and_subagent" else run_guided
+
+
+__all__ = ["Engine", "pick", "run_guided", "run_strict", "run_structured", "run_structured_chat"]

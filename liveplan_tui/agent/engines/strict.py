@@ -1,0 +1,267 @@
+"""Strict mode: the model plans, our code walks the plan, one subagent per step.
+
+1. The model makes a plan through `update_plan` (with `depends_on`); cycles and
+   unknown dependencies come back as errors it can fix.
+2. The code picks ready steps (pending, dependencies completed), marks them
+   in_progress and runs a subagent each: a fresh ReAct loop that sees only the
+   goal, its own step and the results of the steps it depends on, with every
+   tool but `update_plan`. Up to `max_parallel` run at once (1 by default, which
+   keeps the one-in_progress invariant; more relaxes it in strict mode only).
+3. A failed step is retried with backoff up to `max_retries`; non-retryable
+   errors skip that. A step out of retries rolls back to pending and the model
+   is asked to replan the remaining work, at most `max_replans` times.
+4. One synthesis call turns the step results into the final answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from ...events import Error, Event, Subagent, TurnFinished
+from ...llm.base import LLMError
+from ...plan import LivePlan, PlanUpdate, Step
+from ...prompts import load
+from ..conversation import Conversation
+from ..text import summary
+from ..turn import Limits, Reply, TurnContext, finish_turn
+from .react import react
+
+SUBAGENT_ITERATIONS = 12
+PLAN_ITERATIONS = 4
+
+
+class StepFailed(Exception):
+    def __init__(self, message: str, retryable: bool = True):
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+
+
+@dataclass
+class Outcome:
+    step_id: int
+    result: str | None = None
+    error: StepFailed | None = None
+
+
+class GiveUp(Exception):
+    """The walk ends without synthesis; the events to end the turn are already out."""
+
+
+class Orchestrator:
+    def __init__(self, ctx: TurnContext):
+        self.ctx = ctx
+        self.limits = ctx.limits
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.results: dict[int, str] = {}
+        self.tasks: dict[int, asyncio.Task[Outcome]] = {}
+        self.replans = 0
+
+    # -- planning ---------------------------------------------------------
+
+    async def _plan_with_model(self, holder: Conversation, instruction: str) -> AsyncIterator[Event]:
+        """Let the model call update_plan (only) until it stops; errors go back to it."""
+        conv = Conversation()
+        conv.board = holder.board
+        conv.add({"role": "user", "content": instruction})
+
+        def system() -> str:
+            block = conv.board.prompt_block()
+            return load("strict_plan.md") + (f"\n\n{block}" if block else "")
+
+        ctx = self.ctx.scratch(conv, tools=self.ctx.tools.only("update_plan"), system_prompt=system, gate=None,
+                               condenser=None, limits=Limits(max_iterations=PLAN_ITERATIONS), text_tool_calls=False)
+        async for event in react(ctx):
+            if event.type not in ("turn_finished", "assistant_message", "text_delta", "stream_reset"):
+                yield event
+        holder.board = conv.board
+
+    # -- subagents --------------------------------------------------------
+
+    def _brief(self, plan: LivePlan, step: Step) -> str:
+        deps = "\n".join(
+            f"- step {d} ({dep.description}): {self.results.get(d, '')}" for d in step.depends_on if (dep := plan.step(d))
+        )
+        return (
+            f"Overall goal: {plan.goal or 'see the task'}\n"
+            f"Your step: {step.description}\n" + (f"Results of the steps it depends on:\n{deps}\n" if deps else "")
+        )
+
+    async def _subagent(self, plan: LivePlan, step: Step, task: str) -> str:
+        conv = Conversation()
+        conv.add({"role": "user", "content": f"Task: {task}\n\n{self._brief(plan, step)}\nDo only your step, then reply with its result."})
+        ctx = self.ctx.scratch(conv, tools=self.ctx.tools.without("update_plan"), system_prompt=lambda: load("subagent.md"),
+                               condenser=None, limits=Limits(max_iterations=SUBAGENT_ITERATIONS), text_tool_calls=False)
+        answer = ""
+        async for event in react(ctx):
+            if event.type == "tool_call_started":
+                await self.queue.put(Subagent(step_id=step.id, phase="tool", detail=event.name))
+            elif event.type == "error":
+                raise StepFailed(event.message, retryable=event.retryable)
+            elif event.type == "turn_finished":
+                answer = event.answer
+        if not answer.strip():
+            raise StepFailed("the subagent gave no result")
+        return answer.strip()
+
+    async def _run_step(self, plan: LivePlan, step: Step, task: str) -> Outcome:
+        """One step with its retries; reports progress through the queue."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return Outcome(step.id, result=await self._subagent(plan, step, task))
+            except StepFailed as failure:
+                if not failure.retryable or attempt > self.limits.max_retries:
+                    return Outcome(step.id, error=failure)
+                delay = self.limits.step_retry_delay * 2 ** (attempt - 1)
+                detail = f"attempt {attempt + 1} in {delay:g}s: {failure.message}"
+                await self.queue.put(Subagent(step_id=step.id, phase="retrying", detail=detail))
+                await asyncio.sleep(delay)
+
+    # -- the walk ---------------------------------------------------------
+
+    def _set(self, updates: list[dict[str, object]]) -> Event:
+        return self.ctx.keeper.set(updates, source="orchestrator", max_in_progress=self.limits.max_parallel)
+
+    def _cancel_running(self) -> None:
+        for job in self.tasks.values():
+            job.cancel()
+        self.tasks.clear()
+
+    async def _start_ready(self, task: str) -> AsyncIterator[Event]:
+        plan = self.ctx.keeper.board.active
+        for step in plan.ready(set(self.tasks))[: self.limits.max_parallel - len(self.tasks)]:
+            yield self._set([{"id": step.id, "status": "in_progress"}])
+            yield Subagent(step_id=step.id, phase="started", detail=step.description)
+            self.tasks[step.id] = asyncio.create_task(self._run_step(self.ctx.keeper.board.active, step, task))
+
+    async def _progress(self) -> AsyncIterator[Event]:
+        """Wait for a subagent to report or finish; yield what they reported meanwhile."""
+        getter = asyncio.create_task(self.queue.get())
+        done, _ = await asyncio.wait({getter, *self.tasks.values()}, return_when=asyncio.FIRST_COMPLETED)
+        if getter in done:
+            yield getter.result()
+        else:
+            getter.cancel()
+        while not self.queue.empty():
+            yield self.queue.get_nowait()
+
+    async def _collect(self, task: str) -> AsyncIterator[Event]:
+        """Take finished steps; a failure replans (and restarts the walk) or gives up."""
+        for step_id, job in list(self.tasks.items()):
+            if not job.done():
+                continue
+            del self.tasks[step_id]
+            outcome = job.result()
+            if outcome.result is not None:
+                self.results[step_id] = outcome.result
+                yield Subagent(step_id=step_id, phase="finished", detail=summary(outcome.result))
+                yield self._set([{"id": step_id, "status": "completed", "result": summary(outcome.result)}])
+                continue
+            assert outcome.error is not None
+            async for event in self._on_failure(task, step_id, outcome.error):
+                yield event
+            return
+
+    async def _on_failure(self, task: str, step_id: int, error: StepFailed) -> AsyncIterator[Event]:
+        yield Subagent(step_id=step_id, phase="failed", detail=error.message)
+        yield self._set([{"id": step_id, "status": "pending"}])
+        self._cancel_running()
+        if self.replans >= self.limits.max_replans:
+            async for event in self._fail(step_id, error.message):
+                yield event
+            raise GiveUp
+        self.replans += 1
+        async for event in self._replan(task, step_id, error.message):
+            yield event
+
+    async def run(self, task: str) -> AsyncIterator[Event]:
+        keeper = self.ctx.keeper
+        self.ctx.conv.add({"role": "user", "content": task})
+        async for event in self._plan_with_model(self.ctx.conv, f"Task: {task}\n\n{load('strict_task.md')}"):
+            yield event
+        if not keeper.board.active.steps:
+            yield Error(kind="no_plan", message="strict mode: the model did not make a plan; try /mode plan, or rephrase the task")
+            yield TurnFinished(answer="", reason="error")
+            return
+        if running := [{"id": s.id, "status": "pending"} for s in keeper.board.active.in_progress]:
+            yield self._set(running)
+        try:
+            while not keeper.board.active.is_empty:
+                async for event in self._start_ready(task):
+                    yield event
+                if not self.tasks:
+                    break  # nothing running and nothing ready: done, or blocked behind failed steps
+                async for event in self._progress():
+                    yield event
+                async for event in self._collect(task):
+                    yield event
+        except GiveUp:
+            return
+        finally:
+            self._cancel_running()
+        async for event in self._synthesize(task):
+            yield event
+
+    async def _replan(self, task: str, failed: int, why: str) -> AsyncIterator[Event]:
+        """Ask for a revised plan of the remaining work; completed steps are kept as they are."""
+        plan = self.ctx.keeper.board.active
+        kept = [s for s in plan.steps if s.status == "completed"]
+        lines = [f"- done: {s.description} → {self.results.get(s.id, s.result)}" for s in kept]
+        failed_step = plan.step(failed)
+        instruction = (
+            f"Task: {task}\n\nWhat succeeded:\n" + ("\n".join(lines) or "- nothing yet")
+            + f"\n\nWhat failed: {failed_step.description if failed_step else failed} ({why})\n\n" + load("strict_replan.md")
+        )
+        scratch = Conversation()  # the model's proposal lands here, never on the live plan
+        async for event in self._plan_with_model(scratch, instruction):
+            if event.type != "plan_updated":
+                yield event
+        proposal = scratch.board.active.steps or scratch.board.latest.steps
+        if not proposal:
+            return
+        offset = len(kept)
+        steps = [{"description": s.description, "status": "completed", "result": s.result} for s in kept]
+        steps += [{"description": s.description, "depends_on": [d + offset for d in s.depends_on]} for s in proposal]
+        remapped = {new_id: self.results[s.id] for new_id, s in enumerate(kept, start=1) if s.id in self.results}
+        self.results = remapped
+        update = PlanUpdate.model_validate({"steps": steps, "explanation": f"replanned after step {failed} failed"})
+        yield self.ctx.keeper.apply(update, source="orchestrator")
+
+    async def _fail(self, step_id: int, why: str) -> AsyncIterator[Event]:
+        done = [f"{s.id}" for s in self.ctx.keeper.board.active.steps if s.status == "completed"]
+        message = (
+            f"strict mode gave up after {self.limits.max_replans} replans: step {step_id} failed ({why}); "
+            f"completed steps: {', '.join(done) or 'none'}"
+        )
+        yield Error(kind="strict_failed", message=message)
+        yield TurnFinished(answer="", reason="error")
+
+    async def _synthesize(self, task: str) -> AsyncIterator[Event]:
+        plan = self.ctx.keeper.board.latest
+        parts = "\n\n".join(
+            f"Step {s.id} ({s.description}):\n{self.results.get(s.id, s.result)}" for s in plan.steps if s.status == "completed"
+        )
+        messages = [
+            {"role": "system", "content": load("synthesis.md")},
+            {"role": "user", "content": f"Task: {task}\n\nStep results:\n\n{parts}"},
+        ]
+        reply = Reply()
+        try:
+            async for event in reply.relay(self.ctx.llm.stream(messages)):
+                yield event
+            answer = reply.completion.content if reply.completion else ""
+        except LLMError as err:
+            answer = parts  # the step results are the answer when synthesis fails
+            message = f"synthesis failed ({err.message}); showing the step results"
+            yield Error(kind=err.kind, message=message, fatal=False, retryable=err.retryable)
+        for event in finish_turn(self.ctx.conv, answer):
+            yield event
+
+
+async def run_strict(ctx: TurnContext, text: str) -> AsyncIterator[Event]:
+    async for event in Orchestrator(ctx).run(text):
+        yield event

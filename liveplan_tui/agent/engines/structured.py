@@ -1,0 +1,181 @@
+"""Structured-action mode for small models: the harness owns the plan's state machine.
+
+Measured on Qwen2.5-Coder-0.5B: it rarely emits native tool calls, and one
+generic action schema left plans unfinished, while a schema that allows only
+the move valid *now* completed every plan, and content was better written as
+free text than inside JSON. So each turn is:
+
+1. one JSON call, constrained to "create a plan of 2-3 steps" (one retry, then
+   the harness's default plan);
+2. free text: either one answer covering the plan (`answer`, the default) or
+   one call per step whose text becomes that step's result (`steps`);
+3. the harness advances the plan through the same keeper and events as native
+   tool calling, so front-ends can't tell the difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ...events import Event, ToolCallFinished, ToolCallStarted
+from ...llm.base import LLMError
+from ...llm.json_actions import json_objects
+from ...plan import PlanError, PlanUpdate
+from ...prompts import load
+from ..planning import acceptance, rejection
+from ..text import summary, unwrap
+from ..turn import Reply, TurnContext, fail_turn, finish_turn, usage_event
+
+STEP_TOKENS = 300
+ANSWER_TOKENS = 700
+STOP = ["<|im_end|>", "<|endoftext|>"]
+
+PLAN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "action": {"const": "update_plan"},
+        "goal": {"type": "string"},
+        "steps": {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": 3,
+            "items": {"type": "object", "properties": {"description": {"type": "string"}}, "required": ["description"]},
+        },
+    },
+    "required": ["action", "goal", "steps"],
+}
+
+
+def plan_move(content: str) -> PlanUpdate | None:
+    """The plan in the model's JSON, or None when it is not a valid first move."""
+    for obj in json_objects(content):
+        steps = obj.get("steps")
+        goal = obj.get("goal")
+        if obj.get("action", "update_plan") != "update_plan" or not isinstance(steps, list) or not isinstance(goal, str):
+            continue
+        descriptions = [s.get("description", "").strip() if isinstance(s, dict) else str(s).strip() for s in steps]
+        descriptions = [d for d in descriptions if d][:3]
+        if len(descriptions) >= 2 and goal.strip():
+            steps_out = [{"description": d, "status": "in_progress" if i == 0 else "pending"} for i, d in enumerate(descriptions)]
+            return PlanUpdate.model_validate({"goal": goal.strip(), "steps": steps_out})
+    return None
+
+
+def default_plan(task: str) -> PlanUpdate:
+    """The harness's own move when the model can't produce a valid plan."""
+    goal = " ".join(task.split())[:120]
+    steps = [{"description": "Work out the approach", "status": "in_progress"}, {"description": "Write the answer"}]
+    return PlanUpdate.model_validate({"goal": goal, "steps": steps})
+
+
+class StructuredTurn:
+    def __init__(self, ctx: TurnContext):
+        self.ctx = ctx
+        self.calls = 0
+        self.answer = ""
+
+    def _messages(self, instruction: str, task: str) -> list[dict[str, Any]]:
+        system = load("local_system.md")
+        block = self.ctx.keeper.board.prompt_block()
+        if block:
+            system += "\n\n" + block
+        history = [m for m in self.ctx.conv.messages if m["role"] in ("user", "assistant") and m.get("content")][-6:]
+        return [{"role": "system", "content": system}, *history[:-1], {"role": "user", "content": f"{task}\n\n{instruction}"}]
+
+    def _plan_call(self, update: PlanUpdate) -> list[Event]:
+        """Apply a harness move exactly as a native `update_plan` call would be."""
+        self.calls += 1
+        call_id = f"call_plan_{self.calls}"
+        args = update.model_dump_json(exclude_none=True)
+        conv = self.ctx.conv
+        conv.add({"role": "assistant", "content": None,
+                  "tool_calls": [{"id": call_id, "type": "function", "function": {"name": "update_plan", "arguments": args}}]})
+        events: list[Event] = [ToolCallStarted(call_id=call_id, name="update_plan", arguments=args)]
+        try:
+            event = self.ctx.keeper.apply(update, source="model")
+            text, failed = acceptance(event), False
+            events.append(event)
+        except PlanError as exc:
+            text, failed = rejection(exc, self.ctx.keeper.board), True
+        conv.add({"role": "tool", "tool_call_id": call_id, "content": text})
+        return [*events, ToolCallFinished(call_id=call_id, name="update_plan", result=text, is_error=failed)]
+
+    async def _ask_plan(self, task: str) -> AsyncIterator[Event]:
+        fmt = {"type": "json_schema", "json_schema": {"name": "plan", "schema": PLAN_SCHEMA, "strict": True}}
+        for _ in range(2):
+            messages = self._messages(load("local_plan.md"), task)
+            completion = await self.ctx.llm.complete(messages, response_format=fmt, max_tokens=STEP_TOKENS)
+            if (usage := usage_event(completion)) is not None:
+                yield usage
+            if (move := plan_move(completion.content)) is not None:
+                break
+        else:
+            move = default_plan(task)
+        for event in self._plan_call(move):
+            yield event
+
+    async def _free_text(self, instruction: str, task: str, max_tokens: int, stop: list[str] | None = None) -> AsyncIterator[Event]:
+        """Stream one free-text reply; its text is left in `self.answer`."""
+        reply = Reply()
+        stream = self.ctx.llm.stream(self._messages(instruction, task), max_tokens=max_tokens, stop=stop or STOP)
+        async for event in reply.relay(stream):
+            yield event
+        completion = reply.completion
+        self.answer = completion.content.strip() if completion else ""
+        if completion is not None and (usage := usage_event(completion)) is not None:
+            yield usage
+
+    async def chat(self, text: str) -> AsyncIterator[Event]:
+        """Small talk gets one free-text reply and no plan."""
+        async for event in self._turn(text, self._free_text("Reply briefly.", text, STEP_TOKENS)):
+            yield event
+
+    async def run(self, task: str) -> AsyncIterator[Event]:
+        """A task: the harness's plan, then free text, then the harness completes the plan."""
+        async for event in self._turn(task, self._planned(task)):
+            yield event
+
+    async def _turn(self, text: str, body: AsyncIterator[Event]) -> AsyncIterator[Event]:
+        """Record the request, relay `body`'s events, and finish with the answer it leaves."""
+        self.ctx.conv.add({"role": "user", "content": text})
+        try:
+            async for event in body:
+                yield event
+        except LLMError as err:
+            for event in fail_turn(err):
+                yield event
+            return
+        for event in finish_turn(self.ctx.conv, unwrap(self.answer) or "(the model returned no text)"):
+            yield event
+
+    async def _by_steps(self, task: str) -> AsyncIterator[Event]:
+        plan = self.ctx.keeper.board.active
+        parts = []
+        for step in plan.steps:
+            instruction = load("local_step.md").format(id=step.id, description=step.description)
+            markers = [f"\nStep {step.id + 1}", f"\n## Step {step.id + 1}", f"\n**{step.id + 1}."]  # the next step is not this call's
+            async for event in self._free_text(instruction, task, STEP_TOKENS, STOP + markers):
+                yield event
+            parts.append(f"**{step.id}. {step.description}**\n\n{self.answer}")
+            updates = [{"id": step.id, "status": "completed", "result": summary(self.answer)}]
+            if step.id < plan.total:
+                updates.append({"id": step.id + 1, "status": "in_progress"})
+            for event in self._plan_call(PlanUpdate.model_validate({"updates": updates})):
+                yield event
+        self.answer = "\n\n".join(parts)
+
+    async def _planned(self, task: str) -> AsyncIterator[Event]:
+        async for event in self._ask_plan(task):
+            yield event
+        if self.ctx.limits.structured_style == "steps":
+            async for event in self._by_steps(task):
+                yield event
+            return
+        async for event in self._free_text(load("local_answer.md"), task, ANSWER_TOKENS):
+            yield event
+        answer = self.answer
+        done = [{"id": s.id, "status": "completed", "result": "covered in the answer"} for s in self.ctx.keeper.board.active.steps]
+        for event in self._plan_call(PlanUpdate.model_validate({"updates": done})):
+            yield event
+        self.answer = answer

@@ -1,0 +1,66 @@
+"""The one owner of plan changes: the model's `update_plan`, the user's `/plan` edits and the engines.
+
+Every change goes through `PlanKeeper.apply`, which returns the `PlanUpdated`
+event or raises `PlanError` with the plan untouched; no caller parses error
+text. The board itself lives on its holder (the conversation), which persists
+each change before anything shows it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..events import PlanUpdated
+from ..plan import PlanBoard, PlanError, PlanUpdate
+
+PlanSource = str  # "model" | "user" | "orchestrator", as in PlanUpdated.source
+
+
+class BoardHolder(Protocol):
+    board: PlanBoard
+
+
+class PlanKeeper:
+    def __init__(self, holder: BoardHolder):
+        self.holder = holder
+
+    @property
+    def board(self) -> PlanBoard:
+        return self.holder.board
+
+    def apply(self, update: PlanUpdate, *, source: PlanSource, max_in_progress: int = 1) -> PlanUpdated:
+        """Apply all of `update` or none of it; raises PlanError naming what to fix."""
+        old = self.holder.board
+        new, archived = old.apply(update, max_in_progress=max_in_progress)
+        self.holder.board = new
+        return PlanUpdated(
+            old=old.active, new=new.latest, archived=archived, explanation=update.explanation or "",
+            source=source,  # type: ignore[arg-type]
+        )
+
+    def set(self, updates: list[dict[str, object]], *, source: PlanSource, max_in_progress: int = 1) -> PlanUpdated:
+        """A status change by id (the engines' own moves)."""
+        return self.apply(PlanUpdate.model_validate({"updates": updates}), source=source, max_in_progress=max_in_progress)
+
+    def clear(self) -> PlanUpdated:
+        """Drop the active plan without archiving it (a user's /plan clear)."""
+        old = self.holder.board
+        self.holder.board = PlanBoard(archived=old.archived)
+        return PlanUpdated(old=old.active, new=self.holder.board.active, source="user")
+
+
+def rejection(error: PlanError, board: PlanBoard) -> str:
+    """The tool result for a rejected update: why, and the plan as it still is."""
+    current = board.active.render() if not board.active.is_empty else "(no active plan)"
+    return f"error: {error}\nThe plan is unchanged:\n{current}"
+
+
+def acceptance(event: PlanUpdated) -> str:
+    """The tool result for an accepted update: the plan, so the model re-anchors on it."""
+    text = event.new.render()
+    if event.archived:
+        text += "\nAll steps are done; the plan is archived. Give the final answer now."
+    return text
+
+
+__all__ = ["PlanKeeper", "PlanError", "acceptance", "rejection"]

@@ -1,0 +1,231 @@
+"""The Session: the one object a front-end holds.
+
+Front-ends submit text and get events back, edit the plan, set the mode or the
+model, compact, reset and resume through it, and read a frozen `SessionView`.
+The approver is given at construction; nothing is swapped in later. Inside,
+the session builds a `TurnContext` per turn and hands it to the engine the
+router picks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import Endpoint, Mode, Settings, client_options
+from ..events import Condensed, Event, PlanUpdated
+from ..llm.openai_compat import ChatClient
+from ..plan import PlanBoard, PlanUpdate
+from ..prompts import load
+from ..store import SavedSession, Store, StoreError
+from ..tokens import context_window, counter_for
+from ..tools import ToolRegistry, default_tools
+from ..tools.artifact_store import ArtifactStore
+from ..tools.base import ToolContext
+from ..tools.reaper import sandbox_status
+from ..tools.workspace import Workspace
+from .approvals import ApprovalGate, ApprovalRequest, Approver, Decision, fixed_approver
+from .condenser import Condenser, summary_section
+from .conversation import Conversation
+from .engines import pick
+from .persistence import SessionRecorder
+from .planning import PlanKeeper
+from .routing import decide
+from .turn import Limits, TurnContext
+
+__all__ = ["ApprovalRequest", "Approver", "Decision", "Session", "SessionView", "fixed_approver"]
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What a front-end may read of a session, frozen at the moment it was taken."""
+
+    endpoint_label: str
+    model: str
+    mode: Mode
+    context_window: int
+    board: PlanBoard
+    record: tuple[dict[str, Any], ...]
+    session_id: str | None
+    saving: bool
+    approval: str
+    sandbox: str
+    local: bool
+    key_withheld: bool
+
+
+class Session:
+    def __init__(self, settings: Settings, endpoint: Endpoint, *, approver: Approver | None = None,
+                 tools: ToolRegistry | None = None):
+        self.settings = settings
+        self.endpoint = endpoint
+        self.llm = ChatClient(endpoint, client_options(settings))
+        self.counter = counter_for(endpoint.model)
+        self.conv = Conversation(self.counter)
+        local_window = settings.local_ctx if endpoint.local else None
+        window = context_window(endpoint.model, settings.context_window or local_window)
+        self.condenser = Condenser(self.llm, settings, window)
+        self.tools = tools or default_tools()
+        self.keeper = PlanKeeper(self.conv)
+        secrets = tuple(k.get_secret_value() for k in (endpoint.api_key, settings.openai_api_key) if k)
+        self.ctx = ToolContext(
+            plans=self.keeper, workspace=Workspace(settings.workspace), artifacts=ArtifactStore(), secrets=secrets,
+            shell_env_allow=tuple(settings.shell_env_allow), sandbox=settings.shell_sandbox,
+        )
+        self.ctx.artifact_budget = min(self.ctx.artifact_budget, window // 8)
+        self.gate = ApprovalGate(settings.approval, approver or fixed_approver(False, "no one is there to approve it"))
+        self.mode: Mode = settings.mode
+        self.store: Store | None = None
+        self.session_id: str | None = None
+        self.recorder: SessionRecorder | None = None
+
+    @property
+    def view(self) -> SessionView:
+        return SessionView(
+            endpoint_label=self.endpoint.label, model=self.endpoint.model, mode=self.mode,
+            context_window=self.condenser.window, board=self.conv.board, record=tuple(self.conv.record),
+            session_id=self.session_id, saving=self.store is not None, approval=self.settings.approval,
+            sandbox=sandbox_status(self.settings.shell_sandbox), local=self.endpoint.local,
+            key_withheld=self.endpoint.key_withheld,
+        )
+
+    async def close(self) -> None:
+        if self.store is not None and self.session_id is not None:
+            self.store.unlock(self.session_id)
+        await self.llm.close()
+
+    # -- turns ------------------------------------------------------------
+
+    def system_prompt(self, strategy: str) -> str:
+        """Rebuilt on every call, so the model always sees the current plan."""
+        parts = [
+            load("system.md"),
+            f"Workspace: {self.ctx.workspace.root}",
+            load("mode_direct.md" if strategy == "direct" else "mode_plan.md"),
+        ]
+        block = self.conv.board.prompt_block()
+        if block:
+            parts.append(block)
+        if self.conv.summary:
+            parts.append(summary_section(self.conv.summary))
+        return "\n\n".join(parts)
+
+    @property
+    def structured(self) -> bool:
+        """Small local models drive the plan through constrained JSON moves."""
+        mode = self.settings.tool_mode
+        return mode == "structured" or (mode == "auto" and self.endpoint.local)
+
+    def turn_context(self, strategy: str) -> TurnContext:
+        s = self.settings
+        limits = Limits(max_iterations=s.max_iterations, max_parallel=s.max_parallel, max_retries=s.max_retries,
+                        max_replans=s.max_replans, step_retry_delay=s.step_retry_delay, structured_style=s.structured_style)
+        return TurnContext(
+            llm=self.llm, conv=self.conv, keeper=self.keeper, tools=self.tools, tool_ctx=self.ctx,
+            system_prompt=lambda: self.system_prompt(strategy), limits=limits, gate=self.gate,
+            condenser=self.condenser, text_tool_calls=self.endpoint.local,
+        )
+
+    async def submit(self, text: str) -> AsyncIterator[Event]:
+        """Run one turn for the user's `text`; every event is recorded, then yielded."""
+        async for event in self._turn(text):
+            if self.recorder is not None:
+                self.recorder.event(event)
+            yield event
+
+    async def _turn(self, text: str) -> AsyncIterator[Event]:
+        use_llm = self.settings.router_llm and not self.endpoint.local
+        route = await decide(text, self.mode, self.llm if use_llm else None, self.settings.router_timeout)
+        yield route
+        engine = pick(route, structured=self.structured)
+        async for event in engine(self.turn_context(route.strategy), text):
+            yield event
+
+    async def classify(self, message: str) -> str:
+        """The router's LLM level alone (for `liveplan route`)."""
+        from .routing import classify
+
+        return await classify(self.llm, message, self.settings.router_timeout)
+
+    # -- what a user changes ----------------------------------------------
+
+    def edit_plan(self, update: PlanUpdate) -> PlanUpdated:
+        """A user's edit, through the same keeper as the model's; raises PlanError."""
+        return self.keeper.apply(update, source="user")
+
+    def clear_plan(self) -> PlanUpdated:
+        return self.keeper.clear()
+
+    def set_mode(self, mode: Mode) -> None:
+        self.mode = mode
+
+    def set_model(self, model: str) -> None:
+        self.endpoint = self.endpoint.model_copy(update={"model": model})
+        self.llm.endpoint = self.endpoint
+
+    async def compact(self, focus: str = "") -> Condensed | None:
+        """Condense now (the /compact command), whatever the threshold."""
+        strategy = "direct" if self.mode == "direct" else "plan"
+        return await self.condenser.condense(
+            self.conv, lambda: self.system_prompt(strategy), self.tools.specs(), focus=focus, force=True
+        )
+
+    def reset(self) -> None:
+        """Start a new conversation: fresh messages, plan and artifacts; same endpoint and approvals."""
+        self._use(Conversation(self.counter), ArtifactStore())
+        if self.store is not None:
+            self.attach(self.store)
+
+    def _use(self, conv: Conversation, artifacts: ArtifactStore) -> None:
+        self.conv = conv
+        self.keeper.holder = conv
+        self.ctx.artifacts = artifacts
+
+    # -- persistence ------------------------------------------------------
+
+    def attach(self, store: Store, session_id: str | None = None) -> str:
+        """Record this conversation in `store` from now on (a new session unless one is given)."""
+        self.store = store
+        if self.session_id is not None and self.session_id != session_id:
+            store.unlock(self.session_id)
+        self.session_id = session_id or store.create_session(self.endpoint.model, str(self.ctx.workspace.root))
+        store.lock(self.session_id)
+        self.recorder = SessionRecorder(store, self.session_id)
+        self.conv.recorder = self.recorder
+        self.ctx.artifacts.on_add = self.recorder.artifact
+        return self.session_id
+
+    def resume_saved(self, store: Store, session_id: str) -> SavedSession:
+        """Reopen a saved session: chat record, condensed context, plan and artifacts."""
+        saved = store.load(session_id)
+        store.lock(saved.info.id)  # refused before anything here changes, when it is open elsewhere
+        conv = Conversation(self.counter)
+        conv.restore(saved.record, saved.context if saved.context is not None else saved.record, saved.summary, saved.board)
+        self._use(conv, ArtifactStore(saved.artifacts))
+        self.attach(store, saved.info.id)
+        for call_id in self.conv.dangling_tool_calls():  # a crash mid-tool leaves calls without results
+            self.conv.add({"role": "tool", "tool_call_id": call_id, "content": "error: interrupted; the session closed before this tool finished"})
+        return saved
+
+    def resume(self, prefix: str | None = None) -> SavedSession:
+        """Reopen session `prefix` (an id or its start), or the latest other one; raises StoreError."""
+        if self.store is None:
+            raise StoreError("sessions are not being saved (save_sessions = false)")
+        if prefix:
+            return self.resume_saved(self.store, self.store.resolve(prefix))
+        others = [s for s in self.store.sessions(10) if s.id != self.session_id]
+        if not others:
+            raise StoreError("no other saved session to resume")
+        return self.resume_saved(self.store, others[0].id)
+
+    def export(self, path: str = "") -> Path:
+        """Write this session as Markdown; raises StoreError or OSError."""
+        from ..export import export_markdown
+
+        if self.store is None or self.session_id is None:
+            raise StoreError("sessions are not being saved (save_sessions = false)")
+        target = Path(path or f"liveplan-{self.session_id}.md").expanduser()
+        target.write_text(export_markdown(self.store.load(self.session_id)), encoding="utf-8")
+        return target

@@ -1,0 +1,72 @@
+"""One text presenter for the line front-ends (REPL and `exec`): an event as a line, or nothing.
+
+Both read the same words, so a new event kind is described once; the match ends
+in `assert_never`, so the type checker names any kind left out.
+"""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from .events import (
+    AnyEvent,
+    AssistantMessage,
+    Condensed,
+    Error,
+    PlanUpdated,
+    Retrying,
+    Route,
+    StreamReset,
+    Subagent,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+    Usage,
+)
+from .plan import LivePlan, glyph
+
+
+def plan_lines(plan: LivePlan, finished: bool) -> list[str]:
+    head = f"┌ plan: {plan.goal or '(no goal)'} ({plan.progress()}{', finished' if finished else ''})"
+    rows = [head]
+    for s in plan.steps:
+        result = f" → {s.result}" if s.result else ""
+        rows.append(f"│ {glyph(s.status)} {s.id}. {s.description}{result}")
+    return rows if plan.steps or plan.goal else ["┌ plan cleared"]
+
+
+def progress_line(event: PlanUpdated) -> str:
+    plan = event.new
+    now = f" · now: {plan.current.description}" if plan.current else ""
+    return f"plan {plan.progress()}{now}{' · finished' if event.archived else ''}"
+
+
+def describe(event: AnyEvent, *, verbose: bool = False) -> str | None:
+    """A short line for `event`, or None when a line front-end shows nothing for it.
+
+    `verbose` (the REPL) adds what `exec`'s progress leaves out: tool results and subagent steps.
+    """
+    match event:
+        case TextDelta() | AssistantMessage() | Usage() | TurnFinished():
+            return None
+        case StreamReset():
+            return "(the stream was cut; retrying)"
+        case Route():
+            return f"route: {event.strategy} ({event.level}: {event.reason})"
+        case ToolCallStarted():
+            return f"⚙ {event.name}" if verbose else f"→ {event.name}"
+        case ToolCallFinished():
+            return f"  {event.result.splitlines()[0][:200]}" if event.is_error and event.result else None
+        case PlanUpdated():
+            return "\n".join(plan_lines(event.new, event.archived)) if verbose else progress_line(event)
+        case Retrying():
+            return f"retrying in {event.delay:.1f}s: {event.reason}"
+        case Condensed():
+            return f"condensed {event.replaced_messages} messages, {event.tokens_before:,} → {event.tokens_after:,} tokens"
+        case Subagent():
+            return f"step {event.step_id}: {event.phase} {event.detail}".rstrip() if verbose else None
+        case Error():
+            return f"✘ {event.message}"
+        case _:
+            assert_never(event)
