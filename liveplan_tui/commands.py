@@ -120,11 +120,23 @@ async def _plan(session: Session, arg: str) -> CommandResult:
     try:
         if not sub:
             shown = board.latest
-            return CommandResult(shown.render() if not shown.is_empty else "no plan yet; the agent makes one for multi-step tasks, or use /plan add TEXT")
+            return CommandResult(
+                shown.render()
+                if not shown.is_empty
+                else "no plan yet; the agent makes one for multi-step tasks, or use /plan add TEXT"
+            )
         if sub == "add":
             if not rest:
                 raise PlanError("usage: /plan add TEXT")
-            steps = [NewStep(description=s.description, status=s.status, result=s.result or None, depends_on=list(s.depends_on) or None) for s in board.active.steps]
+            steps = [
+                NewStep(
+                    description=s.description,
+                    status=s.status,
+                    result=s.result or None,
+                    depends_on=list(s.depends_on) or None,
+                )
+                for s in board.active.steps
+            ]
             return _user_update(session, PlanUpdate(steps=[*steps, NewStep(description=rest)]))
         if sub == "edit":
             number, _, text = rest.partition(" ")

@@ -64,15 +64,25 @@ def is_consistent(messages: Sequence[Message]) -> bool:
     return not pending
 
 
-def mask_tool_outputs(messages: Sequence[Message], counts: Sequence[int], upto: int, min_tokens: int = MASK_MIN_TOKENS) -> tuple[list[Message], int]:
+def mask_tool_outputs(
+    messages: Sequence[Message], counts: Sequence[int], upto: int, min_tokens: int = MASK_MIN_TOKENS
+) -> tuple[list[Message], int]:
     """Replace big tool results before `upto` with a one-line stub; returns (messages, how many)."""
     out: list[Message] = []
     masked = 0
     for i, msg in enumerate(messages):
-        if i < upto and msg.get("role") == "tool" and counts[i] >= min_tokens and not str(msg.get("content", "")).startswith("[masked"):
+        if (
+            i < upto
+            and msg.get("role") == "tool"
+            and counts[i] >= min_tokens
+            and not str(msg.get("content", "")).startswith("[masked")
+        ):
             content = str(msg.get("content", ""))
             first = content.splitlines()[0][:80] if content else ""
-            msg = {**msg, "content": f"[masked old tool output: {len(content):,} chars, ~{counts[i]:,} tokens; began: {first}]"}
+            msg = {
+                **msg,
+                "content": f"[masked old tool output: {len(content):,} chars, ~{counts[i]:,} tokens; began: {first}]",
+            }
             masked += 1
         out.append(msg)
     return out, masked

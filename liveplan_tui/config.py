@@ -21,8 +21,19 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlparse
 
 import platformdirs
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from .llm.base import ClientOptions, Endpoint
 
@@ -57,9 +68,13 @@ def data_dir() -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except (FileExistsError, NotADirectoryError):
-        raise ConfigError(f"data dir {path} cannot be created: it or a folder above it is a file; set LIVEPLAN_DATA_DIR to a folder") from None
+        raise ConfigError(
+            f"data dir {path} cannot be created: it or a folder above it is a file; set LIVEPLAN_DATA_DIR to a folder"
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"data dir {path} cannot be created ({exc.strerror}); set LIVEPLAN_DATA_DIR to a writable folder") from None
+        raise ConfigError(
+            f"data dir {path} cannot be created ({exc.strerror}); set LIVEPLAN_DATA_DIR to a writable folder"
+        ) from None
     return path
 
 
@@ -110,7 +125,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIVEPLAN_", extra="forbid", populate_by_name=True)
 
     model: str | None = Field(default=None, description="Model name sent to the endpoint.")
-    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.")
+    base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1."
+    )
     api_key: SecretStr | None = Field(default=None, description="Key for base_url; sent wherever base_url points.")
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"), exclude=True
@@ -127,24 +144,40 @@ class Settings(BaseSettings):
     approval: Approval = Field(default="ask", description="ask | auto-edit | never-ask")
     mode: Mode = Field(default="auto", description="auto (router decides) | direct | plan | strict")
     temperature: float | None = Field(default=None, ge=0, le=2)
-    context_window: int | None = Field(default=None, ge=1000, description="Override the model's context window (tokens).")
-    reply_reserve: int | None = Field(default=None, ge=100, description="Tokens kept free for the reply (default: min(4096, window/4)).")
+    context_window: int | None = Field(
+        default=None, ge=1000, description="Override the model's context window (tokens)."
+    )
+    reply_reserve: int | None = Field(
+        default=None, ge=100, description="Tokens kept free for the reply (default: min(4096, window/4))."
+    )
     condense: bool = Field(default=True, description="Condense old messages automatically near the window.")
-    condense_threshold: float = Field(default=0.8, gt=0.1, le=1.0, description="Condense when the prompt passes this share of the window.")
+    condense_threshold: float = Field(
+        default=0.8, gt=0.1, le=1.0, description="Condense when the prompt passes this share of the window."
+    )
     router_llm: bool = Field(default=True, description="Ask the model to classify tasks the pre-filter can't decide.")
     router_timeout: float = Field(default=6.0, gt=0, description="Seconds the LLM classifier may take.")
-    max_parallel: int = Field(default=1, ge=1, le=16, description="Strict mode: steps run at once (more than 1 relaxes one-in_progress).")
-    max_retries: int = Field(default=2, ge=0, le=10, description="Strict mode: retries of a failed step.")
-    max_replans: int = Field(default=2, ge=0, le=10, description="Strict mode: revised plans after a step fails for good.")
-    step_retry_delay: float = Field(default=1.0, ge=0, description="Strict mode: first retry delay in seconds (doubles).")
-    local: bool | None = Field(
-        default=None, description="true: always the embedded model; false: never; unset: when nothing remote is configured."
+    max_parallel: int = Field(
+        default=1, ge=1, le=16, description="Strict mode: steps run at once (more than 1 relaxes one-in_progress)."
     )
-    local_model: Path | None = Field(default=None, description="A GGUF file for the local runtime instead of the default model.")
+    max_retries: int = Field(default=2, ge=0, le=10, description="Strict mode: retries of a failed step.")
+    max_replans: int = Field(
+        default=2, ge=0, le=10, description="Strict mode: revised plans after a step fails for good."
+    )
+    step_retry_delay: float = Field(
+        default=1.0, ge=0, description="Strict mode: first retry delay in seconds (doubles)."
+    )
+    local: bool | None = Field(
+        default=None,
+        description="true: always the embedded model; false: never; unset: when nothing remote is configured.",
+    )
+    local_model: Path | None = Field(
+        default=None, description="A GGUF file for the local runtime instead of the default model."
+    )
     threads: int = Field(default=2, ge=1, le=64, description="CPU threads for the local runtime.")
     local_ctx: int = Field(default=8192, ge=512, description="Context size of the local runtime.")
     tool_mode: ToolMode = Field(
-        default="auto", description="native tool calls, or structured JSON moves for small models (auto: structured for local)."
+        default="auto",
+        description="native tool calls, or structured JSON moves for small models (auto: structured for local).",
     )
     structured_style: Literal["answer", "steps"] = Field(
         default="answer", description="structured mode: one answer after the plan, or one call per step."
@@ -155,10 +188,12 @@ class Settings(BaseSettings):
     theme: str | None = Field(default=None, description="A Textual theme name, e.g. textual-dark, nord, gruvbox.")
     keymap: dict[str, str] = Field(default_factory=dict, description="Binding id -> keys, e.g. {'toggle-plan': 'f3'}.")
     shell_sandbox: Sandbox = Field(
-        default="workspace", description="workspace: shell commands may write only in the workspace and temp dir (Landlock)."
+        default="workspace",
+        description="workspace: shell commands may write only in the workspace and temp dir (Landlock).",
     )
     shell_env_allow: list[str] = Field(
-        default_factory=list, description="Secret-looking env vars that shell commands may still see, e.g. ['GITHUB_TOKEN']."
+        default_factory=list,
+        description="Secret-looking env vars that shell commands may still see, e.g. ['GITHUB_TOKEN'].",
     )
 
     @field_validator("base_url", "openai_base_url")
@@ -207,7 +242,9 @@ def load_settings(**cli: Any) -> Settings:
         where = _file_line(field)
         if where:
             raise ConfigError(f"config file {config_path()}{where}: {field!r}: {err['msg']}") from None
-        raise ConfigError(f"invalid setting {field!r}: {err['msg']} (check the flag or LIVEPLAN_{field.upper()})") from None
+        raise ConfigError(
+            f"invalid setting {field!r}: {err['msg']} (check the flag or LIVEPLAN_{field.upper()})"
+        ) from None
     return apply_profile(settings)
 
 
@@ -227,7 +264,9 @@ def apply_profile(settings: Settings) -> Settings:
     if profile.api_key_env and settings.api_key is None:
         key = os.environ.get(profile.api_key_env)
         if not key:
-            raise ConfigError(f"profile {settings.profile!r} needs its key in ${profile.api_key_env}; set it, or drop api_key_env")
+            raise ConfigError(
+                f"profile {settings.profile!r} needs its key in ${profile.api_key_env}; set it, or drop api_key_env"
+            )
         updates["api_key"] = SecretStr(key)
     return settings.model_copy(update=updates)
 
@@ -258,7 +297,13 @@ def wants_remote(settings: Settings) -> bool:
         return True
     return any(
         v is not None
-        for v in (settings.base_url, settings.openai_base_url, settings.model, settings.api_key, settings.openai_api_key)
+        for v in (
+            settings.base_url,
+            settings.openai_base_url,
+            settings.model,
+            settings.api_key,
+            settings.openai_api_key,
+        )
     )
 
 
@@ -291,7 +336,10 @@ def effective_config(settings: Settings) -> str:
     """The settings in effect, as TOML, with secrets masked."""
     from .tools.reaper import sandbox_status
 
-    lines = [f"# settings in effect (flags > env > {config_path()} > defaults)", f"# {sandbox_status(settings.shell_sandbox)}"]
+    lines = [
+        f"# settings in effect (flags > env > {config_path()} > defaults)",
+        f"# {sandbox_status(settings.shell_sandbox)}",
+    ]
     for name, value in settings.model_dump(exclude={"openai_api_key"}).items():
         if name == "api_key":
             value = "[set]" if value else None
@@ -306,7 +354,7 @@ def effective_config(settings: Settings) -> str:
 
 
 def config_template() -> str:
-    return """# LivePlan configuration. Precedence: command-line flags > environment (LIVEPLAN_*) > this file > defaults.
+    return """# LivePlan configuration. Precedence: flags > environment (LIVEPLAN_*) > this file > defaults.
 # Every setting here can also be given as LIVEPLAN_<NAME> in the environment.
 
 # model = "gpt-4.1-mini"

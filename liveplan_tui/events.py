@@ -44,6 +44,7 @@ class ToolCallStarted(_Event):
     call_id: str
     name: str
     arguments: str
+    summary: str = ""  # the tool's own one-line description of the call
 
 
 class ToolCallFinished(_Event):

@@ -31,7 +31,8 @@ def export_markdown(saved: SavedSession) -> str:
     out += ["## Transcript", ""]
     for msg in saved.record:
         role = msg.get("role")
-        content = msg.get("content") if isinstance(msg.get("content"), str) else ""
+        raw = msg.get("content")
+        content = raw if isinstance(raw, str) else ""
         if role == "user":
             out += ["### You", "", content, ""]
         elif role == "assistant":

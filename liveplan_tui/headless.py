@@ -19,7 +19,9 @@ EXIT_FAILED = 1
 EXIT_MAX_ITERATIONS = 3
 
 
-async def run_exec(agent: Session, task: str, *, json_mode: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+async def run_exec(
+    agent: Session, task: str, *, json_mode: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
     show_progress = not json_mode and err.isatty()
     code = EXIT_FAILED
     async for event in agent.submit(task):

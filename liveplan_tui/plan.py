@@ -95,7 +95,11 @@ class LivePlan(BaseModel):
     def ready(self, running: set[int] = frozenset()) -> list[Step]:  # type: ignore[assignment]
         """Steps that may start now: runnable, not running, every dependency completed."""
         done = self.completed_ids()
-        return [s for s in self.steps if STATUS_TABLE[s.status].runnable and s.id not in running and set(s.depends_on) <= done]
+        return [
+            s
+            for s in self.steps
+            if STATUS_TABLE[s.status].runnable and s.id not in running and set(s.depends_on) <= done
+        ]
 
     def step(self, step_id: int) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -128,7 +132,9 @@ class NewStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str = Field(description="What this step does, in a few words.")
-    status: str | None = Field(default=None, description="The step's status.", json_schema_extra={"enum": list(STATUSES)})
+    status: str | None = Field(
+        default=None, description="The step's status.", json_schema_extra={"enum": list(STATUSES)}
+    )
     result: str | None = Field(default=None, description="A short result, once known.")
     depends_on: list[int] | None = Field(
         default=None, description="1-based positions in this list that must complete first."
@@ -141,7 +147,9 @@ class StepPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: int = Field(description="The id of the step to change.")
-    status: str | None = Field(default=None, description="The step's status.", json_schema_extra={"enum": list(STATUSES)})
+    status: str | None = Field(
+        default=None, description="The step's status.", json_schema_extra={"enum": list(STATUSES)}
+    )
     result: str | None = Field(default=None, description="A short result of the step.")
     description: str | None = Field(default=None, description="A new description.")
 
@@ -186,7 +194,7 @@ def _find_cycle(steps: tuple[Step, ...]) -> list[int] | None:
         stack.append(node)
         for nxt in deps.get(node, ()):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if state.get(nxt) is None:
                 found = visit(nxt)
                 if found:

@@ -63,7 +63,9 @@ def describe(event: AnyEvent, *, verbose: bool = False) -> str | None:
         case Retrying():
             return f"retrying in {event.delay:.1f}s: {event.reason}"
         case Condensed():
-            return f"condensed {event.replaced_messages} messages, {event.tokens_before:,} → {event.tokens_after:,} tokens"
+            return (
+                f"condensed {event.replaced_messages} messages, {event.tokens_before:,} → {event.tokens_after:,} tokens"
+            )
         case Subagent():
             return f"step {event.step_id}: {event.phase} {event.detail}".rstrip() if verbose else None
         case Error():

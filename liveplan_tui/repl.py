@@ -38,7 +38,9 @@ class SlashCompleter(Completer):
         text = document.text_before_cursor
         for cmd in commands.completions(text):
             if " " not in text.strip():
-                yield Completion(f"/{cmd.name}", start_position=-len(text.lstrip()), display_meta=cmd.help.split(" | ")[0])
+                yield Completion(
+                    f"/{cmd.name}", start_position=-len(text.lstrip()), display_meta=cmd.help.split(" | ")[0]
+                )
 
 
 class Repl:
@@ -62,7 +64,13 @@ class Repl:
         for line in shown:
             self.write(f"  {line}")
         if len(lines) > len(shown):
-            self.write(f"  … {len(lines) - len(shown)} more lines hidden: answer [v] to view all of them before deciding")
+            self.write(
+                f"  … {len(lines) - len(shown)} more lines hidden: answer [v] to view all of them before deciding"
+            )
+
+    async def _ask(self, question: str) -> str:
+        assert self.session is not None
+        return (await self.session.prompt_async(question)).strip()
 
     async def approve(self, request: ApprovalRequest) -> Decision:
         self._end_stream()
@@ -70,7 +78,7 @@ class Repl:
         self.show_preview(request.preview, PREVIEW_LINES)
         while True:
             try:
-                answer = (await self.session.prompt_async("Allow? [y]es once / [a]lways this session / [n]o / [v]iew all: ")).strip().lower()
+                answer = (await self._ask("Allow? [y]es once / [a]lways this session / [n]o / [v]iew all: ")).lower()
             except (KeyboardInterrupt, EOFError):
                 answer = "n"
             if answer in ("v", "view"):
@@ -81,7 +89,7 @@ class Repl:
             if answer in ("n", "no", ""):
                 reason = ""
                 try:
-                    reason = (await self.session.prompt_async("Reason for the model (optional): ")).strip()
+                    reason = await self._ask("Reason for the model (optional): ")
                 except (KeyboardInterrupt, EOFError):
                     pass
                 return Decision(action="deny", reason=reason)
@@ -158,7 +166,11 @@ class Repl:
     def show_history(self, last: int = 6) -> None:
         assert self.agent is not None
         view = self.agent.view
-        shown = [m for m in view.record if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str) and m["content"]]
+        shown = [
+            m
+            for m in view.record
+            if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str) and m["content"]
+        ]
         for msg in shown[-last:]:
             who = "you" if msg["role"] == "user" else "liveplan"
             self.write(f"[{who}] {msg['content']}")

@@ -35,7 +35,7 @@ CLASSIFIER_SCHEMA: dict[str, Any] = {
 }
 
 _GREETING = re.compile(
-    r"^(hi|hello|hey|yo|howdy|hiya|thanks|thank you|thx|ty|cheers|good (morning|afternoon|evening)|ok(ay)?|cool|great|nice|bye)\b",
+    r"^(hi|hello|hey|yo|howdy|hiya|thanks|thank you|thx|ty|cheers|good (morning|afternoon|evening)|ok(ay)?|cool|great|nice|bye)\b",  # noqa: E501
     re.I,
 )
 # Words that widen the scope from one place to many.
@@ -47,9 +47,11 @@ _SWEEP = re.compile(
     r"|\bacross\s+(the\s+)?(project|repo|repository|codebase|code base|modules|files|services|packages)\b",
     re.I,
 )
-_HEAVY = re.compile(r"\b(refactor\w*|migrat\w*|rewrit\w*|port(ing)?\s+\w+\s+to|overhaul\w*|restructur\w*|moderni[sz]\w*)\b", re.I)
+_HEAVY = re.compile(
+    r"\b(refactor\w*|migrat\w*|rewrit\w*|port(ing)?\s+\w+\s+to|overhaul\w*|restructur\w*|moderni[sz]\w*)\b", re.I
+)
 _CONNECTIVES = re.compile(
-    r"\b(then|after that|afterwards|and finally|finally|first|next|once that|followed by|as well as|also)\b|;|\n\s*(\d+[.)]|[-*])\s",
+    r"\b(then|after that|afterwards|and finally|finally|first|next|once that|followed by|as well as|also)\b|;|\n\s*(\d+[.)]|[-*])\s",  # noqa: E501
     re.I,
 )
 _VERBS = re.compile(
@@ -63,7 +65,9 @@ _FEATURE = re.compile(
     r"integration|authentication|auth|login|pipeline|dashboard|cli|tool|app|application|plugin|database|schema|cache)\b",
     re.I,
 )
-_PATH = re.compile(r"(?:[\w.-]+/)+[\w.-]+|\b[\w-]+\.(?:py|js|ts|tsx|jsx|go|rs|rb|java|kt|c|cc|cpp|h|hpp|cs|md|txt|toml|ya?ml|json|ini|cfg|sh|sql|html|css)\b")
+_PATH = re.compile(
+    r"(?:[\w.-]+/)+[\w.-]+|\b[\w-]+\.(?:py|js|ts|tsx|jsx|go|rs|rb|java|kt|c|cc|cpp|h|hpp|cs|md|txt|toml|ya?ml|json|ini|cfg|sh|sql|html|css)\b"
+)
 _SYMBOL = re.compile(r"`[^`]+`|\b\w+\(\)|\b[a-z]+_[a-z0-9_]+\b|\b[A-Z][a-z]+[A-Z]\w*\b")
 
 
@@ -106,7 +110,9 @@ def keyword_route(message: str) -> RouteDecision:
     sweep, heavy, connectives, verbs = _signals(text)
     words = len(_words(text))
     if sweep:
-        return RouteDecision(strategy="plan_and_subagent", level="keyword", reason="project-wide scope: one subagent per part")
+        return RouteDecision(
+            strategy="plan_and_subagent", level="keyword", reason="project-wide scope: one subagent per part"
+        )
     if heavy and words > 12:
         return RouteDecision(strategy="plan_and_subagent", level="keyword", reason="a large refactor or migration")
     if verbs >= 2 or connectives >= 2 or words > 40:
@@ -126,7 +132,11 @@ def parse_classifier(content: str) -> RouteDecision | None:
         return None
     reason = data.get("reason")
     try:
-        return RouteDecision(strategy=data["strategy"], level="llm", reason=reason.strip() if isinstance(reason, str) and reason.strip() else "classifier")
+        return RouteDecision(
+            strategy=data["strategy"],
+            level="llm",
+            reason=reason.strip() if isinstance(reason, str) and reason.strip() else "classifier",
+        )
     except ValidationError:
         return None
 

@@ -61,11 +61,17 @@ def write_error(path: Path, exc: sqlite3.Error) -> StoreError:
     """Name the real cause of a failed write: a full disk, a read-only file, a lock."""
     text = str(exc).lower()
     if "full" in text:
-        return StoreError(f"the disk is full: cannot save the session to {path}; free some space (the chat so far is kept)")
+        return StoreError(
+            f"the disk is full: cannot save the session to {path}; free some space (the chat so far is kept)"
+        )
     if "readonly" in text or "read-only" in text:
-        return StoreError(f"the session database {path} is read-only; fix its permissions or set LIVEPLAN_DATA_DIR elsewhere")
+        return StoreError(
+            f"the session database {path} is read-only; fix its permissions or set LIVEPLAN_DATA_DIR elsewhere"
+        )
     if "locked" in text or "busy" in text:
-        return StoreError(f"the session database {path} is busy in another LivePlan; try again, or set LIVEPLAN_DATA_DIR elsewhere")
+        return StoreError(
+            f"the session database {path} is busy in another LivePlan; try again, or set LIVEPLAN_DATA_DIR elsewhere"
+        )
     return StoreError(f"cannot write the session database {path} ({exc}); set LIVEPLAN_DATA_DIR elsewhere")
 
 
@@ -157,7 +163,9 @@ class Store:
             folder.mkdir(exist_ok=True, mode=0o700)
             fd = os.open(folder / f"{session_id}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
-            raise StoreError(f"cannot lock session {session_id} in {folder} ({exc.strerror}); set LIVEPLAN_DATA_DIR elsewhere") from None
+            raise StoreError(
+                f"cannot lock session {session_id} in {folder} ({exc.strerror}); set LIVEPLAN_DATA_DIR elsewhere"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -182,13 +190,19 @@ class Store:
     def create_session(self, model: str, workspace: str) -> str:
         session_id = uuid.uuid4().hex[:12]
         now = time.time()
-        self._write("INSERT INTO sessions (id, created, updated, model, workspace) VALUES (?, ?, ?, ?, ?)", (session_id, now, now, model, workspace))
+        self._write(
+            "INSERT INTO sessions (id, created, updated, model, workspace) VALUES (?, ?, ?, ?, ?)",
+            (session_id, now, now, model, workspace),
+        )
         return session_id
 
     def add_message(self, session_id: str, message: dict[str, Any]) -> None:
         now = time.time()
         with self._transaction() as db:
-            db.execute("INSERT INTO messages (session_id, body, created) VALUES (?, ?, ?)", (session_id, json.dumps(message), now))
+            db.execute(
+                "INSERT INTO messages (session_id, body, created) VALUES (?, ?, ?)",
+                (session_id, json.dumps(message), now),
+            )
             if message.get("role") == "user" and isinstance(message.get("content"), str):
                 title = " ".join(message["content"].split())[:80]
                 db.execute("UPDATE sessions SET title = ? WHERE id = ? AND title = ''", (title, session_id))
@@ -203,18 +217,27 @@ class Store:
 
     def save_context(self, session_id: str, messages: list[dict[str, Any]], summary: str) -> None:
         """The model's condensed view; messages recorded after it are appended on resume."""
-        upto = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM messages WHERE session_id = ?", (session_id,)).fetchone()[0]
+        upto = self.db.execute(
+            "SELECT COALESCE(MAX(id), 0) FROM messages WHERE session_id = ?", (session_id,)
+        ).fetchone()[0]
         self._write(
-            "INSERT INTO context (session_id, messages, summary, upto) VALUES (?, ?, ?, ?) ON CONFLICT(session_id) DO UPDATE "
+            "INSERT INTO context (session_id, messages, summary, upto) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(session_id) DO UPDATE "
             "SET messages = excluded.messages, summary = excluded.summary, upto = excluded.upto",
             (session_id, json.dumps(messages), summary, upto),
         )
 
     def add_event(self, session_id: str, kind: str, body: dict[str, Any]) -> None:
-        self._write("INSERT INTO events (session_id, kind, body, created) VALUES (?, ?, ?, ?)", (session_id, kind, json.dumps(body), time.time()))
+        self._write(
+            "INSERT INTO events (session_id, kind, body, created) VALUES (?, ?, ?, ?)",
+            (session_id, kind, json.dumps(body), time.time()),
+        )
 
     def save_artifact(self, session_id: str, artifact_id: str, text: str) -> None:
-        self._write("INSERT OR REPLACE INTO artifacts (session_id, artifact_id, body) VALUES (?, ?, ?)", (session_id, artifact_id, text))
+        self._write(
+            "INSERT OR REPLACE INTO artifacts (session_id, artifact_id, body) VALUES (?, ?, ?)",
+            (session_id, artifact_id, text),
+        )
 
     # -- reading ----------------------------------------------------------
 
@@ -233,7 +256,9 @@ class Store:
         return SessionInfo(session_id, created, updated, title or "(untitled)", model, progress)
 
     def sessions(self, limit: int = 20) -> list[SessionInfo]:
-        rows = self.db.execute("SELECT id, created, updated, title, model FROM sessions ORDER BY updated DESC LIMIT ?", (limit,)).fetchall()
+        rows = self.db.execute(
+            "SELECT id, created, updated, title, model FROM sessions ORDER BY updated DESC LIMIT ?", (limit,)
+        ).fetchall()
         return [self._info(r) for r in rows]
 
     def resolve(self, session_id: str | None) -> str:
@@ -251,16 +276,26 @@ class Store:
         return rows[0][0]
 
     def load(self, session_id: str) -> SavedSession:
-        row = self.db.execute("SELECT id, created, updated, title, model FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT id, created, updated, title, model FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
         if row is None:
             raise StoreError(f"no session {session_id!r}; see `liveplan sessions`")
         try:
-            rows = self.db.execute("SELECT id, body FROM messages WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+            rows = self.db.execute(
+                "SELECT id, body FROM messages WHERE session_id = ? ORDER BY id", (session_id,)
+            ).fetchall()
             record = [json.loads(body) for _, body in rows]
             board_row = self.db.execute("SELECT board FROM plans WHERE session_id = ?", (session_id,)).fetchone()
             board = PlanBoard.model_validate_json(board_row[0]) if board_row else PlanBoard()
-            ctx_row = self.db.execute("SELECT messages, summary, upto FROM context WHERE session_id = ?", (session_id,)).fetchone()
-            artifacts = dict(self.db.execute("SELECT artifact_id, body FROM artifacts WHERE session_id = ?", (session_id,)).fetchall())
+            ctx_row = self.db.execute(
+                "SELECT messages, summary, upto FROM context WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            artifacts = dict(
+                self.db.execute(
+                    "SELECT artifact_id, body FROM artifacts WHERE session_id = ?", (session_id,)
+                ).fetchall()
+            )
             context = None
             if ctx_row:
                 context = json.loads(ctx_row[0]) + [json.loads(body) for mid, body in rows if mid > ctx_row[2]]

@@ -12,7 +12,9 @@ import os
 import re
 
 # C0 controls except \t and \n, DEL, C1 controls, bidi overrides/isolates and invisible separators.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u2064\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACE_RUN = re.compile(r" {8,}")
 _TRAILING = re.compile(r"[ \t]+$", re.MULTILINE)

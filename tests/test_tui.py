@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from textual import events
+from textual.message import Message
+from textual.widget import Widget
+
+from liveplan_tui.ui.messages import CoreEvent
+
 import json
 from pathlib import Path
 
@@ -18,9 +24,12 @@ async def test_task_streams_reply_and_plan_goes_to_done(fake: FakeOpenAI) -> Non
     fake.script.extend(three_step_script())
     app = make_app(fake.base_url)
     seen: list[str] = []
-    async with app.run_test(size=(120, 40)) as pilot:
-        original = app.plan_panel.show
-        app.plan_panel.show = lambda plan, finished: (seen.append(plan.progress()), original(plan, finished=finished))[1]
+
+    def observe(message: Message) -> None:
+        if isinstance(message, CoreEvent) and message.event.type == "plan_updated":
+            seen.append(message.event.new.progress())
+
+    async with app.run_test(size=(120, 40), message_hook=observe) as pilot:
         await submit(pilot, "reverse a string")
         await wait_for(pilot, lambda: not app.turn_running and app.plan_panel.finished)
         assert seen == ["0/3 done", "1/3 done", "2/3 done", "3/3 done"]
@@ -292,19 +301,23 @@ async def test_plan_panel_recomposes_only_when_the_plan_changes(fake: FakeOpenAI
     from snapshot_states import plan_at
 
     app = make_app(fake.base_url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        panel = app.plan_panel
-        composed = []
-        original = panel.compose
-        panel.compose = lambda: (composed.append(1), original())[1]
+    step_rows: list[object] = []
+
+    def observe(message: Message) -> None:
+        """Each recompose of the panel mounts its step rows afresh."""
+        sender = getattr(message, "_sender", None)
+        if isinstance(message, events.Mount) and isinstance(sender, Widget) and sender.has_class("step"):
+            step_rows.append(sender)
+
+    async with app.run_test(size=(120, 40), message_hook=observe) as pilot:
         await app.handle_event(PlanUpdated(old=plan_at(0), new=plan_at(1)))
         await pilot.pause()
-        assert len(composed) == 1
+        assert len(step_rows) == 3
         for _ in range(200):
             await app.handle_event(TextDelta(text="token "))
         await app.handle_event(PlanUpdated(old=plan_at(1), new=plan_at(1)))  # same plan again: no work
         await pilot.pause()
-        assert len(composed) == 1
+        assert len(step_rows) == 3
         await app.handle_event(PlanUpdated(old=plan_at(1), new=plan_at(2)))
         await pilot.pause()
-        assert len(composed) == 2
+        assert len(step_rows) == 6

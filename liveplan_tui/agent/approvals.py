@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from ..config import Approval
-from ..llm.openai_compat import ToolCall
+from ..llm.base import ToolCall
 from ..tools.base import Tool, ToolContext, ToolError, ToolResult
 
 
@@ -23,6 +23,7 @@ class ApprovalRequest(BaseModel):
     tool: str
     why: str
     preview: str
+    lexer: str = "json"  # how the preview is highlighted, as the tool declares
 
 
 class Decision(BaseModel):
@@ -34,8 +35,7 @@ Approver = Callable[[ApprovalRequest], Awaitable[Decision]]
 
 
 def is_sensitive(tool: Tool, params: Any, ctx: ToolContext) -> bool:
-    sensitive = getattr(tool, "sensitive", None)
-    return bool(sensitive and params is not None and sensitive(params, ctx))
+    return params is not None and tool.sensitive(params, ctx)
 
 
 def approval_reason(policy: Approval, tool: Tool, params: Any, ctx: ToolContext) -> str | None:
@@ -84,15 +84,15 @@ class ApprovalGate:
         async with self._asking:
             if key in self.always:  # approved for the session while this call waited
                 return None
-            decision = await self.approver(ApprovalRequest(call_id=call.id, tool=tool.name, why=why, preview=preview))
+            request = ApprovalRequest(
+                call_id=call.id, tool=tool.name, why=why, preview=preview, lexer=tool.preview_lexer
+            )
+            decision = await self.approver(request)
         return self._outcome(tool, key, decision)
 
     def _preview(self, tool: Tool, call: ToolCall, params: Any, ctx: ToolContext) -> str | ToolResult:
-        preview_fn = getattr(tool, "preview", None)
-        if preview_fn is None:
-            return f"{tool.name} {call.arguments}"
         try:
-            return preview_fn(params, ctx)
+            return tool.preview(params, ctx) or f"{tool.name} {call.arguments}"
         except (ToolError, OSError, ValueError) as exc:
             if is_sensitive(tool, params, ctx):
                 return f"{tool.name} {call.arguments}\n(no preview: {exc})"

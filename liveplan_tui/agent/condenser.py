@@ -12,10 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..condense import SUMMARY_HEADER, fallback_summary, mask_tool_outputs, recent_user_requests, split_point, transcript, units
+from ..condense import (
+    SUMMARY_HEADER,
+    fallback_summary,
+    mask_tool_outputs,
+    recent_user_requests,
+    split_point,
+    transcript,
+    units,
+)
 from ..config import Settings
 from ..events import Condensed
-from ..llm.openai_compat import ChatClient, LLMError
+from ..llm.base import LLMError
+from ..llm.openai_compat import ChatClient
 from ..prompts import load
 from ..tokens import count_tools
 from .conversation import Conversation
@@ -24,8 +33,15 @@ SUMMARY_TOKENS = 600
 
 
 class Condenser:
-    def __init__(self, llm: ChatClient, settings: Settings, window: int):
+    def __init__(
+        self,
+        llm: ChatClient,
+        settings: Settings,
+        window: int,
+        target: Callable[[str, dict[str, Any]], str] | None = None,
+    ):
         self.llm = llm
+        self.target = target  # how a tool names what a call acted on, for the fallback summary
         self.window = window
         self.threshold = settings.condense_threshold
         self.enabled = settings.condense
@@ -52,7 +68,13 @@ class Condenser:
         return self.enabled and estimate > min(self.threshold * self.window, self.limit)
 
     async def condense(
-        self, conv: Conversation, system: Callable[[], str], specs: list[dict[str, Any]], *, focus: str = "", force: bool = False
+        self,
+        conv: Conversation,
+        system: Callable[[], str],
+        specs: list[dict[str, Any]],
+        *,
+        focus: str = "",
+        force: bool = False,
     ) -> Condensed | None:
         """Shrink `conv` toward half the usable window; None when there is nothing to shrink."""
         before = self.estimate(conv, system(), specs)
@@ -70,14 +92,19 @@ class Condenser:
             conv.replace(masked, conv.summary)
             after = self.estimate(conv, system(), specs)
             if after <= target or split == 0:
-                return Condensed(replaced_messages=n_masked, tokens_before=before, tokens_after=after, method="masked old tool outputs")
+                return Condensed(
+                    replaced_messages=n_masked,
+                    tokens_before=before,
+                    tokens_after=after,
+                    method="masked old tool outputs",
+                )
         if split == 0:
             return None
         old, kept = conv.messages[:split], conv.messages[split:]
         old_tokens = sum(conv.counts[:split]) + conv.counter.count(conv.summary)
         summary, method = await self._summarize(conv, old, focus)
         if conv.counter.count(summary) >= old_tokens:
-            summary, method = fallback_summary(old, conv.summary), "truncation (summary was not smaller)"
+            summary, method = self._fallback(old, conv.summary), "truncation (summary was not smaller)"
         requests = recent_user_requests(old)
         if requests:
             summary += "\nThe user's recent words, verbatim:\n" + "\n".join(f"> {r[:500]}" for r in requests)
@@ -85,21 +112,28 @@ class Condenser:
         after = self.estimate(conv, system(), specs)
         return Condensed(replaced_messages=len(old), tokens_before=before, tokens_after=after, method=method)
 
+    def _fallback(self, old: list[dict[str, Any]], previous: str) -> str:
+        return fallback_summary(old, previous, target=self.target) if self.target else fallback_summary(old, previous)
+
     async def _summarize(self, conv: Conversation, old: list[dict[str, Any]], focus: str) -> tuple[str, str]:
         plan = conv.board.prompt_block() or "(no active plan)"
         previous = f"Previous summary:\n{conv.summary}\n\n" if conv.summary else ""
         ask = f"Focus on: {focus}\n\n" if focus else ""
         messages = [
             {"role": "system", "content": load("condense.md")},
-            {"role": "user", "content": f"{ask}Current plan (for reference only):\n{plan}\n\n{previous}Messages to condense:\n{transcript(old)}"},
+            {
+                "role": "user",
+                "content": f"{ask}Current plan (for reference only):\n{plan}\n\n"
+                f"{previous}Messages to condense:\n{transcript(old)}",
+            },
         ]
         try:
             completion = await self.llm.complete(messages, timeout=60, max_attempts=2, max_tokens=SUMMARY_TOKENS)
         except LLMError:
-            return fallback_summary(old, conv.summary), "truncation (the summary call failed)"
+            return self._fallback(old, conv.summary), "truncation (the summary call failed)"
         text = completion.content.strip()
         if not text:
-            return fallback_summary(old, conv.summary), "truncation (the summary was empty)"
+            return self._fallback(old, conv.summary), "truncation (the summary was empty)"
         return text, "summary"
 
 

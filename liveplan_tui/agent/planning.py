@@ -34,13 +34,18 @@ class PlanKeeper:
         new, archived = old.apply(update, max_in_progress=max_in_progress)
         self.holder.board = new
         return PlanUpdated(
-            old=old.active, new=new.latest, archived=archived, explanation=update.explanation or "",
+            old=old.active,
+            new=new.latest,
+            archived=archived,
+            explanation=update.explanation or "",
             source=source,  # type: ignore[arg-type]
         )
 
     def set(self, updates: list[dict[str, object]], *, source: PlanSource, max_in_progress: int = 1) -> PlanUpdated:
         """A status change by id (the engines' own moves)."""
-        return self.apply(PlanUpdate.model_validate({"updates": updates}), source=source, max_in_progress=max_in_progress)
+        return self.apply(
+            PlanUpdate.model_validate({"updates": updates}), source=source, max_in_progress=max_in_progress
+        )
 
     def clear(self) -> PlanUpdated:
         """Drop the active plan without archiving it (a user's /plan clear)."""

@@ -15,7 +15,9 @@ async def classify(llm: ChatClient, message: str, timeout: float) -> str:
     """The router's level 2: one small tool-less call with a JSON-schema answer."""
     fmt = {"type": "json_schema", "json_schema": {"name": "route", "schema": CLASSIFIER_SCHEMA, "strict": True}}
     messages = [{"role": "system", "content": load("router_rubric.md")}, {"role": "user", "content": message}]
-    completion = await llm.complete(messages, timeout=timeout, max_attempts=1, response_format=fmt, max_tokens=120, temperature=0)
+    completion = await llm.complete(
+        messages, timeout=timeout, max_attempts=1, response_format=fmt, max_tokens=120, temperature=0
+    )
     return completion.content
 
 

@@ -57,8 +57,14 @@ class SessionView:
 
 
 class Session:
-    def __init__(self, settings: Settings, endpoint: Endpoint, *, approver: Approver | None = None,
-                 tools: ToolRegistry | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        endpoint: Endpoint,
+        *,
+        approver: Approver | None = None,
+        tools: ToolRegistry | None = None,
+    ):
         self.settings = settings
         self.endpoint = endpoint
         self.llm = ChatClient(endpoint, client_options(settings))
@@ -66,13 +72,17 @@ class Session:
         self.conv = Conversation(self.counter)
         local_window = settings.local_ctx if endpoint.local else None
         window = context_window(endpoint.model, settings.context_window or local_window)
-        self.condenser = Condenser(self.llm, settings, window)
         self.tools = tools or default_tools()
+        self.condenser = Condenser(self.llm, settings, window, target=self.tools.target)
         self.keeper = PlanKeeper(self.conv)
         secrets = tuple(k.get_secret_value() for k in (endpoint.api_key, settings.openai_api_key) if k)
         self.ctx = ToolContext(
-            plans=self.keeper, workspace=Workspace(settings.workspace), artifacts=ArtifactStore(), secrets=secrets,
-            shell_env_allow=tuple(settings.shell_env_allow), sandbox=settings.shell_sandbox,
+            plans=self.keeper,
+            workspace=Workspace(settings.workspace),
+            artifacts=ArtifactStore(),
+            secrets=secrets,
+            shell_env_allow=tuple(settings.shell_env_allow),
+            sandbox=settings.shell_sandbox,
         )
         self.ctx.artifact_budget = min(self.ctx.artifact_budget, window // 8)
         self.gate = ApprovalGate(settings.approval, approver or fixed_approver(False, "no one is there to approve it"))
@@ -84,10 +94,17 @@ class Session:
     @property
     def view(self) -> SessionView:
         return SessionView(
-            endpoint_label=self.endpoint.label, model=self.endpoint.model, mode=self.mode,
-            context_window=self.condenser.window, board=self.conv.board, record=tuple(self.conv.record),
-            session_id=self.session_id, saving=self.store is not None, approval=self.settings.approval,
-            sandbox=sandbox_status(self.settings.shell_sandbox), local=self.endpoint.local,
+            endpoint_label=self.endpoint.label,
+            model=self.endpoint.model,
+            mode=self.mode,
+            context_window=self.condenser.window,
+            board=self.conv.board,
+            record=tuple(self.conv.record),
+            session_id=self.session_id,
+            saving=self.store is not None,
+            approval=self.settings.approval,
+            sandbox=sandbox_status(self.settings.shell_sandbox),
+            local=self.endpoint.local,
             key_withheld=self.endpoint.key_withheld,
         )
 
@@ -120,12 +137,25 @@ class Session:
 
     def turn_context(self, strategy: str) -> TurnContext:
         s = self.settings
-        limits = Limits(max_iterations=s.max_iterations, max_parallel=s.max_parallel, max_retries=s.max_retries,
-                        max_replans=s.max_replans, step_retry_delay=s.step_retry_delay, structured_style=s.structured_style)
+        limits = Limits(
+            max_iterations=s.max_iterations,
+            max_parallel=s.max_parallel,
+            max_retries=s.max_retries,
+            max_replans=s.max_replans,
+            step_retry_delay=s.step_retry_delay,
+            structured_style=s.structured_style,
+        )
         return TurnContext(
-            llm=self.llm, conv=self.conv, keeper=self.keeper, tools=self.tools, tool_ctx=self.ctx,
-            system_prompt=lambda: self.system_prompt(strategy), limits=limits, gate=self.gate,
-            condenser=self.condenser, text_tool_calls=self.endpoint.local,
+            llm=self.llm,
+            conv=self.conv,
+            keeper=self.keeper,
+            tools=self.tools,
+            tool_ctx=self.ctx,
+            system_prompt=lambda: self.system_prompt(strategy),
+            limits=limits,
+            gate=self.gate,
+            condenser=self.condenser,
+            text_tool_calls=self.endpoint.local,
         )
 
     async def submit(self, text: str) -> AsyncIterator[Event]:
@@ -142,6 +172,10 @@ class Session:
         engine = pick(route, structured=self.structured)
         async for event in engine(self.turn_context(route.strategy), text):
             yield event
+
+    def describe_call(self, name: str, arguments: str) -> str:
+        """A tool call's one line, in the tool's own words (for replaying saved history)."""
+        return self.tools.summary(name, arguments)
 
     async def classify(self, message: str) -> str:
         """The router's LLM level alone (for `liveplan route`)."""
@@ -202,11 +236,19 @@ class Session:
         saved = store.load(session_id)
         store.lock(saved.info.id)  # refused before anything here changes, when it is open elsewhere
         conv = Conversation(self.counter)
-        conv.restore(saved.record, saved.context if saved.context is not None else saved.record, saved.summary, saved.board)
+        conv.restore(
+            saved.record, saved.context if saved.context is not None else saved.record, saved.summary, saved.board
+        )
         self._use(conv, ArtifactStore(saved.artifacts))
         self.attach(store, saved.info.id)
         for call_id in self.conv.dangling_tool_calls():  # a crash mid-tool leaves calls without results
-            self.conv.add({"role": "tool", "tool_call_id": call_id, "content": "error: interrupted; the session closed before this tool finished"})
+            self.conv.add(
+                {
+                    "role": "tool",
+                    "tool_call_id": call_id,
+                    "content": "error: interrupted; the session closed before this tool finished",
+                }
+            )
         return saved
 
     def resume(self, prefix: str | None = None) -> SavedSession:

@@ -13,8 +13,25 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..events import AssistantMessage, Error, Event, Retrying, StreamReset, TextDelta, TurnFinished, Usage
-from ..llm.base import Completion, LLMError, RetryNotice, StreamItem, StreamRestart, TextChunk, ToolCall
+from ..events import (
+    AssistantMessage,
+    Error,
+    Event,
+    Retrying,
+    StreamReset,
+    TextDelta,
+    TurnFinished,
+    Usage,
+)
+from ..llm.base import (
+    Completion,
+    LLMError,
+    RetryNotice,
+    StreamItem,
+    StreamRestart,
+    TextChunk,
+    ToolCall,
+)
 from ..llm.openai_compat import ChatClient
 from ..redact import redact
 from ..tools import ToolRegistry

@@ -18,10 +18,22 @@ from ..redact import redact
 
 ErrorKind = Literal[
     # from the model endpoint
-    "auth", "not_found", "quota", "rate_limit", "context_length", "bad_request", "server", "http",
-    "timeout", "connection", "stream", "not_openai",
+    "auth",
+    "not_found",
+    "quota",
+    "rate_limit",
+    "context_length",
+    "bad_request",
+    "server",
+    "http",
+    "timeout",
+    "connection",
+    "stream",
+    "not_openai",
     # from the agent
-    "max_iterations", "no_plan", "strict_failed",
+    "max_iterations",
+    "no_plan",
+    "strict_failed",
 ]
 RETRYABLE_KINDS: frozenset[str] = frozenset({"rate_limit", "server", "timeout", "connection", "stream"})
 
@@ -99,7 +111,9 @@ StreamItem = TextChunk | StreamRestart | RetryNotice | Completion
 class LLMError(Exception):
     """A failed model call, with a one-line message that names the fix."""
 
-    def __init__(self, kind: ErrorKind, message: str, *, retryable: bool | None = None, retry_after: float | None = None):
+    def __init__(
+        self, kind: ErrorKind, message: str, *, retryable: bool | None = None, retry_after: float | None = None
+    ):
         message = redact(message)  # server error bodies may echo keys or credentials back
         super().__init__(message)
         self.kind: ErrorKind = kind

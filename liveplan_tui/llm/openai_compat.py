@@ -13,7 +13,6 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import openai
@@ -79,18 +78,24 @@ def classify_error(exc: BaseException, endpoint: Endpoint) -> LLMError:
         if status == 429:
             if code == "insufficient_quota":
                 return LLMError("quota", f"quota exhausted at {where} (429): check your plan and billing")
-            return LLMError("rate_limit", f"rate limited by {where} (429)", retryable=True, retry_after=_retry_after(exc))
+            return LLMError(
+                "rate_limit", f"rate limited by {where} (429)", retryable=True, retry_after=_retry_after(exc)
+            )
         if status in (400, 413, 422):
             if "context_length" in code or "context length" in detail.lower() or "maximum context" in detail.lower():
                 return LLMError("context_length", f"the prompt is larger than the model's context window: {detail}")
             return LLMError("bad_request", f"request rejected by {where} ({status}): {detail}")
         if status in (408, 409) or status >= 500:
-            return LLMError("server", f"server error at {where} ({status})", retryable=True, retry_after=_retry_after(exc))
+            return LLMError(
+                "server", f"server error at {where} ({status})", retryable=True, retry_after=_retry_after(exc)
+            )
         return LLMError("http", f"unexpected reply from {where} ({status}): {detail}")
     if isinstance(exc, openai.APITimeoutError):
         return LLMError("timeout", f"timed out waiting for {where}", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
-        return LLMError("connection", f"cannot reach {where}: check --base-url and that the server is running", retryable=True)
+        return LLMError(
+            "connection", f"cannot reach {where}: check --base-url and that the server is running", retryable=True
+        )
     if isinstance(exc, openai.APIError):
         return LLMError("stream", f"the stream from {where} failed: {exc.message}", retryable=True)
     return LLMError("stream", f"the stream from {where} was cut ({type(exc).__name__})", retryable=True)

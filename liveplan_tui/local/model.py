@@ -55,7 +55,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def assemble(parts: list[Path], dest: Path, expected_sha256: str, progress: Callable[[int, int], None] | None = None) -> Path:
+def assemble(
+    parts: list[Path], dest: Path, expected_sha256: str, progress: Callable[[int, int], None] | None = None
+) -> Path:
     """Join `parts` into `dest`, verifying the hash before the file appears under its name."""
     if dest.is_file():
         return dest

@@ -42,15 +42,28 @@ class LocalRuntime:
         self.log_path = cache_dir() / "local-server.log"
         log = self.log_path.open("w")
         cmd = [
-            sys.executable, "-m", "liveplan_tui.local.serve",
-            "--model", str(self.model), "--threads", str(self.threads),
-            "--ctx", str(self.ctx), "--cache-ram", str(self.cache_ram_mib), "--parent", str(os.getpid()),
+            sys.executable,
+            "-m",
+            "liveplan_tui.local.serve",
+            "--model",
+            str(self.model),
+            "--threads",
+            str(self.threads),
+            "--ctx",
+            str(self.ctx),
+            "--cache-ram",
+            str(self.cache_ram_mib),
+            "--parent",
+            str(os.getpid()),
         ]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True)
         log.close()
         atexit.register(self.stop)
         line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline() if self.proc and self.proc.stdout else ""), daemon=True)
+        reader = threading.Thread(
+            target=lambda: line.append(self.proc.stdout.readline() if self.proc and self.proc.stdout else ""),
+            daemon=True,
+        )
         reader.start()
         started = time.monotonic()
         while reader.is_alive():

@@ -55,7 +55,6 @@ def shrink(text: str, store: ArtifactStore, budget_tokens: int = DEFAULT_BUDGET_
     return (
         "\n".join(head)
         + f"\n[output too large: {len(text):,} chars, {len(lines):,} lines, stored as artifact {artifact_id}; "
-        + f"showing lines 1-{shown}. Read more with read_artifact(id=\"{artifact_id}\", start={shown + 1}, end={shown + PAGE_LINES})]"
+        + f"showing lines 1-{shown}. Read more with "
+        + f'read_artifact(id="{artifact_id}", start={shown + 1}, end={shown + PAGE_LINES})]'
     )
-
-

@@ -33,5 +33,9 @@ class ReadArtifactTool(Tool):
             raise ToolError(f"start {params.start} is past the end; artifact {params.id} has {len(lines)} lines")
         end = min(params.end or params.start + PAGE_LINES - 1, params.start + PAGE_LINES - 1, len(lines))
         body = "\n".join(line if len(line) <= 400 else line[:400] + " …" for line in lines[params.start - 1 : end])
-        more = f"\n[lines {params.start}-{end} of {len(lines)}; next: start={end + 1}]" if end < len(lines) else f"\n[lines {params.start}-{end} of {len(lines)}; end]"
+        more = (
+            f"\n[lines {params.start}-{end} of {len(lines)}; next: start={end + 1}]"
+            if end < len(lines)
+            else f"\n[lines {params.start}-{end} of {len(lines)}; end]"
+        )
         return ToolResult(body + more)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from ..agent.planning import PlanKeeper
 from ..events import PlanUpdated
 from ..prompts import load
-from .artifacts import ArtifactStore
+from .artifact_store import ArtifactStore
 from .errors import ToolError
 from .workspace import Workspace
 

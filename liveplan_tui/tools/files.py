@@ -60,8 +60,14 @@ class ReadFileTool(Tool):
             raise PathError(f"start_line {start} is past the end; {params.path!r} has {len(lines)} lines")
         width = len(str(max(end, 1)))
         body = "\n".join(f"{n:>{width}}  {lines[n - 1]}" for n in range(start, end + 1))
-        header = f"{ctx.workspace.rel(path)} (lines {start}-{end} of {len(lines)})" if lines else f"{ctx.workspace.rel(path)} (empty)"
-        more = f"\n[{len(lines) - end} more lines: call read_file with start_line={end + 1}]" if end < len(lines) else ""
+        header = (
+            f"{ctx.workspace.rel(path)} (lines {start}-{end} of {len(lines)})"
+            if lines
+            else f"{ctx.workspace.rel(path)} (empty)"
+        )
+        more = (
+            f"\n[{len(lines) - end} more lines: call read_file with start_line={end + 1}]" if end < len(lines) else ""
+        )
         return ToolResult(f"{header}\n{body}{more}")
 
 
@@ -131,7 +137,9 @@ def _atomic_write(path: Path, content: str) -> None:
 
 
 def unified_diff(rel: str, old: str, new: str, context: int = 3) -> str:
-    diff = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{rel}", f"b/{rel}", n=context)
+    diff = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{rel}", f"b/{rel}", n=context
+    )
     return "".join(line if line.endswith("\n") else line + "\n" for line in diff).rstrip("\n")
 
 
@@ -156,7 +164,9 @@ class WriteFileTool(Tool):
         path = ctx.workspace.resolve(params.path)
         old = _decode(path) if path.is_file() else ""
         verb = "overwrite" if path.exists() else "create"
-        return f"{verb} {ctx.workspace.rel(path)}\n" + (unified_diff(ctx.workspace.rel(path), old, params.content) or "(no change)")
+        return f"{verb} {ctx.workspace.rel(path)}\n" + (
+            unified_diff(ctx.workspace.rel(path), old, params.content) or "(no change)"
+        )
 
     async def run(self, params: WriteFileParams, ctx: ToolContext) -> ToolResult:
         path = ctx.workspace.resolve(params.path)
@@ -165,7 +175,10 @@ class WriteFileTool(Tool):
         existed = path.exists()
         _atomic_write(path, params.content)
         lines = params.content.count("\n") + (0 if params.content.endswith("\n") or not params.content else 1)
-        return ToolResult(f"{'wrote' if existed else 'created'} {ctx.workspace.rel(path)} ({lines} lines, {len(params.content.encode()):,} bytes)")
+        return ToolResult(
+            f"{'wrote' if existed else 'created'} {ctx.workspace.rel(path)} "
+            f"({lines} lines, {len(params.content.encode()):,} bytes)"
+        )
 
 
 class EditFileParams(BaseModel):
@@ -173,7 +186,9 @@ class EditFileParams(BaseModel):
     path: StrictStr = Field(description="File path, relative to the workspace.")
     old: StrictStr = Field(description="Exact text to replace, including indentation.")
     new: StrictStr = Field(description="Replacement text.")
-    count: int | None = Field(default=None, ge=1, description="How many occurrences to replace; needed when `old` occurs more than once.")
+    count: int | None = Field(
+        default=None, ge=1, description="How many occurrences to replace; needed when `old` occurs more than once."
+    )
 
 
 def _edited(params: EditFileParams, text: str, rel: str) -> str:
@@ -181,9 +196,13 @@ def _edited(params: EditFileParams, text: str, rel: str) -> str:
         raise PathError("`old` is empty; give the exact text to replace")
     found = text.count(params.old)
     if found == 0:
-        raise PathError(f"`old` was not found in {rel}; read the file again and copy the exact text, whitespace included")
+        raise PathError(
+            f"`old` was not found in {rel}; read the file again and copy the exact text, whitespace included"
+        )
     if params.count is None and found > 1:
-        raise PathError(f"`old` occurs {found} times in {rel}; add surrounding lines to make it unique, or pass count={found}")
+        raise PathError(
+            f"`old` occurs {found} times in {rel}; add surrounding lines to make it unique, or pass count={found}"
+        )
     if params.count is not None and params.count != found:
         raise PathError(f"`old` occurs {found} times in {rel}, not {params.count}; adjust count or `old`")
     return text.replace(params.old, params.new)

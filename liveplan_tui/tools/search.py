@@ -65,7 +65,9 @@ async def ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, glob
     if glob:
         args += ["--glob", glob]
     args += ["--regexp", pattern, "--", str(start.relative_to(ws.root)) or "."]
-    proc = await asyncio.create_subprocess_exec(*args, cwd=ws.root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        *args, cwd=ws.root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     out, err = await proc.communicate()
     if proc.returncode not in (0, 1):
         raise ToolError(f"search failed: {err.decode(errors='replace').strip()[:300]}")
@@ -94,7 +96,9 @@ class SearchTool(Tool):
         try:
             regex = re.compile(params.pattern)
         except re.error as exc:
-            raise ToolError(f"bad regular expression {params.pattern!r}: {exc}; escape special characters like ( [ . *") from None
+            raise ToolError(
+                f"bad regular expression {params.pattern!r}: {exc}; escape special characters like ( [ . *"
+            ) from None
         start = ctx.workspace.resolve(params.path)
         if not start.exists():
             raise ToolError(f"{params.path!r} does not exist")

@@ -25,7 +25,9 @@ from .errors import ToolError
 from .reaper import landlock_abi
 
 REAPER = Path(__file__).with_name("reaper.py")
-SECRET_ENV = re.compile(r"(?i)(api_?key|secret|token|passw(or)?d|passphrase|credential|(^|_)(key|keys|pat|pwd|pass)(_|$))")
+SECRET_ENV = re.compile(
+    r"(?i)(api_?key|secret|token|passw(or)?d|passphrase|credential|(^|_)(key|keys|pat|pwd|pass)(_|$))"
+)
 NOT_SECRET_ENV = {"PWD", "OLDPWD"}
 TERM_GRACE = 2.0
 
@@ -37,7 +39,9 @@ STREAM_CAP = 200_000
 class RunShellParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     command: StrictStr = Field(description="A shell command, run with /bin/sh in the workspace.")
-    timeout: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT, description="Seconds before it is killed (default 60).")
+    timeout: float | None = Field(
+        default=None, gt=0, le=MAX_TIMEOUT, description="Seconds before it is killed (default 60)."
+    )
 
 
 async def _read_capped(stream: asyncio.StreamReader) -> tuple[bytes, int]:
@@ -155,5 +159,7 @@ class RunShellTool(Tool):
                 task.cancel()
         body = f"{_section('stdout', out, out_n)}\n{_section('stderr', err, err_n)}"
         if timed_out:
-            return ToolResult(f"error: timed out after {timeout:g}s; the command and its children were killed\n{body}", is_error=True)
+            return ToolResult(
+                f"error: timed out after {timeout:g}s; the command and its children were killed\n{body}", is_error=True
+            )
         return ToolResult(f"{note}exit code: {code}\n{body}", is_error=code != 0)

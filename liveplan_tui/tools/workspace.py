@@ -151,4 +151,3 @@ class Workspace:
                 yield path, is_dir
                 if is_dir and not entry.is_symlink() and (max_depth is None or depth < max_depth):
                     stack.append(path)
-

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-
 import time
-from functools import partial
-
 from collections.abc import Callable
+from functools import partial
+from typing import assert_never
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -26,13 +25,38 @@ from textual.worker import Worker, WorkerState
 
 from .. import commands
 from ..agent.session import ApprovalRequest, Approver, Decision, Session
-from ..events import Event
+from ..events import (
+    AssistantMessage,
+    Condensed,
+    Error,
+    Event,
+    PlanUpdated,
+    Retrying,
+    Route,
+    StreamReset,
+    Subagent,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+    Usage,
+)
+from ..present import describe
+from ..store import StoreError
 from .messages import CoreEvent, TurnEnded, TurnStarted
 from .widgets.approval import ApprovalScreen
-from .widgets.chat import MAX_BLOCKS, AssistantBlock, ChatLog, ErrorBlock, HistoryReply, NoticeBlock, ToolBlock, UserBlock
+from .widgets.chat import (
+    MAX_BLOCKS,
+    AssistantBlock,
+    ChatLog,
+    ErrorBlock,
+    HistoryReply,
+    NoticeBlock,
+    ToolBlock,
+    UserBlock,
+)
 from .widgets.plan_panel import PlanPanel
 from .widgets.prompt import PromptInput
-from ..store import StoreError
 from .widgets.status import StatusBar
 
 QUIT_WINDOW = 2.0
@@ -45,16 +69,21 @@ WELCOME = (
 class SlashCommandProvider(Provider):
     """Slash commands in the command palette, from the same registry as /help."""
 
+    def _insert(self, usage: str) -> None:
+        app = self.app
+        assert isinstance(app, LivePlanApp)
+        app.insert_command(usage)
+
     async def discover(self) -> Hits:
         for usage, text in commands.usage_lines():
-            yield DiscoveryHit(usage, partial(self.app.insert_command, usage), help=text)
+            yield DiscoveryHit(usage, partial(self._insert, usage), help=text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for usage, text in commands.usage_lines():
             score = matcher.match(usage)
             if score > 0:
-                yield Hit(score, matcher.highlight(usage), partial(self.app.insert_command, usage), help=text)
+                yield Hit(score, matcher.highlight(usage), partial(self._insert, usage), help=text)
 
 
 class LivePlanApp(App[int]):
@@ -138,16 +167,18 @@ class LivePlanApp(App[int]):
         blocks: list[Static | HistoryReply | ToolBlock] = []
         calls: dict[str, ToolBlock] = {}
         for msg in view.record:
-            content = msg.get("content") if isinstance(msg.get("content"), str) else ""
+            raw = msg.get("content")
+            content = raw if isinstance(raw, str) else ""
             if msg.get("role") == "user":
                 blocks.append(UserBlock(content))
             elif msg.get("role") == "assistant":
                 if content:
                     blocks.append(HistoryReply(content))
                 for call in msg.get("tool_calls") or ():
-                    block = ToolBlock(call["id"], call["function"]["name"], call["function"].get("arguments", ""))
-                    calls[call["id"]] = block
-                    blocks.append(block)
+                    name, arguments = call["function"]["name"], call["function"].get("arguments", "")
+                    tool_block = ToolBlock(call["id"], name, arguments, self.session.describe_call(name, arguments))
+                    calls[call["id"]] = tool_block
+                    blocks.append(tool_block)
             elif msg.get("role") == "tool" and msg.get("tool_call_id") in calls:
                 calls[msg["tool_call_id"]].pending_result = (content, content.startswith("error:"))
         for block in blocks[-MAX_BLOCKS + 1 :]:
@@ -295,50 +326,49 @@ class LivePlanApp(App[int]):
             await reply.finish()
 
     async def handle_event(self, event: Event) -> None:
-        """The one place core events become widgets."""
+        """The one place core events become widgets; a kind left out fails `assert_never`."""
         chat = self.chat
-        match event.type:
-            case "route":
+        match event:
+            case Route():
                 self.status.route = f"{event.strategy} ({event.level})"
                 await chat.add(NoticeBlock(f"route: {event.strategy} · {event.level}: {event.reason}"))
-            case "text_delta":
+            case TextDelta():
                 if self._reply is None:
                     self._reply = AssistantBlock()
                     await chat.add(self._reply)
                 await self._reply.write(event.text)
-            case "stream_reset":
+            case StreamReset():
                 if self._reply is not None:
                     reply, self._reply = self._reply, None
                     await reply.finish()
                     await reply.remove()
                 await chat.add(NoticeBlock("the stream was cut; retrying", "warning"))
-            case "assistant_message" | "turn_finished":
+            case AssistantMessage() | TurnFinished():
                 await self._end_reply()
-            case "tool_call_started":
-                block = ToolBlock(event.call_id, event.name, event.arguments)
+            case ToolCallStarted():
+                block = ToolBlock(event.call_id, event.name, event.arguments, event.summary)
                 self._tools[event.call_id] = block
                 await chat.add(block)
-            case "tool_call_finished":
-                if (block := self._tools.pop(event.call_id, None)) is not None:
-                    block.finish(event.result, event.is_error)
-            case "plan_updated":
+            case ToolCallFinished():
+                if (done := self._tools.pop(event.call_id, None)) is not None:
+                    done.finish(event.result, event.is_error)
+            case PlanUpdated():
                 self.plan_panel.show(event.new, finished=event.archived)
                 if event.explanation:
                     await chat.add(NoticeBlock(f"plan: {event.explanation}"))
-            case "usage":
+            case Usage():
                 self.status.context_used = event.prompt_tokens
                 self.status.context_limit = event.context_window
                 self.status.estimated = event.estimated
                 self.status.session_tokens += event.total_tokens
-            case "retrying":
-                await chat.add(NoticeBlock(f"retrying in {event.delay:.1f}s: {event.reason}", "warning"))
-            case "condensed":
-                await chat.add(NoticeBlock(f"condensed {event.replaced_messages} messages, {event.tokens_before:,} → {event.tokens_after:,} tokens"))
-            case "subagent":
-                await chat.add(NoticeBlock(f"step {event.step_id}: {event.phase} {event.detail}".rstrip()))
-            case "error":
+            case Retrying() | Condensed() | Subagent():
+                kind = "warning" if isinstance(event, Retrying) else "info"
+                await chat.add(NoticeBlock(describe(event, verbose=True) or "", kind))
+            case Error():
                 await chat.add(ErrorBlock(event.message))
                 self.notify(event.message, title="Error", severity="error", timeout=10)
+            case _:
+                assert_never(event)
 
     async def on_unmount(self) -> None:
         await self.session.close()
@@ -352,7 +382,9 @@ class LivePlanApp(App[int]):
             await self.chat.add(NoticeBlock("interrupted", "warning"))
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
-            message = str(error) if isinstance(error, StoreError) else f"internal error: {type(error).__name__}: {error}"
+            message = (
+                str(error) if isinstance(error, StoreError) else f"internal error: {type(error).__name__}: {error}"
+            )
             await self.chat.add(ErrorBlock(message))
             self.notify(message, title="Error", severity="error", timeout=10)
         if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR) and self._queue:

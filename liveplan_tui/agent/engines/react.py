@@ -10,7 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-from ...events import AssistantMessage, Error, Event, ToolCallFinished, ToolCallStarted, TurnFinished, Usage
+from ...events import (
+    AssistantMessage,
+    Error,
+    Event,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+    Usage,
+)
 from ...llm.base import Completion, LLMError, ToolCall
 from ...llm.json_actions import tool_calls_in
 from ...redact import redact
@@ -21,7 +29,9 @@ from ...tools.errors import ToolError
 from ..turn import Reply, ToolGate, TurnContext, fail_turn, finish_turn, usage_event
 
 CANCELLED_RESULT = "error: cancelled by the user before this tool finished"
-OVERFLOW = "the conversation does not fit the model's context window, even condensed: start /new or lower --context-window"
+OVERFLOW = (
+    "the conversation does not fit the model's context window, even condensed: start /new or lower --context-window"
+)
 
 
 def _safe_arguments(raw: str) -> str:
@@ -81,9 +91,9 @@ class ReactLoop:
                 self.reply.partial.clear()
                 if err.kind == "context_length" and ctx.condenser is not None and not recovered:
                     recovered = True
-                    event = await ctx.condenser.condense(ctx.conv, ctx.system_prompt, self.specs, force=True)
-                    if event is not None and event.tokens_after < self.estimate:
-                        yield event
+                    condensed = await ctx.condenser.condense(ctx.conv, ctx.system_prompt, self.specs, force=True)
+                    if condensed is not None and condensed.tokens_after < self.estimate:
+                        yield condensed
                         continue
                     err.message = OVERFLOW
                 self.failed = err
@@ -99,16 +109,28 @@ class ReactLoop:
         if condenser is None:
             return None
         produced = self.ctx.conv.counter.count(completion.content)
-        return Usage(prompt_tokens=self.estimate, completion_tokens=produced, total_tokens=self.estimate + produced,
-                     estimated=not self.ctx.conv.counter.exact, context_window=condenser.window)
+        return Usage(
+            prompt_tokens=self.estimate,
+            completion_tokens=produced,
+            total_tokens=self.estimate + produced,
+            estimated=not self.ctx.conv.counter.exact,
+            context_window=condenser.window,
+        )
 
     async def _run_tools(self, completion: Completion) -> AsyncIterator[Event]:
         ctx = self.ctx
-        calls = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": _safe_arguments(c.arguments)}}
-                 for c in completion.tool_calls]
+        calls = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": _safe_arguments(c.arguments)}}
+            for c in completion.tool_calls
+        ]
         ctx.conv.add({"role": "assistant", "content": completion.content or None, "tool_calls": calls})
         for call in completion.tool_calls:
-            yield ToolCallStarted(call_id=call.id, name=call.name, arguments=call.arguments)
+            yield ToolCallStarted(
+                call_id=call.id,
+                name=call.name,
+                arguments=call.arguments,
+                summary=ctx.tools.summary(call.name, call.arguments),
+            )
             result = await run_tool(ctx.tools, call, ctx.tool_ctx, ctx.gate)
             ctx.conv.add({"role": "tool", "tool_call_id": call.id, "content": result.text})
             if result.plan is not None:
@@ -128,8 +150,10 @@ class ReactLoop:
         """Model calls and tool calls until a final answer, the iteration limit, or an error."""
         ctx = self.ctx
         for _ in range(ctx.limits.max_iterations):
-            if ctx.condenser is not None and (event := await ctx.condenser.condense(ctx.conv, ctx.system_prompt, self.specs)):
-                yield event
+            if ctx.condenser is not None and (
+                condensed := await ctx.condenser.condense(ctx.conv, ctx.system_prompt, self.specs)
+            ):
+                yield condensed
             async for event in self._call_model():
                 yield event
             if self.failed is not None:
@@ -150,7 +174,8 @@ class ReactLoop:
                 yield AssistantMessage(content=completion.content)
             async for event in self._run_tools(completion):
                 yield event
-        message = f"stopped after {ctx.limits.max_iterations} model calls without a final answer; raise --max-iterations or ask again"
+        limit = ctx.limits.max_iterations
+        message = f"stopped after {limit} model calls without a final answer; raise --max-iterations or ask again"
         yield Error(kind="max_iterations", message=message)
         yield TurnFinished(answer="", reason="max_iterations")
 

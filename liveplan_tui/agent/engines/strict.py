@@ -71,8 +71,15 @@ class Orchestrator:
             block = conv.board.prompt_block()
             return load("strict_plan.md") + (f"\n\n{block}" if block else "")
 
-        ctx = self.ctx.scratch(conv, tools=self.ctx.tools.only("update_plan"), system_prompt=system, gate=None,
-                               condenser=None, limits=Limits(max_iterations=PLAN_ITERATIONS), text_tool_calls=False)
+        ctx = self.ctx.scratch(
+            conv,
+            tools=self.ctx.tools.only("update_plan"),
+            system_prompt=system,
+            gate=None,
+            condenser=None,
+            limits=Limits(max_iterations=PLAN_ITERATIONS),
+            text_tool_calls=False,
+        )
         async for event in react(ctx):
             if event.type not in ("turn_finished", "assistant_message", "text_delta", "stream_reset"):
                 yield event
@@ -82,18 +89,30 @@ class Orchestrator:
 
     def _brief(self, plan: LivePlan, step: Step) -> str:
         deps = "\n".join(
-            f"- step {d} ({dep.description}): {self.results.get(d, '')}" for d in step.depends_on if (dep := plan.step(d))
+            f"- step {d} ({dep.description}): {self.results.get(d, '')}"
+            for d in step.depends_on
+            if (dep := plan.step(d))
         )
-        return (
-            f"Overall goal: {plan.goal or 'see the task'}\n"
-            f"Your step: {step.description}\n" + (f"Results of the steps it depends on:\n{deps}\n" if deps else "")
+        return f"Overall goal: {plan.goal or 'see the task'}\nYour step: {step.description}\n" + (
+            f"Results of the steps it depends on:\n{deps}\n" if deps else ""
         )
 
     async def _subagent(self, plan: LivePlan, step: Step, task: str) -> str:
         conv = Conversation()
-        conv.add({"role": "user", "content": f"Task: {task}\n\n{self._brief(plan, step)}\nDo only your step, then reply with its result."})
-        ctx = self.ctx.scratch(conv, tools=self.ctx.tools.without("update_plan"), system_prompt=lambda: load("subagent.md"),
-                               condenser=None, limits=Limits(max_iterations=SUBAGENT_ITERATIONS), text_tool_calls=False)
+        conv.add(
+            {
+                "role": "user",
+                "content": f"Task: {task}\n\n{self._brief(plan, step)}\nDo only your step, then reply with its result.",
+            }
+        )
+        ctx = self.ctx.scratch(
+            conv,
+            tools=self.ctx.tools.without("update_plan"),
+            system_prompt=lambda: load("subagent.md"),
+            condenser=None,
+            limits=Limits(max_iterations=SUBAGENT_ITERATIONS),
+            text_tool_calls=False,
+        )
         answer = ""
         async for event in react(ctx):
             if event.type == "tool_call_started":
@@ -184,7 +203,10 @@ class Orchestrator:
         async for event in self._plan_with_model(self.ctx.conv, f"Task: {task}\n\n{load('strict_task.md')}"):
             yield event
         if not keeper.board.active.steps:
-            yield Error(kind="no_plan", message="strict mode: the model did not make a plan; try /mode plan, or rephrase the task")
+            yield Error(
+                kind="no_plan",
+                message="strict mode: the model did not make a plan; try /mode plan, or rephrase the task",
+            )
             yield TurnFinished(answer="", reason="error")
             return
         if running := [{"id": s.id, "status": "pending"} for s in keeper.board.active.in_progress]:
@@ -213,8 +235,10 @@ class Orchestrator:
         lines = [f"- done: {s.description} → {self.results.get(s.id, s.result)}" for s in kept]
         failed_step = plan.step(failed)
         instruction = (
-            f"Task: {task}\n\nWhat succeeded:\n" + ("\n".join(lines) or "- nothing yet")
-            + f"\n\nWhat failed: {failed_step.description if failed_step else failed} ({why})\n\n" + load("strict_replan.md")
+            f"Task: {task}\n\nWhat succeeded:\n"
+            + ("\n".join(lines) or "- nothing yet")
+            + f"\n\nWhat failed: {failed_step.description if failed_step else failed} ({why})\n\n"
+            + load("strict_replan.md")
         )
         scratch = Conversation()  # the model's proposal lands here, never on the live plan
         async for event in self._plan_with_model(scratch, instruction):
@@ -224,7 +248,9 @@ class Orchestrator:
         if not proposal:
             return
         offset = len(kept)
-        steps = [{"description": s.description, "status": "completed", "result": s.result} for s in kept]
+        steps: list[dict[str, object]] = [
+            {"description": s.description, "status": "completed", "result": s.result} for s in kept
+        ]
         steps += [{"description": s.description, "depends_on": [d + offset for d in s.depends_on]} for s in proposal]
         remapped = {new_id: self.results[s.id] for new_id, s in enumerate(kept, start=1) if s.id in self.results}
         self.results = remapped
@@ -243,7 +269,9 @@ class Orchestrator:
     async def _synthesize(self, task: str) -> AsyncIterator[Event]:
         plan = self.ctx.keeper.board.latest
         parts = "\n\n".join(
-            f"Step {s.id} ({s.description}):\n{self.results.get(s.id, s.result)}" for s in plan.steps if s.status == "completed"
+            f"Step {s.id} ({s.description}):\n{self.results.get(s.id, s.result)}"
+            for s in plan.steps
+            if s.status == "completed"
         )
         messages = [
             {"role": "system", "content": load("synthesis.md")},

@@ -52,12 +52,18 @@ def plan_move(content: str) -> PlanUpdate | None:
     for obj in json_objects(content):
         steps = obj.get("steps")
         goal = obj.get("goal")
-        if obj.get("action", "update_plan") != "update_plan" or not isinstance(steps, list) or not isinstance(goal, str):
+        if (
+            obj.get("action", "update_plan") != "update_plan"
+            or not isinstance(steps, list)
+            or not isinstance(goal, str)
+        ):
             continue
         descriptions = [s.get("description", "").strip() if isinstance(s, dict) else str(s).strip() for s in steps]
         descriptions = [d for d in descriptions if d][:3]
         if len(descriptions) >= 2 and goal.strip():
-            steps_out = [{"description": d, "status": "in_progress" if i == 0 else "pending"} for i, d in enumerate(descriptions)]
+            steps_out = [
+                {"description": d, "status": "in_progress" if i == 0 else "pending"} for i, d in enumerate(descriptions)
+            ]
             return PlanUpdate.model_validate({"goal": goal.strip(), "steps": steps_out})
     return None
 
@@ -81,7 +87,11 @@ class StructuredTurn:
         if block:
             system += "\n\n" + block
         history = [m for m in self.ctx.conv.messages if m["role"] in ("user", "assistant") and m.get("content")][-6:]
-        return [{"role": "system", "content": system}, *history[:-1], {"role": "user", "content": f"{task}\n\n{instruction}"}]
+        return [
+            {"role": "system", "content": system},
+            *history[:-1],
+            {"role": "user", "content": f"{task}\n\n{instruction}"},
+        ]
 
     def _plan_call(self, update: PlanUpdate) -> list[Event]:
         """Apply a harness move exactly as a native `update_plan` call would be."""
@@ -89,9 +99,19 @@ class StructuredTurn:
         call_id = f"call_plan_{self.calls}"
         args = update.model_dump_json(exclude_none=True)
         conv = self.ctx.conv
-        conv.add({"role": "assistant", "content": None,
-                  "tool_calls": [{"id": call_id, "type": "function", "function": {"name": "update_plan", "arguments": args}}]})
-        events: list[Event] = [ToolCallStarted(call_id=call_id, name="update_plan", arguments=args)]
+        conv.add(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": call_id, "type": "function", "function": {"name": "update_plan", "arguments": args}}
+                ],
+            }
+        )
+        summary_line = self.ctx.tools.summary("update_plan", args)
+        events: list[Event] = [
+            ToolCallStarted(call_id=call_id, name="update_plan", arguments=args, summary=summary_line)
+        ]
         try:
             event = self.ctx.keeper.apply(update, source="model")
             text, failed = acceptance(event), False
@@ -115,7 +135,9 @@ class StructuredTurn:
         for event in self._plan_call(move):
             yield event
 
-    async def _free_text(self, instruction: str, task: str, max_tokens: int, stop: list[str] | None = None) -> AsyncIterator[Event]:
+    async def _free_text(
+        self, instruction: str, task: str, max_tokens: int, stop: list[str] | None = None
+    ) -> AsyncIterator[Event]:
         """Stream one free-text reply; its text is left in `self.answer`."""
         reply = Reply()
         stream = self.ctx.llm.stream(self._messages(instruction, task), max_tokens=max_tokens, stop=stop or STOP)
@@ -154,7 +176,11 @@ class StructuredTurn:
         parts = []
         for step in plan.steps:
             instruction = load("local_step.md").format(id=step.id, description=step.description)
-            markers = [f"\nStep {step.id + 1}", f"\n## Step {step.id + 1}", f"\n**{step.id + 1}."]  # the next step is not this call's
+            markers = [
+                f"\nStep {step.id + 1}",
+                f"\n## Step {step.id + 1}",
+                f"\n**{step.id + 1}.",
+            ]  # the next step is not this call's
             async for event in self._free_text(instruction, task, STEP_TOKENS, STOP + markers):
                 yield event
             parts.append(f"**{step.id}. {step.description}**\n\n{self.answer}")
@@ -175,7 +201,10 @@ class StructuredTurn:
         async for event in self._free_text(load("local_answer.md"), task, ANSWER_TOKENS):
             yield event
         answer = self.answer
-        done = [{"id": s.id, "status": "completed", "result": "covered in the answer"} for s in self.ctx.keeper.board.active.steps]
+        done = [
+            {"id": s.id, "status": "completed", "result": "covered in the answer"}
+            for s in self.ctx.keeper.board.active.steps
+        ]
         for event in self._plan_call(PlanUpdate.model_validate({"updates": done})):
             yield event
         self.answer = answer

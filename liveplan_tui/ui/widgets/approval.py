@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from ...agent.approvals import ApprovalRequest, Decision
+from ...agent.session import ApprovalRequest, Decision
 from ...textsafe import visible
 
 
@@ -35,9 +35,10 @@ class ApprovalScreen(ModalScreen[Decision]):
         with Vertical(id="approval-dialog"):
             yield Label(Content(f"Allow {self.request.tool}? It {self.request.why}."), id="approval-title")
             with VerticalScroll(id="approval-preview"):
-                lexer = "bash" if self.request.tool == "run_shell" else "diff"
                 shown = visible(self.request.preview)
-                yield Static(Syntax(shown, lexer, theme="ansi_dark", word_wrap=True, background_color="default"))
+                yield Static(
+                    Syntax(shown, self.request.lexer, theme="ansi_dark", word_wrap=True, background_color="default")
+                )
             yield Label("", id="approval-more")
             yield Input(placeholder="reason for denying (optional, sent to the model)", id="deny-reason")
             with Horizontal(id="approval-buttons"):
@@ -57,7 +58,12 @@ class ApprovalScreen(ModalScreen[Decision]):
         preview = self.query_one("#approval-preview", VerticalScroll)
         hidden = max(0, round(preview.max_scroll_y - preview.scroll_y))
         label = self.query_one("#approval-more", Label)
-        label.update(f"▼ {hidden} more line{'s' if hidden != 1 else ''} below: scroll the preview (mouse, or Tab to it and ↓/PgDn)" if hidden else "")
+        label.update(
+            f"▼ {hidden} more line{'s' if hidden != 1 else ''} below: "
+            "scroll the preview (mouse, or Tab to it and ↓/PgDn)"
+            if hidden
+            else ""
+        )
         label.display = bool(hidden)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

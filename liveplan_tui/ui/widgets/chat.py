@@ -8,8 +8,6 @@ blocks stay mounted.
 
 from __future__ import annotations
 
-import json
-
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
@@ -66,30 +64,12 @@ class HistoryReply(Markdown):
         self.text = text
 
 
-def tool_summary(name: str, arguments: str) -> str:
-    """One short line for a tool call: its name and its most telling argument."""
-    try:
-        args = json.loads(arguments or "{}")
-    except json.JSONDecodeError:
-        return f"{name} (invalid arguments)"
-    if not isinstance(args, dict):
-        return name
-    if name == "update_plan":
-        keys = [k for k in ("goal", "steps", "updates", "notes") if k in args]
-        return f"update_plan {', '.join(keys)}"
-    for key in ("command", "path", "pattern", "id"):
-        if isinstance(args.get(key), str):
-            value = args[key].replace("\n", " ")
-            return f"{name} {value[:70]}{'…' if len(value) > 70 else ''}"
-    return name
-
-
 class ToolBlock(Collapsible):
     """A tool call: one compact line, expandable to its arguments and result."""
 
-    def __init__(self, call_id: str, name: str, arguments: str):
+    def __init__(self, call_id: str, name: str, arguments: str, summary: str = ""):
         arguments = safe(arguments)
-        self.summary = safe(tool_summary(name, arguments))
+        self.summary = safe(summary or name)
         self.detail = Static(Content(f"arguments: {arguments}"), classes="tool-detail")
         super().__init__(self.detail, title=f"⚙ {self.summary}", collapsed=True, classes="block tool running")
         self.call_id = call_id

@@ -16,7 +16,6 @@ from textual.widgets import ProgressBar, Static
 from ...plan import LivePlan, Step, glyph
 
 
-
 class StepRow(Vertical):
     """One step: icon, number and description, with its result beneath."""
 

