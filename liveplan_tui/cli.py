@@ -130,7 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     _session_flags(parser)
     parser.set_defaults(handler=_cmd_tui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
+    _add_run_commands(sub)
+    _add_session_commands(sub)
+    return parser
 
+
+def _add_run_commands(sub: Any) -> None:
+    """exec, chat and route: the commands that talk to a model."""
     ex = sub.add_parser(
         "exec",
         help="run one task non-interactively and print the answer",
@@ -158,6 +164,20 @@ def build_parser() -> argparse.ArgumentParser:
     _session_flags(ch, sub=True)
     ch.set_defaults(handler=_cmd_tui)
 
+    rt = sub.add_parser(
+        "route",
+        help="show how a message would be routed (direct, plan or plan_and_subagent)",
+        description="Print the router's decision for MESSAGE: the strategy, the level that decided it, and why.",
+    )
+    rt.add_argument("message", metavar="MESSAGE")
+    rt.add_argument("--no-llm", action="store_true", help="skip the LLM classifier (level 2)")
+    rt.add_argument("--json", action="store_true", help="print the decision as one JSON object")
+    _endpoint_flags(rt, sub=True)
+    rt.set_defaults(handler=_cmd_route)
+
+
+def _add_session_commands(sub: Any) -> None:
+    """sessions, export and config: the commands that read what is stored."""
     ss = sub.add_parser("sessions", help="list recent sessions", description="List recent sessions, newest first.")
     ss.add_argument("--json", action="store_true", help="one JSON object per line")
     ss.add_argument("-n", type=_positive, default=20, metavar="N", help="how many (default 20)")
@@ -177,18 +197,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="path: print the file's path; show: the settings in effect; init: write a commented file",
     )
     cf.set_defaults(handler=_cmd_config)
-
-    rt = sub.add_parser(
-        "route",
-        help="show how a message would be routed (direct, plan or plan_and_subagent)",
-        description="Print the router's decision for MESSAGE: the strategy, the level that decided it, and why.",
-    )
-    rt.add_argument("message", metavar="MESSAGE")
-    rt.add_argument("--no-llm", action="store_true", help="skip the LLM classifier (level 2)")
-    rt.add_argument("--json", action="store_true", help="print the decision as one JSON object")
-    _endpoint_flags(rt, sub=True)
-    rt.set_defaults(handler=_cmd_route)
-    return parser
 
 
 def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

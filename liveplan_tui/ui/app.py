@@ -19,6 +19,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.content import Content
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
@@ -210,7 +211,8 @@ class LivePlanApp(App[int]):
 
     # -- user intents ---------------------------------------------------
 
-    async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+    @on(PromptInput.Submitted)
+    async def _submitted(self, message: PromptInput.Submitted) -> None:
         self.query_one("#completions").remove_class("-visible")
         if message.text.startswith("/"):
             await self.run_command(message.text)
@@ -222,7 +224,8 @@ class LivePlanApp(App[int]):
         else:
             self.start_turn(message.text)
 
-    def on_text_area_changed(self, event: PromptInput.Changed) -> None:
+    @on(PromptInput.Changed)
+    def _prompt_changed(self, event: PromptInput.Changed) -> None:
         box = self.query_one("#completions", Static)
         text = event.text_area.text
         matches = commands.completions(text) if "\n" not in text else []
@@ -310,15 +313,21 @@ class LivePlanApp(App[int]):
 
     @on(CoreEvent)
     async def _core_event(self, message: CoreEvent) -> None:
-        await self.handle_event(message.event)
+        try:
+            await self.handle_event(message.event)
+        except NoMatches:  # the app is closing: its widgets are gone, and so is the need to show this
+            pass
 
     @on(TurnEnded)
     async def _turn_ended(self) -> None:
-        await self._end_reply()
-        for block in self._tools.values():
-            block.finish("cancelled", True)
-        self._tools.clear()
-        self.status.busy = False
+        try:
+            await self._end_reply()
+            for block in self._tools.values():
+                block.finish("cancelled", True)
+            self._tools.clear()
+            self.status.busy = False
+        except NoMatches:
+            pass
 
     async def _end_reply(self) -> None:
         if self._reply is not None:
@@ -370,6 +379,15 @@ class LivePlanApp(App[int]):
             case _:
                 assert_never(event)
 
+    async def _report_end(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.CANCELLED:
+            await self.chat.add(NoticeBlock("interrupted", "warning"))
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            message = str(error) if isinstance(error, StoreError) else f"internal error: {type(error).__name__}: {error}"
+            await self.chat.add(ErrorBlock(message))
+            self.notify(message, title="Error", severity="error", timeout=10)
+
     async def on_unmount(self) -> None:
         await self.session.close()
 
@@ -378,14 +396,9 @@ class LivePlanApp(App[int]):
         """The one handler for how a turn ended; quiet once the app is closing."""
         if event.worker is not self._turn or not self.screen_stack:
             return
-        if event.state == WorkerState.CANCELLED:
-            await self.chat.add(NoticeBlock("interrupted", "warning"))
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            message = (
-                str(error) if isinstance(error, StoreError) else f"internal error: {type(error).__name__}: {error}"
-            )
-            await self.chat.add(ErrorBlock(message))
-            self.notify(message, title="Error", severity="error", timeout=10)
+        try:
+            await self._report_end(event)
+        except NoMatches:
+            return
         if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR) and self._queue:
             self.start_turn(self._queue.pop(0))

@@ -54,14 +54,20 @@ async def test_tui_dialog_counts_lines_below_the_fold_and_scrolls() -> None:
     preview = "\n".join(f"+line {n}" for n in range(1, 121)) + "\n+rm -rf ~ # the last line"
     app = Host(ApprovalRequest(call_id="1", tool="write_file", why="changes files", preview=preview))
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause(0.1)
-        text = screen_text(app.export_screenshot())
+        for _ in range(100):
+            await pilot.pause(0.05)
+            text = screen_text(app.export_screenshot())
+            if "more lines below" in text:
+                break
         hidden = int(re.search(r"(\d+) more lines below", text).group(1))
         assert hidden > 90
         app.screen.query_one("#approval-preview").scroll_end(animate=False)
-        await pilot.pause(0.1)
-        text = screen_text(app.export_screenshot())
-        assert "the last line" in text and "more lines below" not in text
+        for _ in range(100):  # scrolling settles over a few refreshes, more on a busy machine
+            await pilot.pause(0.05)
+            text = screen_text(app.export_screenshot())
+            if "thelastline" in text.replace(" ", "") and "more lines below" not in text:
+                break
+        assert "thelastline" in text.replace(" ", "") and "more lines below" not in text
 
 
 class Session:

@@ -8,6 +8,7 @@ below the fold, so what the user approves is every character that runs.
 from __future__ import annotations
 
 from rich.syntax import Syntax
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -66,10 +67,12 @@ class ApprovalScreen(ModalScreen[Decision]):
         )
         label.display = bool(hidden)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
         self.action_decide(event.button.id or "deny")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted)
+    def _reason_submitted(self, event: Input.Submitted) -> None:
         self.action_decide("deny")
 
     def action_decide(self, action: str) -> None:
