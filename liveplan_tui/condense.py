@@ -151,3 +151,32 @@ def fallback_summary(
 def recent_user_requests(old: Sequence[Message], keep: int = 3) -> list[str]:
     """The user's own words from the condensed part, kept verbatim in the summary."""
     return [_text(m).strip() for m in old if m.get("role") == "user" and _text(m).strip()][-keep:]
+
+
+def last_user_request(record: Sequence[Message]) -> str:
+    """The user's latest words, from the full record (which condensation never touches)."""
+    for msg in reversed(record):
+        if msg.get("role") == "user" and _text(msg).strip():
+            return _text(msg)
+    return ""
+
+
+def request_messages(messages: Sequence[Message], task: str) -> list[Message]:
+    """The conversation as strict chat templates accept it, whatever condensation left.
+
+    Qwen3's template wants a user message ("No user query found in messages"), and Mistral's
+    wants user and assistant to alternate. So the user's task leads when condensation cut it
+    away, and neighbours of one role with plain text are joined.
+    """
+    out: list[Message] = []
+    if not any(m.get("role") == "user" for m in messages) or (messages and messages[0].get("role") != "user"):
+        out.append({"role": "user", "content": task or "Continue with the task."})
+    for msg in messages:
+        role = msg.get("role")
+        prev = out[-1] if out else None
+        mergeable = role in ("user", "assistant") and not msg.get("tool_calls")
+        if prev is not None and mergeable and prev.get("role") == role and not prev.get("tool_calls"):
+            out[-1] = {**prev, "content": f"{_text(prev)}\n\n{_text(msg)}".strip()}
+        else:
+            out.append(msg)
+    return out

@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     reply_reserve: int | None = Field(
         default=None, ge=100, description="Tokens kept free for the reply (default: min(4096, window/4))."
     )
+    stream: bool = Field(
+        default=True, description="Stream replies; false for servers that cannot stream with tools (found by itself)."
+    )
     condense: bool = Field(default=True, description="Condense old messages automatically near the window.")
     condense_threshold: float = Field(
         default=0.8, gt=0.1, le=1.0, description="Condense when the prompt passes this share of the window."
@@ -286,6 +289,7 @@ def client_options(settings: Settings) -> ClientOptions:
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         temperature=settings.temperature,
+        stream=settings.stream,
     )
 
 

@@ -116,6 +116,13 @@ class Error(_Event):
     retryable: bool = False
 
 
+class Notice(_Event):
+    """Something worth knowing that is not a failure: a server quirk LivePlan worked around, and how to fix it."""
+
+    type: Literal["notice"] = "notice"
+    message: str
+
+
 class TurnFinished(_Event):
     type: Literal["turn_finished"] = "turn_finished"
     answer: str
@@ -135,6 +142,7 @@ AnyEvent = (
     | Subagent
     | Condensed
     | Error
+    | Notice
     | TurnFinished
 )
 Event = Annotated[AnyEvent, Field(discriminator="type")]

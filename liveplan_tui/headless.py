@@ -19,25 +19,45 @@ EXIT_FAILED = 1
 EXIT_MAX_ITERATIONS = 3
 
 
+def _open_step(agent: Session) -> str | None:
+    """The step a finished turn left in progress, named, or None."""
+    current = agent.view.board.active.current
+    return f"step {current.id} ({current.description})" if current is not None else None
+
+
 async def run_exec(
     agent: Session, task: str, *, json_mode: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
+    """Exit 0 only for a non-empty answer with no step left in progress; otherwise one line says why."""
     show_progress = not json_mode and err.isatty()
     code = EXIT_FAILED
     async for event in agent.submit(task):
         if json_mode:
             out.write(event.model_dump_json() + "\n")
             out.flush()
-        elif show_progress and event.type != "error" and (line := describe(event)):
+        elif show_progress and event.type not in ("error", "notice") and (line := describe(event)):
             err.write(terminal_safe(line) + "\n")
         if event.type == "error":
             err.write(f"liveplan: error: {terminal_safe(event.message)}\n")
+        elif event.type == "notice" and not json_mode:
+            err.write(f"liveplan: note: {terminal_safe(event.message)}\n")
         elif event.type == "turn_finished":
-            if event.reason == "done":
-                if not json_mode:
-                    out.write(terminal_safe(event.answer.rstrip("\n")) + "\n")
-                code = EXIT_OK
-            elif event.reason == "max_iterations":
-                code = EXIT_MAX_ITERATIONS
+            code = _finished(agent, event.reason, event.answer, json_mode, out, err)
     out.flush()
     return code
+
+
+def _finished(agent: Session, reason: str, answer: str, json_mode: bool, out: TextIO, err: TextIO) -> int:
+    if reason == "max_iterations":
+        return EXIT_MAX_ITERATIONS
+    if reason != "done":
+        return EXIT_FAILED
+    if not json_mode and answer.strip():
+        out.write(terminal_safe(answer.rstrip("\n")) + "\n")
+    if not answer.strip():
+        err.write("liveplan: error: the model finished with an empty answer\n")
+        return EXIT_FAILED
+    if (step := _open_step(agent)) is not None:
+        err.write(f"liveplan: error: the turn ended with {step} still in progress\n")
+        return EXIT_FAILED
+    return EXIT_OK

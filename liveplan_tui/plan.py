@@ -10,9 +10,11 @@ Everything here is pure: no I/O, no clock, no randomness.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .plan_shapes import normalize
 
 StepStatus = Literal["pending", "in_progress", "completed", "cancelled"]
 STATUSES: tuple[str, ...] = get_args(StepStatus)
@@ -167,8 +169,35 @@ class PlanUpdate(BaseModel):
     notes: str | None = Field(default=None, description="Free-form notes kept with the plan.")
     explanation: str | None = Field(default=None, description="Why you changed the plan; shown to the user.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _usual_shapes(cls, data: Any) -> Any:
+        return normalize(data)
+
     def is_empty(self) -> bool:
         return self.goal is None and self.steps is None and self.updates is None and self.notes is None
+
+
+def merge_updates(updates: list[PlanUpdate]) -> PlanUpdate:
+    """Several `update_plan` calls in one reply, as the one change the model meant.
+
+    The last goal, step list and notes win; patches are kept in order after the last step list.
+    The whole is then validated against the plan it produces, so order within the reply is free.
+    """
+    if len(updates) == 1:
+        return updates[0]
+    merged: dict[str, Any] = {}
+    patches: list[StepPatch] = []
+    for update in updates:
+        if update.steps is not None:
+            patches = []
+        for name in ("goal", "steps", "notes", "explanation"):
+            if getattr(update, name) is not None:
+                merged[name] = getattr(update, name)
+        patches += update.updates or []
+    if patches:
+        merged["updates"] = patches
+    return PlanUpdate.model_validate(merged)
 
 
 def _check_status(status: str, where: str) -> None:

@@ -13,6 +13,7 @@ from .events import (
     AssistantMessage,
     Condensed,
     Error,
+    Notice,
     PlanUpdated,
     Retrying,
     Route,
@@ -70,5 +71,7 @@ def describe(event: AnyEvent, *, verbose: bool = False) -> str | None:
             return f"step {event.step_id}: {event.phase} {event.detail}".rstrip() if verbose else None
         case Error():
             return f"✘ {event.message}"
+        case Notice():
+            return f"note: {event.message}"
         case _:
             assert_never(event)

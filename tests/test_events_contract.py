@@ -16,6 +16,7 @@ from liveplan_tui.events import (
     AssistantMessage,
     Condensed,
     Error,
+    Notice,
     PlanUpdated,
     Retrying,
     Route,
@@ -49,6 +50,7 @@ SAMPLES = [
     Subagent(step_id=1, phase="started", detail="a"),
     Condensed(replaced_messages=3, tokens_before=900, tokens_after=300, method="summary"),
     Error(kind="server", message="boom", retryable=True),
+    Notice(message="the server cut the prompt"),
     TurnFinished(answer="answer"),
 ]
 

@@ -112,6 +112,38 @@ class Condenser:
         after = self.estimate(conv, system(), specs)
         return Condensed(replaced_messages=len(old), tokens_before=before, tokens_after=after, method=method)
 
+    def learn_window(self, window: int) -> None:
+        """The server named its real window (an overflow error, a truncated prompt): use it from now on."""
+        if window >= 256 and window != self.window:
+            self.window = window
+            if self.reserve >= window // 2:
+                self.reserve = max(window // 4, 64)
+
+    def shrink_more(
+        self, conv: Conversation, system: Callable[[], str], specs: list[dict[str, Any]]
+    ) -> Condensed | None:
+        """The last resorts when condensing no longer helps: the biggest tool result left, then the summary.
+
+        None when nothing is left that can shrink.
+        """
+        before = self.estimate(conv, system(), specs)
+        sizes = [(count, i) for i, (m, count) in enumerate(zip(conv.messages, conv.counts, strict=True))]
+        tools = [(count, i) for count, i in sizes if conv.messages[i].get("role") == "tool" and count > 64]
+        if tools:
+            _, i = max(tools)
+            text = str(conv.messages[i].get("content") or "")
+            cut = text[: len(text) // 3] + "\n[cut to fit the model's context window]"
+            messages = [*conv.messages[:i], {**conv.messages[i], "content": cut}, *conv.messages[i + 1 :]]
+            conv.replace(messages, conv.summary)
+            method = "cut the largest tool result"
+        elif conv.counter.count(conv.summary) > 32:
+            conv.replace(conv.messages, conv.summary[: len(conv.summary) // 2] + " …")
+            method = "shortened the summary"
+        else:
+            return None
+        after = self.estimate(conv, system(), specs)
+        return Condensed(replaced_messages=1, tokens_before=before, tokens_after=after, method=method)
+
     def _fallback(self, old: list[dict[str, Any]], previous: str) -> str:
         return fallback_summary(old, previous, target=self.target) if self.target else fallback_summary(old, previous)
 

@@ -30,10 +30,15 @@ ErrorKind = Literal[
     "connection",
     "stream",
     "not_openai",
+    "unsupported",
+    "bad_response",
+    "empty_reply",
+    "truncated",
     # from the agent
     "max_iterations",
     "no_plan",
     "strict_failed",
+    "step_open",
 ]
 RETRYABLE_KINDS: frozenset[str] = frozenset({"rate_limit", "server", "timeout", "connection", "stream"})
 
@@ -64,6 +69,7 @@ class ClientOptions:
     connect_timeout: float = 5.0
     read_timeout: float = 120.0
     temperature: float | None = None
+    stream: bool = True  # false for servers that can't stream with tools (older llama-server, llama-cpp-python)
 
 
 @dataclass
@@ -80,6 +86,7 @@ class Completion:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    reasoning: str = ""  # thinking, kept out of `content` (reasoning_content, reasoning, <think> blocks)
 
 
 @dataclass(frozen=True)
@@ -120,3 +127,5 @@ class LLMError(Exception):
         self.message = message
         self.retryable = kind in RETRYABLE_KINDS if retryable is None else retryable
         self.retry_after = retry_after
+        self.window: int | None = None  # the real context window, when an overflow error names it
+        self.unsupported: str | None = None  # the feature a server refused: stream_tools, stream_options, tool_choice

@@ -1,8 +1,10 @@
-"""Tool calls written as JSON in plain content, for models and servers without native tool calls.
+"""Tool calls written as text in the content, for every endpoint.
 
-Small models often answer with ```json {...}``` (or a bare object) instead of
-`tool_calls`. This finds every balanced JSON object in the text and keeps
-those shaped like a call to a known tool. Pure: no I/O.
+Small models answer with ```json {...}``` (or a bare object) instead of
+`tool_calls`; Hermes/Qwen-family models behind a server with a mismatched
+parser write `<tool_call>{"name": …, "arguments": …}</tool_call>`; Mistral's
+write `[TOOL_CALLS][{…}]`. This finds every balanced JSON object in the text
+and keeps those shaped like a call to a known tool. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import json
 import re
 from typing import Any
 
-from .openai_compat import ToolCall
+from .assemble import new_call_id
+from .base import ToolCall
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.S)
 
@@ -74,10 +77,33 @@ def _as_call(obj: dict[str, Any], tools: set[str]) -> tuple[str, dict[str, Any]]
     return None
 
 
+_MARKUP = re.compile(r"</?tool_call>|\[/?TOOL_CALLS\]|```(?:json|JSON)?|<\|python_tag\|>", re.S)
+
+
 def tool_calls_in(text: str, tools: set[str]) -> list[ToolCall]:
+    """Calls to known tools written in `text`."""
     calls = []
-    for i, obj in enumerate(json_objects(text)):
+    for obj in json_objects(text):
         parsed = _as_call(obj, tools)
         if parsed:
-            calls.append(ToolCall(id=f"call_text_{i}", name=parsed[0], arguments=json.dumps(parsed[1])))
+            calls.append(ToolCall(id=new_call_id(), name=parsed[0], arguments=json.dumps(parsed[1])))
     return calls
+
+
+def only_a_call(text: str) -> ToolCall | None:
+    """The call, when a reply is nothing but one JSON object shaped like a tool call (known tool or not).
+
+    Such a reply is never an answer: an unknown tool gets an `unknown tool` result the model can act on.
+    """
+    bare = _MARKUP.sub("", text).strip().strip("[]").strip()
+    if not bare.startswith("{") or not bare.endswith("}"):
+        return None
+    objects = json_objects(bare)
+    if len(objects) != 1:
+        return None
+    obj = objects[0]
+    obj = obj["function"] if isinstance(obj.get("function"), dict) else obj
+    name, args = obj.get("name"), obj.get("arguments", obj.get("parameters"))
+    if not isinstance(name, str) or not isinstance(args, dict | str):
+        return None
+    return ToolCall(id=new_call_id(), name=name, arguments=args if isinstance(args, str) else json.dumps(args))

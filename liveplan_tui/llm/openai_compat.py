@@ -10,14 +10,18 @@ partial tool calls are never run.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import random
 import time
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
+from urllib.parse import urlparse
 
 import openai
 
 from ..redact import redact
+from .assemble import Assembler, completion_from_response
 from .base import (
     ClientOptions,
     Completion,
@@ -29,126 +33,21 @@ from .base import (
     TextChunk,
     ToolCall,
 )
+from .errors import classify_error
 
 NO_KEY = "sk-no-key-configured"
 __all__ = ["ChatClient", "ClientOptions", "Completion", "Endpoint", "LLMError", "ToolCall", "classify_error"]
 
 
-def _body_error(exc: openai.APIStatusError) -> tuple[str, str]:
-    """Return (code, message) from an error body of any of the usual shapes."""
-    body: Any = exc.body
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        body = body["error"]
-    if isinstance(body, dict):
-        code = str(body.get("code") or body.get("type") or "")
-        message = str(body.get("message") or exc.message)
-        return code, message
-    return "", str(body or exc.message)
-
-
-def _retry_after(exc: openai.APIStatusError) -> float | None:
-    value = exc.response.headers.get("retry-after")
+def is_loopback(url: str | None) -> bool:
+    """127.0.0.0/8, ::1 and localhost: never sent through HTTP_PROXY (the embedded model, a local Ollama)."""
+    host = (urlparse(url).hostname or "") if url else ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
     try:
-        return float(value) if value is not None else None
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return None
-
-
-def classify_error(exc: BaseException, endpoint: Endpoint) -> LLMError:
-    """Map SDK and transport errors to LLMError with an actionable message."""
-    where = endpoint.base_url or "https://api.openai.com/v1"
-    if isinstance(exc, openai.APIStatusError):
-        code, detail = _body_error(exc)
-        status = exc.status_code
-        if status == 401:
-            hint = "pass --api-key or set LIVEPLAN_API_KEY"
-            if endpoint.key_withheld:
-                hint += " (OPENAI_API_KEY is only sent to api.openai.com or to OPENAI_BASE_URL)"
-            elif endpoint.base_url is None:
-                hint = "check OPENAI_API_KEY or --api-key"
-            return LLMError("auth", f"authentication failed at {where} (401): {hint}")
-        if status == 403:
-            return LLMError("auth", f"access denied at {where} (403): {detail}")
-        if status == 404:
-            return LLMError(
-                "not_found",
-                f"model {endpoint.model!r} not found at {where} (404): check --model / LIVEPLAN_MODEL, "
-                "and that the base URL ends in /v1",
-            )
-        if status == 429:
-            if code == "insufficient_quota":
-                return LLMError("quota", f"quota exhausted at {where} (429): check your plan and billing")
-            return LLMError(
-                "rate_limit", f"rate limited by {where} (429)", retryable=True, retry_after=_retry_after(exc)
-            )
-        if status in (400, 413, 422):
-            if "context_length" in code or "context length" in detail.lower() or "maximum context" in detail.lower():
-                return LLMError("context_length", f"the prompt is larger than the model's context window: {detail}")
-            return LLMError("bad_request", f"request rejected by {where} ({status}): {detail}")
-        if status in (408, 409) or status >= 500:
-            return LLMError(
-                "server", f"server error at {where} ({status})", retryable=True, retry_after=_retry_after(exc)
-            )
-        return LLMError("http", f"unexpected reply from {where} ({status}): {detail}")
-    if isinstance(exc, openai.APITimeoutError):
-        return LLMError("timeout", f"timed out waiting for {where}", retryable=True)
-    if isinstance(exc, openai.APIConnectionError):
-        return LLMError(
-            "connection", f"cannot reach {where}: check --base-url and that the server is running", retryable=True
-        )
-    if isinstance(exc, openai.APIError):
-        return LLMError("stream", f"the stream from {where} failed: {exc.message}", retryable=True)
-    return LLMError("stream", f"the stream from {where} was cut ({type(exc).__name__})", retryable=True)
-
-
-class _Assembler:
-    """Joins streamed deltas; tool-call fragments arrive split across chunks."""
-
-    def __init__(self) -> None:
-        self.text: list[str] = []
-        self.calls: dict[int, dict[str, str]] = {}
-        self.finish_reason: str | None = None
-        self.prompt_tokens: int | None = None
-        self.completion_tokens: int | None = None
-
-    def feed(self, chunk: Any) -> str:
-        if getattr(chunk, "usage", None):
-            self.prompt_tokens = chunk.usage.prompt_tokens
-            self.completion_tokens = chunk.usage.completion_tokens
-        out = ""
-        for choice in chunk.choices or ():
-            delta = choice.delta
-            if delta is not None:
-                if delta.content:
-                    out += delta.content
-                for tc in delta.tool_calls or ():
-                    slot = self.calls.setdefault(tc.index or 0, {"id": "", "name": "", "arguments": ""})
-                    if tc.id:
-                        slot["id"] = tc.id
-                    fn = tc.function
-                    if fn is not None:
-                        if fn.name and fn.name != slot["name"]:
-                            slot["name"] += fn.name
-                        if fn.arguments:
-                            slot["arguments"] += fn.arguments
-            if choice.finish_reason:
-                self.finish_reason = choice.finish_reason
-        if out:
-            self.text.append(out)
-        return out
-
-    def result(self) -> Completion:
-        calls = [
-            ToolCall(id=slot["id"] or f"call_{i}", name=slot["name"], arguments=slot["arguments"])
-            for i, slot in sorted(self.calls.items())
-        ]
-        return Completion(
-            content="".join(self.text),
-            tool_calls=calls,
-            finish_reason=self.finish_reason,
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-        )
+        return False
 
 
 class ChatClient:
@@ -157,12 +56,15 @@ class ChatClient:
     def __init__(self, endpoint: Endpoint, options: ClientOptions):
         self.endpoint = endpoint
         self.options = options
+        self.refused: set[str] = set() if options.stream else {"stream_tools"}  # learned once, kept for the session
         key = endpoint.api_key.get_secret_value() if endpoint.api_key else NO_KEY
+        timeout = openai.Timeout(options.read_timeout, connect=options.connect_timeout)
         self._client = openai.AsyncOpenAI(
             api_key=key,
             base_url=endpoint.base_url or "https://api.openai.com/v1",
             max_retries=0,
-            timeout=openai.Timeout(options.read_timeout, connect=options.connect_timeout),
+            timeout=timeout,
+            http_client=openai.DefaultAsyncHttpxClient(timeout=timeout, trust_env=not is_loopback(endpoint.base_url)),
         )
 
     async def close(self) -> None:
@@ -222,6 +124,68 @@ class ChatClient:
                 "check --base-url (it usually ends in /v1)",
             )
 
+    def _request(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, extra: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The request, less what this server has refused (learned once per session)."""
+        kwargs: dict[str, Any] = dict(model=self.endpoint.model, messages=messages, stream=True)
+        if "stream_options" not in self.refused:
+            kwargs["stream_options"] = {"include_usage": True}
+        if tools:
+            kwargs["tools"] = tools
+            if "stream_tools" in self.refused:
+                kwargs["stream"] = False
+                kwargs.pop("stream_options", None)
+        if self.options.temperature is not None:
+            kwargs["temperature"] = self.options.temperature
+        kwargs.update(extra)
+        if "tool_choice" in self.refused:
+            kwargs.pop("tool_choice", None)
+        return kwargs
+
+    async def _once(self, kwargs: dict[str, Any]) -> AsyncIterator[StreamItem]:
+        """One attempt: a streamed reply (or a whole one, where streaming was refused)."""
+        asm = Assembler()
+        started = False
+        try:
+            response = await self._client.chat.completions.create(**kwargs)
+            self._check_content_type(response)
+            started = True
+            if not kwargs.get("stream"):
+                completion = completion_from_response(response)
+                if completion.content:
+                    yield TextChunk(text=completion.content)
+                yield completion
+                return
+            async with response as stream:
+                async for chunk in stream:
+                    text = self._feed(asm, chunk)
+                    if asm.restart:
+                        asm.restart = False
+                        yield StreamRestart(reason="the model's thinking is hidden; its answer follows")
+                    if text:
+                        yield TextChunk(text=text)
+        except (openai.OpenAIError, OSError) as exc:
+            raise self._error(exc, started) from None
+        except LLMError:
+            raise
+        except Exception as exc:  # transport errors from the HTTP layer, e.g. a cut body
+            if type(exc).__module__.split(".")[0] not in ("httpx", "httpx2", "httpcore", "h11", "anyio"):
+                raise
+            raise self._error(exc, started) from None
+        if asm.finish_reason is None and not asm.received:
+            raise LLMError("stream", "the stream ended before the model said anything")
+        yield asm.result()  # a [DONE] without finish_reason is a finished reply
+
+    def _feed(self, asm: Assembler, chunk: Any) -> str:
+        """One chunk; a shape nobody expected is one line, never a crash."""
+        try:
+            return asm.feed(chunk)
+        except (TypeError, AttributeError, ValueError, KeyError) as exc:
+            where = self.endpoint.base_url or "https://api.openai.com/v1"
+            message = f"{where} sent a chunk LivePlan cannot read ({type(exc).__name__}: {exc})"
+            raise LLMError("bad_response", message) from None
+
     async def stream(
         self,
         messages: list[dict[str, Any]],
@@ -230,43 +194,24 @@ class ChatClient:
         max_attempts: int | None = None,
         **extra: Any,
     ) -> AsyncIterator[StreamItem]:
-        """Yield TextChunk / StreamRestart / RetryNotice items, then one Completion last."""
+        """Yield TextChunk / StreamRestart / RetryNotice items, then one Completion last.
 
-        async def once() -> AsyncIterator[Any]:
-            kwargs: dict[str, Any] = dict(
-                model=self.endpoint.model,
-                messages=messages,
-                stream=True,
-                stream_options={"include_usage": True},
-            )
-            if tools:
-                kwargs["tools"] = tools
-            if self.options.temperature is not None:
-                kwargs["temperature"] = self.options.temperature
-            kwargs.update(extra)
-            asm = _Assembler()
-            started = False
+        A server that refuses streaming with tools, `stream_options` or `tool_choice` gets the
+        request once more without it, and that is remembered for the session.
+        """
+        while True:
+            kwargs = self._request(messages, tools, extra)
             try:
-                response = await self._client.chat.completions.create(**kwargs)
-                self._check_content_type(response)
-                started = True
-                async with response as stream:
-                    async for chunk in stream:
-                        text = asm.feed(chunk)
-                        if text:
-                            yield TextChunk(text=text)
-            except (openai.OpenAIError, OSError) as exc:
-                raise self._error(exc, started) from None
-            except Exception as exc:  # transport errors from the HTTP layer, e.g. a cut body
-                if type(exc).__module__.split(".")[0] not in ("httpx", "httpx2", "httpcore", "h11", "anyio"):
+                async for item in self._retrying(partial(self._once, kwargs), max_attempts):
+                    yield item
+                return
+            except LLMError as err:
+                feature = err.unsupported
+                if err.kind != "unsupported" or feature is None or feature in self.refused:
                     raise
-                raise self._error(exc, started) from None
-            if asm.finish_reason is None:
-                raise LLMError("stream", "the stream ended before the model finished", retryable=True)
-            yield asm.result()
-
-        async for item in self._retrying(once, max_attempts):
-            yield item
+                if feature == "stream_tools" and not tools:
+                    raise
+                self.refused.add(feature)
 
     async def complete(
         self,

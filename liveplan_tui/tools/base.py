@@ -43,6 +43,7 @@ class Tool:
     shrinkable: ClassVar[bool] = True  # a long output may become an artifact the model pages through
     preview_lexer: ClassVar[str] = "diff"
     target_key: ClassVar[str | None] = None  # the argument that names what the call acts on
+    arguments_hint: ClassVar[str] = ""  # added to a validation error, so the model knows what is valid
 
     def description(self) -> str:
         return load(f"tools/{self.name}.md")
@@ -131,9 +132,15 @@ def parse_arguments(tool: Tool, raw: str) -> BaseModel | str:
             f"error: arguments for {tool.name} are not valid JSON ({exc.msg} at position {exc.pos}); "
             "resend them as one JSON object"
         )
+    if isinstance(data, str):  # arguments encoded twice, as a JSON string holding the object
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError:
+            pass
     if not isinstance(data, dict):
         return f"error: arguments for {tool.name} must be a JSON object, got {type(data).__name__}"
     try:
         return tool.Params.model_validate(data)
     except ValidationError as exc:
-        return f"error: invalid arguments for {tool.name}: {explain_validation(exc)}"
+        hint = tool.arguments_hint or "valid arguments: " + ", ".join(tool.Params.model_fields)
+        return f"error: invalid arguments for {tool.name}: {explain_validation(exc)}; {hint}"

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from ..agent.planning import acceptance, rejection
 from ..plan import PlanError, PlanUpdate
+from ..plan_shapes import VALID_ARGUMENTS
 from .base import Tool, ToolContext, ToolKind, ToolResult
 
 
@@ -14,6 +15,7 @@ class UpdatePlanTool(Tool):
     kind: ClassVar[ToolKind] = "plan"
     Params: ClassVar[type[PlanUpdate]] = PlanUpdate
     shrinkable: ClassVar[bool] = False  # the model must always see the whole plan
+    arguments_hint: ClassVar[str] = VALID_ARGUMENTS
 
     async def run(self, params: PlanUpdate, ctx: ToolContext) -> ToolResult:
         try:

@@ -11,16 +11,14 @@ import asyncio
 import signal
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import assert_never
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
-from textual.css.query import NoMatches
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
@@ -31,6 +29,7 @@ from ..events import (
     Condensed,
     Error,
     Event,
+    Notice,
     PlanUpdated,
     Retrying,
     Route,
@@ -45,6 +44,7 @@ from ..events import (
 from ..present import describe
 from ..store import StoreError
 from .messages import CoreEvent, TurnEnded, TurnStarted
+from .palette import SlashCommandProvider
 from .widgets.approval import ApprovalScreen
 from .widgets.chat import (
     MAX_BLOCKS,
@@ -65,26 +65,6 @@ WELCOME = (
     "LivePlan · give a task and watch its live plan in the Plan panel.\n"
     "Esc cancels a turn · /help lists commands · Ctrl+P opens the palette · Ctrl+C twice quits."
 )
-
-
-class SlashCommandProvider(Provider):
-    """Slash commands in the command palette, from the same registry as /help."""
-
-    def _insert(self, usage: str) -> None:
-        app = self.app
-        assert isinstance(app, LivePlanApp)
-        app.insert_command(usage)
-
-    async def discover(self) -> Hits:
-        for usage, text in commands.usage_lines():
-            yield DiscoveryHit(usage, partial(self._insert, usage), help=text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for usage, text in commands.usage_lines():
-            score = matcher.match(usage)
-            if score > 0:
-                yield Hit(score, matcher.highlight(usage), partial(self._insert, usage), help=text)
 
 
 class LivePlanApp(App[int]):
@@ -373,6 +353,9 @@ class LivePlanApp(App[int]):
             case Retrying() | Condensed() | Subagent():
                 kind = "warning" if isinstance(event, Retrying) else "info"
                 await chat.add(NoticeBlock(describe(event, verbose=True) or "", kind))
+            case Notice():
+                await chat.add(NoticeBlock(event.message, "warning"))
+                self.notify(event.message, severity="warning", timeout=10)
             case Error():
                 await chat.add(ErrorBlock(event.message))
                 self.notify(event.message, title="Error", severity="error", timeout=10)
@@ -384,7 +367,9 @@ class LivePlanApp(App[int]):
             await self.chat.add(NoticeBlock("interrupted", "warning"))
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
-            message = str(error) if isinstance(error, StoreError) else f"internal error: {type(error).__name__}: {error}"
+            message = (
+                str(error) if isinstance(error, StoreError) else f"internal error: {type(error).__name__}: {error}"
+            )
             await self.chat.add(ErrorBlock(message))
             self.notify(message, title="Error", severity="error", timeout=10)
 

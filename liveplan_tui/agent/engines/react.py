@@ -9,26 +9,39 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
+from ...condense import last_user_request, request_messages
 from ...events import (
     AssistantMessage,
+    Condensed,
     Error,
     Event,
+    Notice,
     ToolCallFinished,
     ToolCallStarted,
     TurnFinished,
     Usage,
 )
 from ...llm.base import Completion, LLMError, ToolCall
-from ...llm.json_actions import tool_calls_in
+from ...llm.json_actions import only_a_call, tool_calls_in
+from ...plan import PlanUpdate, merge_updates
 from ...redact import redact
 from ...tools import ToolRegistry
 from ...tools.artifact_store import shrink
 from ...tools.base import ToolContext, ToolResult, parse_arguments
 from ...tools.errors import ToolError
 from ..turn import Reply, ToolGate, TurnContext, fail_turn, finish_turn, usage_event
+from .replies import ReplyState
 
 CANCELLED_RESULT = "error: cancelled by the user before this tool finished"
+MAX_SHRINKS = 8
+TRUNCATION_RATIO = 0.5
+TRUNCATED = (
+    "the server kept {kept} of the ~{sent} prompt tokens it was sent, without an error (Ollama's num_ctx does this): "
+    "LivePlan now fits requests to {window} tokens; raise the server's window (Ollama: OLLAMA_CONTEXT_LENGTH or "
+    "num_ctx) and pass --context-window to use more"
+)
 OVERFLOW = (
     "the conversation does not fit the model's context window, even condensed: start /new or lower --context-window"
 )
@@ -66,7 +79,7 @@ async def run_tool(tools: ToolRegistry, call: ToolCall, ctx: ToolContext, gate: 
 
 
 class ReactLoop:
-    """One turn of the loop over a context; `partial` is what streamed of a reply not yet finished."""
+    """One turn of the loop over a context; `extra` holds messages for the next call only (a nudge)."""
 
     def __init__(self, ctx: TurnContext):
         self.ctx = ctx
@@ -74,30 +87,48 @@ class ReactLoop:
         self.reply = Reply()
         self.failed: LLMError | None = None
         self.estimate = 0
+        self.extra: list[dict[str, Any]] = []
+        self.replies = ReplyState()
+        self.refits = 0
+
+    def _messages(self, system: str) -> list[dict[str, Any]]:
+        task = last_user_request(self.ctx.conv.record)
+        return [{"role": "system", "content": system}, *request_messages(self.ctx.conv.messages, task), *self.extra]
 
     async def _call_model(self) -> AsyncIterator[Event]:
-        """One model call; a context overflow is condensed and retried once. Sets `failed` on error."""
-        ctx, recovered = self.ctx, False
+        """One model call; a context overflow shrinks the context and tries again while something can shrink."""
+        ctx, shrinks = self.ctx, 0
         while True:
             system = ctx.system_prompt()
             self.estimate = ctx.condenser.estimate(ctx.conv, system, self.specs) if ctx.condenser else 0
             self.reply = Reply()
             try:
-                stream = ctx.llm.stream([{"role": "system", "content": system}, *ctx.conv.messages], tools=self.specs)
-                async for event in self.reply.relay(stream):
+                async for event in self.reply.relay(ctx.llm.stream(self._messages(system), tools=self.specs)):
                     yield event
                 return
             except LLMError as err:
                 self.reply.partial.clear()
-                if err.kind == "context_length" and ctx.condenser is not None and not recovered:
-                    recovered = True
-                    condensed = await ctx.condenser.condense(ctx.conv, ctx.system_prompt, self.specs, force=True)
-                    if condensed is not None and condensed.tokens_after < self.estimate:
+                if err.kind == "context_length" and ctx.condenser is not None and shrinks < MAX_SHRINKS:
+                    shrinks += 1
+                    if (condensed := await self._shrink(err.window)) is not None:
                         yield condensed
                         continue
+                if err.kind == "context_length":
                     err.message = OVERFLOW
                 self.failed = err
                 return
+
+    async def _shrink(self, window: int | None) -> Condensed | None:
+        """Older tool results, then older turns (condensation), then the biggest result left, then the summary."""
+        ctx, condenser = self.ctx, self.ctx.condenser
+        assert condenser is not None
+        if window:
+            condenser.learn_window(window)
+        before = condenser.estimate(ctx.conv, ctx.system_prompt(), self.specs)
+        condensed = await condenser.condense(ctx.conv, ctx.system_prompt, self.specs, force=True)
+        if condensed is not None and condensed.tokens_after < before:
+            return condensed
+        return condenser.shrink_more(ctx.conv, ctx.system_prompt, self.specs)
 
     def _usage(self, completion: Completion) -> Usage | None:
         condenser = self.ctx.condenser
@@ -117,6 +148,33 @@ class ReactLoop:
             context_window=condenser.window,
         )
 
+    def _silently_cut(self, completion: Completion) -> bool:
+        """The server counted far fewer prompt tokens than were sent: it cut the prompt without saying so."""
+        told = completion.prompt_tokens
+        return (
+            self.ctx.condenser is not None
+            and told is not None
+            and self.estimate > 1500
+            and told < self.estimate * TRUNCATION_RATIO
+            and self.refits < 2
+        )
+
+    async def _refit(self, completion: Completion) -> AsyncIterator[Event]:
+        """Learn the window the server really has, condense to fit it, and say once how to raise it."""
+        condenser, ctx = self.ctx.condenser, self.ctx
+        assert condenser is not None and completion.prompt_tokens is not None
+        self.refits += 1
+        window = max(completion.prompt_tokens, 512)
+        condenser.learn_window(window)
+        if self.refits == 1:
+            yield Notice(message=TRUNCATED.format(sent=self.estimate, kept=completion.prompt_tokens, window=window))
+        for _ in range(MAX_SHRINKS):
+            if condenser.estimate(ctx.conv, ctx.system_prompt(), self.specs) <= condenser.limit:
+                break
+            if (condensed := await self._shrink(None)) is None:
+                break
+            yield condensed
+
     async def _run_tools(self, completion: Completion) -> AsyncIterator[Event]:
         ctx = self.ctx
         calls = [
@@ -124,18 +182,34 @@ class ReactLoop:
             for c in completion.tool_calls
         ]
         ctx.conv.add({"role": "assistant", "content": completion.content or None, "tool_calls": calls})
+        plan_result = await self._plan_batch(completion.tool_calls)
         for call in completion.tool_calls:
-            yield ToolCallStarted(
-                call_id=call.id,
-                name=call.name,
-                arguments=call.arguments,
-                summary=ctx.tools.summary(call.name, call.arguments),
-            )
-            result = await run_tool(ctx.tools, call, ctx.tool_ctx, ctx.gate)
+            summary = ctx.tools.summary(call.name, call.arguments)
+            yield ToolCallStarted(call_id=call.id, name=call.name, arguments=call.arguments, summary=summary)
+            batched = plan_result is not None and call.name == "update_plan"
+            result = plan_result if batched and plan_result else await run_tool(ctx.tools, call, ctx.tool_ctx, ctx.gate)
             ctx.conv.add({"role": "tool", "tool_call_id": call.id, "content": result.text})
             if result.plan is not None:
                 yield result.plan
+                result = ToolResult(result.text, result.is_error)  # one plan change, shown once
+                plan_result = result if batched else plan_result
             yield ToolCallFinished(call_id=call.id, name=call.name, result=result.text, is_error=result.is_error)
+
+    async def _plan_batch(self, calls: list[ToolCall]) -> ToolResult | None:
+        """Several update_plan calls in one reply are the one change the model meant: merged, applied once."""
+        plan_calls = [c for c in calls if c.name == "update_plan"]
+        tool = self.ctx.tools.get("update_plan")
+        if len(plan_calls) < 2 or tool is None:
+            return None
+        updates = [parse_arguments(tool, c.arguments) for c in plan_calls]
+        if not all(isinstance(u, PlanUpdate) for u in updates):
+            return None
+        try:
+            merged = merge_updates([u for u in updates if isinstance(u, PlanUpdate)])
+        except ValueError:
+            return None
+        call = ToolCall(id=plan_calls[0].id, name="update_plan", arguments=merged.model_dump_json(exclude_none=True))
+        return await run_tool(self.ctx.tools, call, self.ctx.tool_ctx, self.ctx.gate)
 
     def repair_history(self, ended_by: str) -> None:
         """Close what a cancelled or failed turn left open: unanswered calls, a half-streamed reply."""
@@ -146,38 +220,78 @@ class ReactLoop:
             conv.add({"role": "assistant", "content": "".join(self.reply.partial) + "\n[interrupted by the user]"})
             self.reply.partial.clear()
 
+    async def _step(self) -> AsyncIterator[Event]:
+        """One model call and what follows from it; sets `done` when the turn has ended."""
+        ctx = self.ctx
+        async for event in self._call_model():
+            yield event
+        if self.failed is not None:
+            for event in fail_turn(self.failed, ctx.tool_ctx.secrets):
+                yield event
+            self.done = True
+            return
+        completion = self.reply.completion
+        assert completion is not None
+        if (usage := self._usage(completion)) is not None:
+            yield usage
+        if self._silently_cut(completion):
+            async for event in self._refit(completion):
+                yield event
+            return
+        if not completion.tool_calls:
+            completion.tool_calls = calls_written_as_text(completion, set(ctx.tools.names()))
+        if completion.tool_calls:
+            self.extra = []
+            if completion.content:
+                yield AssistantMessage(content=completion.content)
+            async for event in self._run_tools(completion):
+                yield event
+            return
+        async for event in self._settle(completion):
+            yield event
+
+    async def _settle(self, completion: Completion) -> AsyncIterator[Event]:
+        """A reply without tool calls: the answer, a question back to the model, or an honest failure."""
+        verdict = self.replies.judge(completion)
+        if verdict.action == "ask":
+            self.extra = verdict.ask
+            return
+        self.done = True
+        if verdict.action == "fail":
+            where = self.ctx.llm.endpoint.base_url or "the endpoint"
+            failure = LLMError("truncated" if "token" in verdict.why else "empty_reply", f"{verdict.why} ({where})")
+            for event in fail_turn(failure, self.ctx.tool_ctx.secrets):
+                yield event
+            return
+        for event in finish_turn(self.ctx.conv, verdict.answer):
+            yield event
+
     async def run(self) -> AsyncIterator[Event]:
         """Model calls and tool calls until a final answer, the iteration limit, or an error."""
         ctx = self.ctx
+        self.done = False
         for _ in range(ctx.limits.max_iterations):
             if ctx.condenser is not None and (
                 condensed := await ctx.condenser.condense(ctx.conv, ctx.system_prompt, self.specs)
             ):
                 yield condensed
-            async for event in self._call_model():
+            async for event in self._step():
                 yield event
-            if self.failed is not None:
-                for event in fail_turn(self.failed, ctx.tool_ctx.secrets):
-                    yield event
+            if self.done:
                 return
-            completion = self.reply.completion
-            assert completion is not None
-            if (usage := self._usage(completion)) is not None:
-                yield usage
-            if not completion.tool_calls and ctx.text_tool_calls:
-                completion.tool_calls = tool_calls_in(completion.content, set(ctx.tools.names()))
-            if not completion.tool_calls:
-                for event in finish_turn(ctx.conv, completion.content):
-                    yield event
-                return
-            if completion.content:
-                yield AssistantMessage(content=completion.content)
-            async for event in self._run_tools(completion):
-                yield event
         limit = ctx.limits.max_iterations
         message = f"stopped after {limit} model calls without a final answer; raise --max-iterations or ask again"
         yield Error(kind="max_iterations", message=message)
         yield TurnFinished(answer="", reason="max_iterations")
+
+
+def calls_written_as_text(completion: Completion, tools: set[str]) -> list[ToolCall]:
+    """Tool calls a model wrote in its text (or, with no text, in its reasoning), for every endpoint."""
+    text = completion.content if completion.content.strip() else completion.reasoning
+    calls = tool_calls_in(text, tools)
+    if not calls and (only := only_a_call(text)) is not None:
+        calls = [only]
+    return calls
 
 
 async def react(ctx: TurnContext) -> AsyncIterator[Event]:

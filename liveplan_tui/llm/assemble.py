@@ -1,0 +1,188 @@
+"""Assembling a reply from what servers really send. Pure: no I/O.
+
+Streams differ from OpenAI's in ways that are reported again and again:
+- tool-call arguments sent as a JSON object instead of a string;
+- several calls sharing `index: 0` (Ollama), or ids that are numbers or missing;
+- thinking in `reasoning_content` / `reasoning`, or as `<think>` text in the
+  content, sometimes without its opening tag;
+- a `[DONE]` with no `finish_reason`.
+Visible text and thinking are kept apart, so thinking never becomes the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from .base import Completion, ToolCall
+
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+_THINK_BLOCK = re.compile(r"<think>.*?(</think>|$)", re.S)
+
+
+def new_call_id() -> str:
+    return f"call_{uuid.uuid4().hex[:16]}"
+
+
+def split_thinking(text: str) -> tuple[str, str]:
+    """(visible, thinking): `<think>` blocks out, and everything before a `</think>` whose opening tag is missing."""
+    thinking: list[str] = []
+    if THINK_CLOSE in text and THINK_OPEN not in text.split(THINK_CLOSE, 1)[0]:
+        head, text = text.split(THINK_CLOSE, 1)
+        thinking.append(head)
+
+    def hold(match: re.Match[str]) -> str:
+        thinking.append(match.group(0))
+        return ""
+
+    visible = _THINK_BLOCK.sub(hold, text)
+    return visible.strip() if thinking else visible, "".join(thinking).replace(THINK_OPEN, "").replace(THINK_CLOSE, "")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+class ThinkFilter:
+    """Streams visible text only: `<think>…</think>` is held back, even when a tag is split across chunks."""
+
+    def __init__(self) -> None:
+        self.inside = False
+        self.pending = ""
+
+    def feed(self, text: str) -> str:
+        out, self.pending = [], self.pending + text
+        while self.pending:
+            tag = THINK_CLOSE if self.inside else THINK_OPEN
+            at = self.pending.find(tag)
+            if at >= 0:
+                if not self.inside:
+                    out.append(self.pending[:at])
+                self.pending, self.inside = self.pending[at + len(tag) :], not self.inside
+                continue
+            keep = next((k for k in range(len(tag) - 1, 0, -1) if self.pending.endswith(tag[:k])), 0)
+            if not self.inside:
+                out.append(self.pending[: len(self.pending) - keep])
+            self.pending = self.pending[len(self.pending) - keep :]
+            break
+        return "".join(out)
+
+
+class Assembler:
+    """Joins streamed deltas into one Completion."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.slots: list[dict[str, str]] = []
+        self.by_index: dict[int, dict[str, str]] = {}
+        self.finish_reason: str | None = None
+        self.prompt_tokens: int | None = None
+        self.completion_tokens: int | None = None
+        self.filter = ThinkFilter()
+        self.restart = False  # a `</think>` without its opening tag: what streamed so far was thinking
+
+    def feed(self, chunk: Any) -> str:
+        """Take one chunk; return the visible text it adds."""
+        usage = getattr(chunk, "usage", None)
+        if usage:
+            self.prompt_tokens = getattr(usage, "prompt_tokens", None)
+            self.completion_tokens = getattr(usage, "completion_tokens", None)
+        out = ""
+        for choice in getattr(chunk, "choices", None) or ():
+            delta = getattr(choice, "delta", None)
+            if delta is not None:
+                out += self._delta(delta)
+            if getattr(choice, "finish_reason", None):
+                self.finish_reason = str(choice.finish_reason)
+        return out
+
+    def _delta(self, delta: Any) -> str:
+        thinking = getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None)
+        if isinstance(thinking, str):
+            self.reasoning.append(thinking)
+        content = getattr(delta, "content", None)
+        for call in getattr(delta, "tool_calls", None) or ():
+            self._call(call)
+        if not content:
+            return ""
+        self.text.append(_text(content))
+        shown = self.filter.feed(_text(content))
+        if not self.restart and THINK_CLOSE in shown:
+            self.restart = True
+            self.filter = ThinkFilter()
+            return split_thinking("".join(self.text))[0]
+        return shown
+
+    def _call(self, tc: Any) -> None:
+        index = tc.index if isinstance(getattr(tc, "index", None), int) else len(self.slots)
+        call_id = _text(getattr(tc, "id", None))
+        fn = getattr(tc, "function", None)
+        name = _text(getattr(fn, "name", None)) if fn is not None else ""
+        slot = self.by_index.get(index)
+        if slot is None or (call_id and slot["id"] and call_id != slot["id"]) or (name and _complete(slot)):
+            slot = {"id": "", "name": "", "arguments": ""}
+            self.slots.append(slot)
+            self.by_index[index] = slot
+        if call_id:
+            slot["id"] = call_id
+        if name and name != slot["name"]:
+            slot["name"] += name
+        arguments = getattr(fn, "arguments", None) if fn is not None else None
+        if isinstance(arguments, dict | list):
+            slot["arguments"] = json.dumps(arguments)
+        elif arguments:
+            slot["arguments"] += _text(arguments)
+
+    def result(self) -> Completion:
+        visible, thinking = split_thinking("".join(self.text))
+        seen: set[str] = set()
+        calls = []
+        for slot in self.slots:
+            call_id = slot["id"] if slot["id"] and slot["id"] not in seen else new_call_id()
+            seen.add(call_id)
+            calls.append(ToolCall(id=call_id, name=slot["name"], arguments=slot["arguments"]))
+        finish = self.finish_reason or ("tool_calls" if calls else "stop")
+        return Completion(
+            content=visible,
+            tool_calls=calls,
+            finish_reason=finish,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            reasoning="".join(self.reasoning) + thinking,
+        )
+
+    @property
+    def received(self) -> bool:
+        return bool(self.text or self.slots or self.reasoning)
+
+
+def _complete(slot: dict[str, str]) -> bool:
+    """A call that already has its name and whole JSON arguments: a new name starts another call."""
+    if not slot["name"] or not slot["arguments"]:
+        return False
+    try:
+        json.loads(slot["arguments"])
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
+def completion_from_response(response: Any) -> Completion:
+    """A non-streamed reply (the fallback for servers that refuse streaming with tools)."""
+    asm = Assembler()
+    choice = (getattr(response, "choices", None) or [None])[0]
+    message = getattr(choice, "message", None)
+    if message is not None:
+        asm._delta(message)
+    if choice is not None and getattr(choice, "finish_reason", None):
+        asm.finish_reason = str(choice.finish_reason)
+    usage = getattr(response, "usage", None)
+    if usage is not None:
+        asm.prompt_tokens = getattr(usage, "prompt_tokens", None)
+        asm.completion_tokens = getattr(usage, "completion_tokens", None)
+    return asm.result()
