@@ -13,6 +13,16 @@ content deltas, tool-call deltas split across chunks, a final usage chunk and
     {"hang": 5}                                             wait before answering
     {"raw": "<html>…", "content_type": "text/html"}         any body (status 200 unless given)
 
+Real servers' quirks, per entry:
+    {"reasoning": "…", "reasoning_field": "reasoning"}      thinking in reasoning_content (or reasoning)
+    {"finish": "length"} / {"finish": None}                 another finish_reason, or none before [DONE]
+    {"args_as_object": True}                                arguments as a JSON object, not a string
+    {"shared_index": True}                                  every call at index 0, whole in one chunk (Ollama)
+    {"ids": "missing" | "number"}                           tool-call ids left out, or sent as numbers
+    {"bad_chunk": True}                                     a chunk whose `choices` is not a list
+and per server: FakeOpenAI(refuse={"stream_tools", "stream_options", "tool_choice"}, num_ctx=N), where
+num_ctx cuts long prompts silently, reporting N prompt tokens and answering as if the system prompt were gone.
+
 An entry may also be a callable taking the request body and returning one.
 Run it alone for manual checks: `python tests/fake_openai.py SCRIPT.json`.
 """
@@ -63,8 +73,18 @@ def _wants(entry: dict[str, Any], request: dict[str, Any]) -> bool:
 class FakeOpenAI:
     """Start with `with FakeOpenAI(script) as srv:`; `srv.base_url` is the /v1 URL."""
 
-    def __init__(self, script: list[Entry] | None = None, *, port: int = 0, default: Entry | None = None):
+    def __init__(
+        self,
+        script: list[Entry] | None = None,
+        *,
+        port: int = 0,
+        default: Entry | None = None,
+        refuse: set[str] | None = None,
+        num_ctx: int | None = None,
+    ):
         self.script: list[Entry] = list(script or [])
+        self.refuse = refuse or set()
+        self.num_ctx = num_ctx
         self.default = default
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -94,7 +114,7 @@ class FakeOpenAI:
                 with server.lock:
                     server.requests.append(request)
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})
-                    entry = server._take(request)
+                    entry = server._refusal(request) or server._cut(request) or server._take(request)
                     server.active += 1
                     server.max_active = max(server.max_active, server.active)
                 try:
@@ -144,21 +164,7 @@ class FakeOpenAI:
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("transfer-encoding", "chunked")
                 self.end_headers()
-                cid, model = "chatcmpl-fake", request.get("model", "fake-model")
-                events = [_chunk(cid, model, {"role": "assistant", "content": ""})]
-                events += [_chunk(cid, model, {"content": piece}) for piece in _split(text, int(entry.get("chunk", 8)))] if text else []
-                calls = entry.get("tool_calls") or []
-                for i, call in enumerate(calls):
-                    args = call.get("arguments", {})
-                    raw = args if isinstance(args, str) else json.dumps(args)
-                    head = {"index": i, "id": call.get("id", f"call_{len(server.requests)}_{i}"), "type": "function",
-                            "function": {"name": call["name"], "arguments": ""}}
-                    events.append(_chunk(cid, model, {"tool_calls": [head]}))
-                    for piece in _split(raw, int(entry.get("arg_chunk", 7))):
-                        events.append(_chunk(cid, model, {"tool_calls": [{"index": i, "function": {"arguments": piece}}]}))
-                events.append(_chunk(cid, model, {}, finish="tool_calls" if calls else "stop"))
-                if (request.get("stream_options") or {}).get("include_usage"):
-                    events.append(_chunk(cid, model, None, usage=server._usage(request, text)))
+                events = stream_events(entry, text, request, len(server.requests), server._usage(request, text))
                 cut_after = entry.get("cut_after")
                 delay = float(entry.get("delay", 0))
                 try:
@@ -186,9 +192,30 @@ class FakeOpenAI:
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
+    def _refusal(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """What older llama-server, llama-cpp-python, Groq and some gateways answer to features they lack."""
+        if "stream_tools" in self.refuse and request.get("stream") and request.get("tools"):
+            return {"status": 500, "body": {"error": {"message": "Cannot use tools with stream", "type": "server_error"}}}
+        if "stream_options" in self.refuse and "stream_options" in request:
+            return {"status": 400, "body": {"error": {"message": "'stream_options' is not supported", "type": "invalid_request_error"}}}
+        if "tool_choice" in self.refuse and "tool_choice" in request:
+            return {"status": 400, "body": {"error": {"message": "tool_choice is not supported", "type": "invalid_request_error"}}}
+        return None
+
+    def _cut(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """Ollama past num_ctx: the prompt is cut without an error, and the model never saw the system prompt."""
+        if self.num_ctx is None or not request.get("tools") or self._prompt_tokens(request) <= self.num_ctx:
+            return None
+        return {"text": "Sure! What would you like me to do?", "prompt_tokens": self.num_ctx}
+
     @staticmethod
-    def _usage(request: dict[str, Any], text: str) -> dict[str, int]:
-        prompt = (len(json.dumps(request.get("messages", []))) + len(json.dumps(request.get("tools", [])))) // 4
+    def _prompt_tokens(request: dict[str, Any]) -> int:
+        return (len(json.dumps(request.get("messages", []))) + len(json.dumps(request.get("tools", [])))) // 4
+
+    def _usage(self, request: dict[str, Any], text: str) -> dict[str, int]:
+        prompt = self._prompt_tokens(request)
+        if self.num_ctx is not None:
+            prompt = min(prompt, self.num_ctx)
         completion = max(1, len(text) // 4)
         return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
@@ -201,8 +228,11 @@ class FakeOpenAI:
                  "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c.get("arguments"), str) else json.dumps(c.get("arguments", {}))}}
                 for i, c in enumerate(calls)
             ]
+        if entry.get("reasoning"):
+            message[entry.get("reasoning_field", "reasoning_content")] = entry["reasoning"]
+        finish = entry.get("finish", "tool_calls" if calls else "stop")
         return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 1700000000, "model": request.get("model", "fake-model"),
-                "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                 "usage": self._usage(request, text)}
 
     def _take(self, request: dict[str, Any]) -> dict[str, Any] | None:
@@ -235,6 +265,48 @@ class FakeOpenAI:
     def __exit__(self, *exc: Any) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+def _tool_call_chunks(entry: dict[str, Any], cid: str, model: str, n: int) -> list[dict[str, Any]]:
+    events = []
+    for i, call in enumerate(entry.get("tool_calls") or []):
+        args = call.get("arguments", {})
+        raw = args if isinstance(args, str) else json.dumps(args)
+        call_id: Any = call.get("id", f"call_{n}_{i}")
+        if entry.get("ids") == "number":
+            call_id = n * 10 + i
+        index = 0 if entry.get("shared_index") else i
+        head: dict[str, Any] = {"index": index, "type": "function", "function": {"name": call["name"], "arguments": ""}}
+        if entry.get("ids") != "missing":
+            head["id"] = call_id
+        if entry.get("shared_index") or entry.get("args_as_object"):
+            head["function"]["arguments"] = args if entry.get("args_as_object") and isinstance(args, dict) else raw
+            events.append(_chunk(cid, model, {"tool_calls": [head]}))
+            continue
+        events.append(_chunk(cid, model, {"tool_calls": [head]}))
+        for piece in _split(raw, int(entry.get("arg_chunk", 7))):
+            events.append(_chunk(cid, model, {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+    return events
+
+
+def stream_events(entry: dict[str, Any], text: str, request: dict[str, Any], n: int, usage: dict[str, int]) -> list[Any]:
+    """The SSE chunks for one scripted reply, quirks included."""
+    cid, model = "chatcmpl-fake", request.get("model", "fake-model")
+    events: list[Any] = [_chunk(cid, model, {"role": "assistant", "content": ""})]
+    field = entry.get("reasoning_field", "reasoning_content")
+    for piece in _split(entry.get("reasoning", ""), 8) if entry.get("reasoning") else []:
+        events.append(_chunk(cid, model, {field: piece}))
+    events += [_chunk(cid, model, {"content": piece}) for piece in _split(text, int(entry.get("chunk", 8)))] if text else []
+    events += _tool_call_chunks(entry, cid, model, n)
+    if entry.get("bad_chunk"):
+        events.append({"id": cid, "object": "chat.completion.chunk", "created": 1, "model": model, "choices": 7})
+    finish = entry.get("finish", "tool_calls" if entry.get("tool_calls") else "stop")
+    events.append(_chunk(cid, model, {}, finish=finish))
+    if (request.get("stream_options") or {}).get("include_usage"):
+        if "prompt_tokens" in entry:
+            usage = {**usage, "prompt_tokens": entry["prompt_tokens"]}
+        events.append(_chunk(cid, model, None, usage=usage))
+    return events
 
 
 def system_prompt(request: dict[str, Any]) -> str:

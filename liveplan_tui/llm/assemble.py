@@ -138,9 +138,10 @@ class Assembler:
         elif arguments:
             slot["arguments"] += _text(arguments)
 
-    def result(self) -> Completion:
+    def result(self, seen: set[str] | None = None) -> Completion:
+        """The reply; call ids already `seen` in this session (or missing) are replaced by fresh ones."""
         visible, thinking = split_thinking("".join(self.text))
-        seen: set[str] = set()
+        seen = seen if seen is not None else set()
         calls = []
         for slot in self.slots:
             call_id = slot["id"] if slot["id"] and slot["id"] not in seen else new_call_id()
@@ -172,7 +173,7 @@ def _complete(slot: dict[str, str]) -> bool:
     return True
 
 
-def completion_from_response(response: Any) -> Completion:
+def completion_from_response(response: Any, seen: set[str] | None = None) -> Completion:
     """A non-streamed reply (the fallback for servers that refuse streaming with tools)."""
     asm = Assembler()
     choice = (getattr(response, "choices", None) or [None])[0]
@@ -185,4 +186,4 @@ def completion_from_response(response: Any) -> Completion:
     if usage is not None:
         asm.prompt_tokens = getattr(usage, "prompt_tokens", None)
         asm.completion_tokens = getattr(usage, "completion_tokens", None)
-    return asm.result()
+    return asm.result(seen)

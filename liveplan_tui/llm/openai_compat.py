@@ -57,6 +57,7 @@ class ChatClient:
         self.endpoint = endpoint
         self.options = options
         self.refused: set[str] = set() if options.stream else {"stream_tools"}  # learned once, kept for the session
+        self.seen_ids: set[str] = set()  # tool-call ids of this session, so a repeated one is replaced
         key = endpoint.api_key.get_secret_value() if endpoint.api_key else NO_KEY
         timeout = openai.Timeout(options.read_timeout, connect=options.connect_timeout)
         self._client = openai.AsyncOpenAI(
@@ -152,7 +153,7 @@ class ChatClient:
             self._check_content_type(response)
             started = True
             if not kwargs.get("stream"):
-                completion = completion_from_response(response)
+                completion = completion_from_response(response, self.seen_ids)
                 if completion.content:
                     yield TextChunk(text=completion.content)
                 yield completion
@@ -175,7 +176,7 @@ class ChatClient:
             raise self._error(exc, started) from None
         if asm.finish_reason is None and not asm.received:
             raise LLMError("stream", "the stream ended before the model said anything")
-        yield asm.result()  # a [DONE] without finish_reason is a finished reply
+        yield asm.result(self.seen_ids)  # a [DONE] without finish_reason is a finished reply
 
     def _feed(self, asm: Assembler, chunk: Any) -> str:
         """One chunk; a shape nobody expected is one line, never a crash."""

@@ -8,7 +8,7 @@ call answered, partial text kept and marked).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from ...condense import last_user_request, request_messages
@@ -36,7 +36,11 @@ from .replies import ReplyState
 
 CANCELLED_RESULT = "error: cancelled by the user before this tool finished"
 MAX_SHRINKS = 8
-TRUNCATION_RATIO = 0.5
+TOO_SMALL = (
+    "{where} cuts prompts to {window} tokens, too few for LivePlan's instructions and tools even condensed: "
+    "raise the server's context window (Ollama: OLLAMA_CONTEXT_LENGTH or num_ctx)"
+)
+TRUNCATION_RATIO = 0.7  # tokenizers differ by less than this; a cut prompt by more
 TRUNCATED = (
     "the server kept {kept} of the ~{sent} prompt tokens it was sent, without an error (Ollama's num_ctx does this): "
     "LivePlan now fits requests to {window} tokens; raise the server's window (Ollama: OLLAMA_CONTEXT_LENGTH or "
@@ -90,6 +94,9 @@ class ReactLoop:
         self.extra: list[dict[str, Any]] = []
         self.replies = ReplyState()
         self.refits = 0
+        self.last_told: int | None = None
+        self.learned: int | None = None
+        self.last_estimate = 0
 
     def _messages(self, system: str) -> list[dict[str, Any]]:
         task = last_user_request(self.ctx.conv.record)
@@ -149,15 +156,16 @@ class ReactLoop:
         )
 
     def _silently_cut(self, completion: Completion) -> bool:
-        """The server counted far fewer prompt tokens than were sent: it cut the prompt without saying so."""
-        told = completion.prompt_tokens
-        return (
-            self.ctx.condenser is not None
-            and told is not None
-            and self.estimate > 1500
-            and told < self.estimate * TRUNCATION_RATIO
-            and self.refits < 2
-        )
+        """The server cut the prompt without saying so: it counted far fewer tokens than were sent,
+        or the same count as last time although more was sent (pinned at its window)."""
+        told, before = completion.prompt_tokens, self.last_told
+        self.last_told, grown = told, self.estimate - self.last_estimate
+        self.last_estimate = self.estimate
+        if self.ctx.condenser is None or told is None or self.refits >= 2 or self.estimate <= 1500:
+            return False
+        pinned = before is not None and abs(told - before) <= max(2, told // 100) and grown > 100
+        at_ceiling = self.learned is not None and told >= self.learned - 2
+        return told < self.estimate * TRUNCATION_RATIO or pinned or at_ceiling
 
     async def _refit(self, completion: Completion) -> AsyncIterator[Event]:
         """Learn the window the server really has, condense to fit it, and say once how to raise it."""
@@ -168,12 +176,16 @@ class ReactLoop:
         condenser.learn_window(window)
         if self.refits == 1:
             yield Notice(message=TRUNCATED.format(sent=self.estimate, kept=completion.prompt_tokens, window=window))
+        self.learned = window
         for _ in range(MAX_SHRINKS):
             if condenser.estimate(ctx.conv, ctx.system_prompt(), self.specs) <= condenser.limit:
                 break
             if (condensed := await self._shrink(None)) is None:
                 break
             yield condensed
+        if self.refits >= 2:  # cut again after fitting: the window is too small for this prompt
+            where = ctx.llm.endpoint.base_url or "the endpoint"
+            self.failed = LLMError("truncated", TOO_SMALL.format(window=window, where=where))
 
     async def _run_tools(self, completion: Completion) -> AsyncIterator[Event]:
         ctx = self.ctx
@@ -237,6 +249,10 @@ class ReactLoop:
         if self._silently_cut(completion):
             async for event in self._refit(completion):
                 yield event
+            if self.failed is not None:
+                for event in fail_turn(self.failed, ctx.tool_ctx.secrets):
+                    yield event
+                self.done = True
             return
         if not completion.tool_calls:
             completion.tool_calls = calls_written_as_text(completion, set(ctx.tools.names()))
@@ -294,7 +310,7 @@ def calls_written_as_text(completion: Completion, tools: set[str]) -> list[ToolC
     return calls
 
 
-async def react(ctx: TurnContext) -> AsyncIterator[Event]:
+async def react(ctx: TurnContext) -> AsyncGenerator[Event, None]:
     """Run the loop over `ctx`; on cancellation or failure the history is repaired before leaving."""
     loop = ReactLoop(ctx)
     ended_by = CANCELLED_RESULT

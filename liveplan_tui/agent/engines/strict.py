@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 
-from ...events import Error, Event, Subagent, TurnFinished
+from ...events import Error, Event, PlanUpdated, Subagent, TurnFinished
 from ...llm.base import LLMError
-from ...plan import LivePlan, PlanUpdate, Step
+from ...plan import LivePlan, PlanBoard, PlanUpdate, Step
 from ...prompts import load
 from ..conversation import Conversation
 from ..text import summary
@@ -62,7 +63,12 @@ class Orchestrator:
     # -- planning ---------------------------------------------------------
 
     async def _plan_with_model(self, holder: Conversation, instruction: str) -> AsyncIterator[Event]:
-        """Let the model call update_plan (only) until it stops; errors go back to it."""
+        """Let the model call update_plan (only) until a plan with steps exists; errors go back to it.
+
+        Planning ends at the first valid plan. A model that goes on to start or complete steps (the
+        ordinary guided script) does not change that: here our code runs the steps, so every step of
+        that first plan starts pending.
+        """
         conv = Conversation()
         conv.board = holder.board
         conv.add({"role": "user", "content": instruction})
@@ -80,10 +86,25 @@ class Orchestrator:
             limits=Limits(max_iterations=PLAN_ITERATIONS),
             text_tool_calls=False,
         )
-        async for event in react(ctx):
-            if event.type not in ("turn_finished", "assistant_message", "text_delta", "stream_reset"):
-                yield event
-        holder.board = conv.board
+        first: LivePlan | None = None
+        async with aclosing(react(ctx)) as events:
+            async for event in events:
+                if event.type not in ("turn_finished", "assistant_message", "text_delta", "stream_reset"):
+                    yield event
+                if event.type == "plan_updated" and event.new.steps:
+                    first = event.new
+                    break
+        if first is None:
+            holder.board = conv.board
+            return
+        fresh = first.model_copy(
+            update={"steps": tuple(s.model_copy(update={"status": "pending", "result": ""}) for s in first.steps)}
+        )
+        holder.board = PlanBoard(active=fresh, archived=holder.board.archived)
+        if fresh != first:
+            yield PlanUpdated(
+                old=first, new=fresh, source="orchestrator", explanation="strict mode runs each step itself"
+            )
 
     # -- subagents --------------------------------------------------------
 
