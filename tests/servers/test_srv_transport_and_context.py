@@ -180,7 +180,7 @@ def test_silent_truncation_is_noticed_fitted_and_said_once(logs, num_ctx: int) -
 
 def test_a_window_too_small_for_the_prompt_fails_honestly(logs) -> None:
     big_reads = {"when": "tools", "tool_calls": [{"name": "read_file", "arguments": {"path": "log.txt", "end_line": 400}}] * 3}
-    with FakeOpenAI(num_ctx=1200) as fake:
+    with FakeOpenAI(num_ctx=800) as fake:
         fake.script.extend([big_reads, {"when": "tools", "text": "never reached"}])
         code, events, stderr = run(fake, "--mode", "direct", workspace=logs)
         assert code == 1

@@ -161,7 +161,7 @@ class ReactLoop:
         told, before = completion.prompt_tokens, self.last_told
         self.last_told, grown = told, self.estimate - self.last_estimate
         self.last_estimate = self.estimate
-        if self.ctx.condenser is None or told is None or self.refits >= 2 or self.estimate <= 1500:
+        if self.ctx.condenser is None or told is None or self.refits >= 2 or self.estimate <= 1000:
             return False
         pinned = before is not None and abs(told - before) <= max(2, told // 100) and grown > 100
         at_ceiling = self.learned is not None and told >= self.learned - 2
