@@ -26,7 +26,8 @@ def export_markdown(saved: SavedSession) -> str:
             out += [f"**{plan.goal or 'Plan'}** ({state}, {plan.progress()})", ""]
             for step in plan.steps:
                 result = f" → {step.result}" if step.result else ""
-                out.append(f"- {STATUS_TABLE[step.status].ascii} {step.id}. {step.description}{result}")
+                badge = f" [{step.badge}]" if step.badge else ""
+                out.append(f"- {STATUS_TABLE[step.status].ascii} {step.id}. {step.description}{badge}{result}")
             out.append("")
     out += ["## Transcript", ""]
     for msg in saved.record:

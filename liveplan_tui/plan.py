@@ -9,39 +9,23 @@ Everything here is pure: no I/O, no clock, no randomness.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .plan_shapes import normalize
+from .plan_status import (
+    STATUS_TABLE,
+    STATUSES,
+    TERMINAL,
+    VERIFICATION_BADGES,
+    StatusInfo,
+    StepStatus,
+    Verification,
+    glyph,
+)
 
-StepStatus = Literal["pending", "in_progress", "completed", "cancelled"]
-STATUSES: tuple[str, ...] = get_args(StepStatus)
-
-
-@dataclass(frozen=True)
-class StatusInfo:
-    """Everything the app knows about a status, in one row: the panel, REPL, export and engines read it."""
-
-    glyph: str
-    ascii: str
-    terminal: bool
-    runnable: bool
-
-
-STATUS_TABLE: dict[str, StatusInfo] = {
-    "pending": StatusInfo("○", "[ ]", terminal=False, runnable=True),
-    "in_progress": StatusInfo("▶", "[~]", terminal=False, runnable=False),
-    "completed": StatusInfo("✔", "[x]", terminal=True, runnable=False),
-    "cancelled": StatusInfo("✘", "[-]", terminal=True, runnable=False),
-}
-assert set(STATUS_TABLE) == set(STATUSES), "every status needs a row"
-TERMINAL: frozenset[str] = frozenset(name for name, info in STATUS_TABLE.items() if info.terminal)
-
-
-def glyph(status: str) -> str:
-    return STATUS_TABLE[status].glyph
+__all__ = ["STATUS_TABLE", "STATUSES", "TERMINAL", "StatusInfo", "StepStatus", "Verification", "glyph"]
 
 
 class PlanError(ValueError):
@@ -56,6 +40,13 @@ class Step(BaseModel):
     status: StepStatus = "pending"
     result: str = ""
     depends_on: tuple[int, ...] = ()
+    check: str = ""  # a shell command that proves the step is done
+    verified: Verification = ""  # what running `check` showed, once the step was marked completed
+
+    @property
+    def badge(self) -> str:
+        """How the step's check went, in words the panel, the REPL and the export share."""
+        return VERIFICATION_BADGES[self.verified]
 
 
 class LivePlan(BaseModel):
@@ -141,6 +132,9 @@ class NewStep(BaseModel):
     depends_on: list[int] | None = Field(
         default=None, description="1-based positions in this list that must complete first."
     )
+    check: str | None = Field(
+        default=None, description="A shell command that proves the step is done; run when it is marked completed."
+    )
 
 
 class StepPatch(BaseModel):
@@ -154,6 +148,9 @@ class StepPatch(BaseModel):
     )
     result: str | None = Field(default=None, description="A short result of the step.")
     description: str | None = Field(default=None, description="A new description.")
+    check: str | None = Field(
+        default=None, description="A shell command that proves the step is done; run when it is marked completed."
+    )
 
 
 class PlanUpdate(BaseModel):
@@ -265,46 +262,36 @@ def _id_list(ids: set[int]) -> str:
     return ", ".join(map(str, sorted(ids))) if ids else "none (send `steps` to create some)"
 
 
-def apply(plan: LivePlan, update: PlanUpdate, *, max_in_progress: int = 1) -> LivePlan:
-    """Return the plan after `update`, or raise PlanError and change nothing.
-
-    Validation looks at the state after the whole update, so one call may
-    complete step 1 and start step 2. Only strict mode's parallel runs raise
-    `max_in_progress` above one.
-    """
-    if update.is_empty():
-        raise PlanError("empty update: give at least one of goal, steps, updates, notes")
-
-    goal = plan.goal
-    if update.goal is not None:
-        goal = update.goal.strip()
-        if not goal:
-            raise PlanError("goal: empty goal; say what the plan is for")
-
-    steps = list(plan.steps)
-    if update.steps is not None:
-        n = len(update.steps)
-        steps = []
-        for pos, new in enumerate(update.steps, start=1):
-            where = f"steps[{pos}]"
-            desc = _check_description(new.description, where)
-            status = new.status or "pending"
-            _check_status(status, where)
-            for d in new.depends_on or ():
-                if not 1 <= d <= n:
-                    raise PlanError(f"{where}: depends on unknown step {d}; positions run 1..{n}")
-            steps.append(
-                Step(
-                    id=pos,
-                    description=desc,
-                    status=status,  # type: ignore[arg-type]
-                    result=(new.result or "").strip(),
-                    depends_on=tuple(dict.fromkeys(new.depends_on or ())),
-                )
+def _new_steps(new_steps: list[NewStep]) -> list[Step]:
+    """A whole new step list: ids are positions, dependencies must name positions in it."""
+    n = len(new_steps)
+    steps = []
+    for pos, new in enumerate(new_steps, start=1):
+        where = f"steps[{pos}]"
+        desc = _check_description(new.description, where)
+        status = new.status or "pending"
+        _check_status(status, where)
+        for d in new.depends_on or ():
+            if not 1 <= d <= n:
+                raise PlanError(f"{where}: depends on unknown step {d}; positions run 1..{n}")
+        steps.append(
+            Step(
+                id=pos,
+                description=desc,
+                status=status,  # type: ignore[arg-type]
+                result=(new.result or "").strip(),
+                depends_on=tuple(dict.fromkeys(new.depends_on or ())),
+                check=(new.check or "").strip(),
             )
+        )
+    return steps
 
+
+def _patched(steps: list[Step], patches: list[StepPatch]) -> list[Step]:
+    """Steps with `patches` applied by id; an unknown id or an empty patch is an error."""
+    steps = list(steps)
     by_id = {s.id: i for i, s in enumerate(steps)}
-    for patch in update.updates or ():
+    for patch in patches:
         where = f"updates for step {patch.id}"
         if patch.id not in by_id:
             raise PlanError(f"unknown step id {patch.id}; known steps are {_id_list(set(by_id))}")
@@ -316,11 +303,33 @@ def apply(plan: LivePlan, update: PlanUpdate, *, max_in_progress: int = 1) -> Li
             changes["result"] = patch.result.strip()
         if patch.description is not None:
             changes["description"] = _check_description(patch.description, where)
+        if patch.check is not None:
+            changes["check"] = patch.check.strip()
+        if patch.status is not None and patch.status != "completed":
+            changes["verified"] = ""  # reopened or cancelled: an old verdict no longer holds
         if not changes:
-            raise PlanError(f"{where}: nothing to change; give status, result or description")
+            raise PlanError(f"{where}: nothing to change; give status, result, description or check")
         i = by_id[patch.id]
         steps[i] = steps[i].model_copy(update=changes)
+    return steps
 
+
+def apply(plan: LivePlan, update: PlanUpdate, *, max_in_progress: int = 1) -> LivePlan:
+    """Return the plan after `update`, or raise PlanError and change nothing.
+
+    Validation looks at the state after the whole update, so one call may
+    complete step 1 and start step 2. Only strict mode's parallel runs raise
+    `max_in_progress` above one.
+    """
+    if update.is_empty():
+        raise PlanError("empty update: give at least one of goal, steps, updates, notes")
+    goal = plan.goal
+    if update.goal is not None:
+        goal = update.goal.strip()
+        if not goal:
+            raise PlanError("goal: empty goal; say what the plan is for")
+    steps = _new_steps(update.steps) if update.steps is not None else list(plan.steps)
+    steps = _patched(steps, update.updates or [])
     notes = plan.notes if update.notes is None else update.notes.strip()
     new_plan = LivePlan(goal=goal, steps=tuple(steps), notes=notes)
     _validate(new_plan, max_in_progress)
@@ -338,6 +347,22 @@ class PlanBoard(BaseModel):
     def prompt_block(self) -> str | None:
         """The block injected into the system prompt, or None when no plan is active."""
         return None if self.active.is_empty else self.active.render()
+
+    def with_verdicts(self, verdicts: dict[int, tuple[Verification, str]]) -> PlanBoard:
+        """The board with check verdicts on the latest plan's steps: (verdict, what to add to the result)."""
+
+        def mark(step: Step) -> Step:
+            if step.id not in verdicts:
+                return step
+            verdict, note = verdicts[step.id]
+            result = f"{step.result} · {note}" if step.result and note else (note or step.result)
+            return step.model_copy(update={"verified": verdict, "result": result})
+
+        target = self.latest
+        marked = target.model_copy(update={"steps": tuple(mark(s) for s in target.steps)})
+        if not self.active.is_empty or not self.archived:
+            return self.model_copy(update={"active": marked})
+        return self.model_copy(update={"archived": (*self.archived[:-1], marked)})
 
     def apply(self, update: PlanUpdate, *, max_in_progress: int = 1) -> tuple[PlanBoard, bool]:
         """Apply an update; return the new board and whether the plan just got archived."""

@@ -33,7 +33,8 @@ def plan_lines(plan: LivePlan, finished: bool) -> list[str]:
     rows = [head]
     for s in plan.steps:
         result = f" → {s.result}" if s.result else ""
-        rows.append(f"│ {glyph(s.status)} {s.id}. {s.description}{result}")
+        badge = f" [{s.badge}]" if s.badge else ""
+        rows.append(f"│ {glyph(s.status)} {s.id}. {s.description}{badge}{result}")
     return rows if plan.steps or plan.goal else ["┌ plan cleared"]
 
 

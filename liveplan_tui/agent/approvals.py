@@ -107,6 +107,7 @@ class ApprovalGate:
                 f"error: the user denied {tool.name}{reason}. Nothing was run or changed. "
                 "Don't repeat the same call; adapt your approach or ask the user.",
                 is_error=True,
+                denied=True,
             )
         return None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..events import PlanUpdated
-from ..plan import PlanBoard, PlanError, PlanUpdate
+from ..plan import LivePlan, PlanBoard, PlanError, PlanUpdate, Verification
 
 PlanSource = str  # "model" | "user" | "orchestrator", as in PlanUpdated.source
 
@@ -28,10 +28,22 @@ class PlanKeeper:
     def board(self) -> PlanBoard:
         return self.holder.board
 
-    def apply(self, update: PlanUpdate, *, source: PlanSource, max_in_progress: int = 1) -> PlanUpdated:
-        """Apply all of `update` or none of it; raises PlanError naming what to fix."""
+    def apply(
+        self,
+        update: PlanUpdate,
+        *,
+        source: PlanSource,
+        max_in_progress: int = 1,
+        verdicts: dict[int, tuple[Verification, str]] | None = None,
+    ) -> PlanUpdated:
+        """Apply all of `update` or none of it; raises PlanError naming what to fix.
+
+        `verdicts` are the checks run for the steps this update completes, recorded in the same change.
+        """
         old = self.holder.board
         new, archived = old.apply(update, max_in_progress=max_in_progress)
+        if verdicts:
+            new = new.with_verdicts(verdicts)
         self.holder.board = new
         return PlanUpdated(
             old=old.active,
@@ -46,6 +58,16 @@ class PlanKeeper:
         return self.apply(
             PlanUpdate.model_validate({"updates": updates}), source=source, max_in_progress=max_in_progress
         )
+
+    def preview(self, update: PlanUpdate, *, max_in_progress: int = 1) -> LivePlan:
+        """The plan `update` would produce, without changing anything; raises PlanError."""
+        return self.holder.board.apply(update, max_in_progress=max_in_progress)[0].latest
+
+    def mark(self, verdicts: dict[int, tuple[Verification, str]]) -> PlanUpdated:
+        """Record check verdicts alone (a failed check: the step stays as it was, the failure shows)."""
+        old = self.holder.board
+        self.holder.board = old.with_verdicts(verdicts)
+        return PlanUpdated(old=old.active, new=self.holder.board.latest, source="orchestrator")
 
     def clear(self) -> PlanUpdated:
         """Drop the active plan without archiving it (a user's /plan clear)."""

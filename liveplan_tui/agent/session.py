@@ -23,10 +23,11 @@ from ..store import SavedSession, Store, StoreError
 from ..tokens import context_window, counter_for
 from ..tools import ToolRegistry, default_tools
 from ..tools.artifact_store import ArtifactStore
-from ..tools.base import ToolContext
+from ..tools.base import CheckOutcome, ToolContext
 from ..tools.reaper import sandbox_status
 from ..tools.workspace import Workspace
 from .approvals import ApprovalGate, ApprovalRequest, Approver, Decision, fixed_approver
+from .checks import run_check
 from .condenser import Condenser, summary_section
 from .conversation import Conversation
 from .engines import pick
@@ -86,6 +87,7 @@ class Session:
         )
         self.ctx.artifact_budget = min(self.ctx.artifact_budget, window // 8)
         self.gate = ApprovalGate(settings.approval, approver or fixed_approver(False, "no one is there to approve it"))
+        self.ctx.run_check = self._run_check
         self.mode: Mode = settings.mode
         self.store: Store | None = None
         self.session_id: str | None = None
@@ -176,6 +178,9 @@ class Session:
     def describe_call(self, name: str, arguments: str) -> str:
         """A tool call's one line, in the tool's own words (for replaying saved history)."""
         return self.tools.summary(name, arguments)
+
+    async def _run_check(self, command: str) -> CheckOutcome:
+        return await run_check(command, self.tools, self.ctx, self.gate)
 
     async def classify(self, message: str) -> str:
         """The router's LLM level alone (for `liveplan route`)."""

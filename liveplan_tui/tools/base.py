@@ -11,6 +11,7 @@ schema the model sees and the validation we apply can't drift apart.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -32,6 +33,18 @@ class ToolResult:
     text: str
     is_error: bool = False
     plan: PlanUpdated | None = None
+    denied: bool = False  # the approval was refused (or unavailable): nothing ran
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What running a step's check showed: passed, failed (with its output), or unverified (not run, and why)."""
+
+    verdict: Literal["passed", "failed", "unverified"]
+    detail: str = ""
+
+
+CheckRunner = Callable[[str], Awaitable[CheckOutcome]]
 
 
 class Tool:
@@ -79,6 +92,7 @@ class ToolContext:
     secrets: tuple[str, ...] = ()
     artifact_budget: int = 2000
     shell_env_allow: tuple[str, ...] = ()
+    run_check: CheckRunner | None = None  # runs a step's check through the run_shell approval path
     sandbox: str = "workspace"
     sandbox_noted: bool = False
 

@@ -1,13 +1,48 @@
-"""`update_plan`: the only way the model changes the live plan."""
+"""`update_plan`: the only way the model changes the live plan.
+
+A step may carry a `check`, a shell command that proves it is done. When an
+update completes such a step, the check runs first, through the same approval
+path as `run_shell`: passed, the step completes as verified; failed, the update
+is refused, the step stays as it was and the model gets the failing output;
+refused or unavailable, the step completes marked unverified, never verified.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from ..agent.planning import acceptance, rejection
-from ..plan import PlanError, PlanUpdate
+from ..plan import LivePlan, PlanError, PlanUpdate, Verification
 from ..plan_shapes import VALID_ARGUMENTS
-from .base import Tool, ToolContext, ToolKind, ToolResult
+from .base import CheckOutcome, Tool, ToolContext, ToolKind, ToolResult
+
+FAILED_OUTPUT_CHARS = 1500
+
+
+def _newly_checked(before: LivePlan, after: LivePlan) -> list[tuple[int, str]]:
+    """(id, check) of the steps this update completes that carry a check."""
+    was = {s.id: s.status for s in before.steps}
+    return [
+        (s.id, s.check) for s in after.steps if s.status == "completed" and s.check and was.get(s.id) != "completed"
+    ]
+
+
+def _trim(text: str) -> str:
+    return text if len(text) <= FAILED_OUTPUT_CHARS else "…" + text[-FAILED_OUTPUT_CHARS:]
+
+
+def _failure(after: LivePlan, failed: dict[int, CheckOutcome]) -> str:
+    """The tool result for failed checks: which, the command, and its output, trimmed to the end."""
+    parts = []
+    for sid, outcome in failed.items():
+        step = after.step(sid)
+        command = step.check if step is not None else ""
+        parts.append(
+            f"error: the check of step {sid} failed, so the update was not applied and the step stays "
+            f"as it was:\n$ {command}\n{_trim(outcome.detail)}"
+        )
+    parts.append("Fix what the output shows, then mark the step completed again.")
+    return "\n".join(parts)
 
 
 class UpdatePlanTool(Tool):
@@ -19,10 +54,26 @@ class UpdatePlanTool(Tool):
 
     async def run(self, params: PlanUpdate, ctx: ToolContext) -> ToolResult:
         try:
-            event = ctx.plans.apply(params, source="model")
+            before, after = ctx.plans.board.active, ctx.plans.preview(params)
         except PlanError as exc:
             return ToolResult(rejection(exc, ctx.plans.board), is_error=True)
+        outcomes = {sid: await self._check(cmd, ctx) for sid, cmd in _newly_checked(before, after)}
+        failed = {sid: o for sid, o in outcomes.items() if o.verdict == "failed"}
+        if failed:
+            event = ctx.plans.mark({sid: ("failed", "") for sid in failed})
+            return ToolResult(_failure(after, failed), is_error=True, plan=event)
+        checks = dict(_newly_checked(before, after))
+        verdicts: dict[int, tuple[Verification, str]] = {
+            sid: (o.verdict, f"check passed: {checks[sid]}" if o.verdict == "passed" else f"unverified: {o.detail}")
+            for sid, o in outcomes.items()
+        }
+        event = ctx.plans.apply(params, source="model", verdicts=verdicts)
         return ToolResult(acceptance(event), plan=event)
+
+    async def _check(self, command: str, ctx: ToolContext) -> CheckOutcome:
+        if ctx.run_check is None:
+            return CheckOutcome("unverified", "the check could not be run here")
+        return await ctx.run_check(command)
 
     def summary(self, args: dict[str, Any]) -> str:
         keys = [k for k in ("goal", "steps", "updates", "notes") if k in args]

@@ -44,7 +44,7 @@ class RunShellParams(BaseModel):
     )
 
 
-async def _read_capped(stream: asyncio.StreamReader) -> tuple[bytes, int]:
+async def read_capped(stream: asyncio.StreamReader) -> tuple[bytes, int]:
     kept = bytearray()
     total = 0
     while chunk := await stream.read(65536):
@@ -54,7 +54,7 @@ async def _read_capped(stream: asyncio.StreamReader) -> tuple[bytes, int]:
     return bytes(kept), total
 
 
-async def _exited(proc: asyncio.subprocess.Process) -> int:
+async def exited(proc: asyncio.subprocess.Process) -> int:
     """The exit code, as soon as the shell exits; Process.wait() on 3.11 also waits for pipes to close."""
     while proc.returncode is None:
         await asyncio.sleep(0.02)
@@ -85,12 +85,12 @@ def supervised(command: str, ctx: ToolContext) -> tuple[list[str], str]:
     return [*argv, "--", "/bin/sh", "-c", command], note
 
 
-async def _stop(proc: asyncio.subprocess.Process) -> None:
+async def stop_process(proc: asyncio.subprocess.Process) -> None:
     """Ask the supervisor to kill everything below it; force the group if it does not answer."""
     if proc.returncode is None:
         try:
             proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(_exited(proc), TERM_GRACE)
+            await asyncio.wait_for(exited(proc), TERM_GRACE)
         except (ProcessLookupError, TimeoutError):
             pass
     _kill_group(proc.pid)
@@ -139,22 +139,22 @@ class RunShellTool(Tool):
             start_new_session=True,
         )
         assert proc.stdout is not None and proc.stderr is not None
-        readers = [asyncio.create_task(_read_capped(proc.stdout)), asyncio.create_task(_read_capped(proc.stderr))]
+        readers = [asyncio.create_task(read_capped(proc.stdout)), asyncio.create_task(read_capped(proc.stderr))]
         timed_out = False
         try:
             try:
-                code = await asyncio.wait_for(_exited(proc), timeout)
+                code = await asyncio.wait_for(exited(proc), timeout)
             except TimeoutError:
                 timed_out = True
-                await _stop(proc)
-                code = await _exited(proc)
+                await stop_process(proc)
+                code = await exited(proc)
             # A child left in the background may hold the pipes open: a short grace, then it goes too.
             _, pending = await asyncio.wait(readers, timeout=1.0)
             if pending:
                 _kill_group(proc.pid)
             (out, out_n), (err, err_n) = await asyncio.gather(*readers)
         finally:
-            await _stop(proc)
+            await stop_process(proc)
             for task in readers:
                 task.cancel()
         body = f"{_section('stdout', out, out_n)}\n{_section('stderr', err, err_n)}"

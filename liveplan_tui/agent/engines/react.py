@@ -27,6 +27,7 @@ from ...llm.base import Completion, LLMError, ToolCall
 from ...llm.json_actions import only_a_call, tool_calls_in
 from ...plan import PlanUpdate, merge_updates
 from ...redact import redact
+from ...tokens import count_message
 from ...tools import ToolRegistry
 from ...tools.artifact_store import shrink
 from ...tools.base import ToolContext, ToolResult, parse_arguments
@@ -36,6 +37,10 @@ from .replies import ReplyState
 
 CANCELLED_RESULT = "error: cancelled by the user before this tool finished"
 MAX_SHRINKS = 8
+OPEN_STEP = (
+    "Step {id} ({description}) is still in progress. Before you finish: complete it with update_plan "
+    "(its check runs, if it has one), cancel it with a reason in its result, or say what blocks it."
+)
 TOO_SMALL = (
     "{where} cuts prompts to {window} tokens, too few for LivePlan's instructions and tools even condensed: "
     "raise the server's context window (Ollama: OLLAMA_CONTEXT_LENGTH or num_ctx)"
@@ -95,6 +100,7 @@ class ReactLoop:
         self.replies = ReplyState()
         self.refits = 0
         self.last_told: int | None = None
+        self.asked_about_open_step = False
         self.learned: int | None = None
         self.last_estimate = 0
 
@@ -108,6 +114,7 @@ class ReactLoop:
         while True:
             system = ctx.system_prompt()
             self.estimate = ctx.condenser.estimate(ctx.conv, system, self.specs) if ctx.condenser else 0
+            self.estimate += sum(count_message(ctx.conv.counter, m) for m in self.extra)
             self.reply = Reply()
             try:
                 async for event in self.reply.relay(ctx.llm.stream(self._messages(system), tools=self.specs)):
@@ -272,6 +279,9 @@ class ReactLoop:
         if verdict.action == "ask":
             self.extra = verdict.ask
             return
+        if verdict.action == "answer" and (ask := self._open_step_question(verdict.answer)):
+            self.extra = ask
+            return
         self.done = True
         if verdict.action == "fail":
             where = self.ctx.llm.endpoint.base_url or "the endpoint"
@@ -281,6 +291,15 @@ class ReactLoop:
             return
         for event in finish_turn(self.ctx.conv, verdict.answer):
             yield event
+
+    def _open_step_question(self, answer: str) -> list[dict[str, Any]]:
+        """A final answer while a step is in progress gets one question: finish it, cancel it, or say what blocks it."""
+        step = self.ctx.keeper.board.active.current
+        if step is None or self.asked_about_open_step or self.ctx.tools.get("update_plan") is None:
+            return []
+        self.asked_about_open_step = True
+        question = OPEN_STEP.format(id=step.id, description=step.description)
+        return [{"role": "assistant", "content": answer}, {"role": "user", "content": question}]
 
     async def run(self) -> AsyncIterator[Event]:
         """Model calls and tool calls until a final answer, the iteration limit, or an error."""

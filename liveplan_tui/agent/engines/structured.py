@@ -15,18 +15,25 @@ free text than inside JSON. So each turn is:
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from ...events import Event, ToolCallFinished, ToolCallStarted
-from ...llm.base import LLMError
+from ...llm.assemble import new_call_id
+from ...llm.base import LLMError, ToolCall
 from ...llm.json_actions import json_objects
-from ...plan import PlanError, PlanUpdate
+from ...plan import PlanError, PlanUpdate, Verification
 from ...prompts import load
+from ...tools import ToolRegistry
+from ...tools.base import ToolResult
+from ..code_check import AnswerCode, RunAnswerTool, code_in, failure_line, report
 from ..planning import acceptance, rejection
 from ..text import summary, unwrap
 from ..turn import Reply, TurnContext, fail_turn, finish_turn, usage_event
+from .react import run_tool
 
+MAX_FIXES = 2
 STEP_TOKENS = 300
 ANSWER_TOKENS = 700
 STOP = ["<|im_end|>", "<|endoftext|>"]
@@ -68,6 +75,29 @@ def plan_move(content: str) -> PlanUpdate | None:
     return None
 
 
+def written(answer: str) -> str:
+    """A step's result when one answer covers the plan: what the answer gives, not a claim it was done."""
+    blocks = answer.count("```") // 2
+    return f"answered: {summary(answer, 60)}" + (
+        f" ({blocks} code block{'s' if blocks != 1 else ''})" if blocks else ""
+    )
+
+
+def failure_tail(text: str, limit: int = 1200) -> str:
+    return text if len(text) <= limit else "…" + text[-limit:]
+
+
+def verdict_of(code: AnswerCode, outcome: ToolResult, failures: int) -> tuple[Verification, str]:
+    """The check step's verdict and result: passed, failed (how often, and why), or not run."""
+    if outcome.denied:
+        return "unverified", "not run: the run was not approved"
+    if not outcome.is_error:
+        fixed = f" after {failures} fix{'es' if failures != 1 else ''}" if failures else ""
+        return "passed", report(code, outcome) + fixed
+    times = {0: "once", 1: "once", 2: "twice"}.get(failures + 1 if failures < 2 else 2, f"{failures + 1} times")
+    return "failed", f"failed {times}: {failure_line(outcome.text)}"
+
+
 def default_plan(task: str) -> PlanUpdate:
     """The harness's own move when the model can't produce a valid plan."""
     goal = " ".join(task.split())[:120]
@@ -93,7 +123,9 @@ class StructuredTurn:
             {"role": "user", "content": f"{task}\n\n{instruction}"},
         ]
 
-    def _plan_call(self, update: PlanUpdate) -> list[Event]:
+    def _plan_call(
+        self, update: PlanUpdate, verdicts: dict[int, tuple[Verification, str]] | None = None
+    ) -> list[Event]:
         """Apply a harness move exactly as a native `update_plan` call would be."""
         self.calls += 1
         call_id = f"call_plan_{self.calls}"
@@ -113,7 +145,7 @@ class StructuredTurn:
             ToolCallStarted(call_id=call_id, name="update_plan", arguments=args, summary=summary_line)
         ]
         try:
-            event = self.ctx.keeper.apply(update, source="model")
+            event = self.ctx.keeper.apply(update, source="model", verdicts=verdicts)
             text, failed = acceptance(event), False
             events.append(event)
         except PlanError as exc:
@@ -201,10 +233,62 @@ class StructuredTurn:
         async for event in self._free_text(load("local_answer.md"), task, ANSWER_TOKENS):
             yield event
         answer = self.answer
+        code = code_in(answer)
+        if code.runnable:
+            async for event in self._verified(task, code):
+                yield event
+            return
         done = [
-            {"id": s.id, "status": "completed", "result": "covered in the answer"}
-            for s in self.ctx.keeper.board.active.steps
+            {"id": s.id, "status": "completed", "result": written(answer)} for s in self.ctx.keeper.board.active.steps
         ]
         for event in self._plan_call(PlanUpdate.model_validate({"updates": done})):
             yield event
         self.answer = answer
+
+    async def _verified(self, task: str, code: AnswerCode) -> AsyncIterator[Event]:
+        """The plan's last step runs the answer's code; a failure goes back to the model, at most twice."""
+        steps = [
+            {"description": s.description, "status": "completed", "result": written(self.answer)}
+            for s in self.ctx.keeper.board.active.steps
+        ]
+        steps.append({"description": "Run the answer's code and check it", "status": "in_progress"})
+        for event in self._plan_call(PlanUpdate.model_validate({"steps": steps})):
+            yield event
+        check_id, best, failures = len(steps), self.answer, 0
+        while True:
+            outcome = ToolResult("")
+            async for event in self._run_code(code, outcome):
+                yield event
+            if outcome.denied or not outcome.is_error or failures >= MAX_FIXES:
+                break
+            failures += 1
+            async for event in self._free_text(
+                load("local_fix.md").format(error=failure_tail(outcome.text)), task, ANSWER_TOKENS
+            ):
+                yield event
+            if not (fixed := code_in(self.answer)).runnable:
+                break
+            best, code = self.answer, fixed
+        verdict, result = verdict_of(code, outcome, failures)
+        self.answer = (
+            best
+            if not outcome.is_error or outcome.denied
+            else f"{best}\n\n(Its code failed when run: {failure_line(outcome.text)})"
+        )
+        update = PlanUpdate.model_validate({"updates": [{"id": check_id, "status": "completed", "result": result}]})
+        for event in self._plan_call(update, verdicts={check_id: (verdict, "")}):
+            yield event
+
+    async def _run_code(self, code: AnswerCode, outcome: ToolResult) -> AsyncIterator[Event]:
+        """Run through the approval gate, like a shell command; `outcome` is filled in."""
+        call = ToolCall(
+            id=new_call_id(),
+            name=RunAnswerTool.name,
+            arguments=json.dumps({"python": code.python, "shell": code.shell}),
+        )
+        yield ToolCallStarted(
+            call_id=call.id, name=call.name, arguments=call.arguments, summary=f"run the answer's code: {code.script()}"
+        )
+        result = await run_tool(ToolRegistry([RunAnswerTool()]), call, self.ctx.tool_ctx, self.ctx.gate)
+        outcome.text, outcome.is_error, outcome.denied = result.text, result.is_error, result.denied
+        yield ToolCallFinished(call_id=call.id, name=call.name, result=result.text, is_error=result.is_error)

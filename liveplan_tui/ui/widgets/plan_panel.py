@@ -20,7 +20,8 @@ class StepRow(Vertical):
     """One step: icon, number and description, with its result beneath."""
 
     def __init__(self, step: Step):
-        super().__init__(classes=f"step status-{step.status}")
+        verified = f" verified-{step.verified}" if step.verified else ""
+        super().__init__(classes=f"step status-{step.status}{verified}")
         self.step = step
 
     def compose(self) -> ComposeResult:
@@ -28,7 +29,8 @@ class StepRow(Vertical):
         after = f"  (after {', '.join(map(str, s.depends_on))})" if s.depends_on else ""
         with Horizontal(classes="step-head"):
             yield Static(f"{glyph(s.status)} {s.id}.", classes="step-marker")
-            yield Static(Content(s.description).append(Content(after)), classes="step-line")
+            badge = Content(f"  [{s.badge}]") if s.badge else Content("")
+            yield Static(Content(s.description).append(Content(after)).append(badge), classes="step-line")
         if s.result:
             yield Static(Content(f"→ {s.result}"), classes="step-result")
 

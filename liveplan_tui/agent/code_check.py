@@ -1,0 +1,154 @@
+"""Running the code an answer contains, so a small model's plan does real work.
+
+The harness takes the answer's Python and shell blocks, runs them in a fresh
+temp dir (timeout, closed stdin, writes confined to that dir where Landlock
+exists) after the same approval as `run_shell`, and reports what happened in
+words a step result can carry: "ran 3 asserts: passed", "failed: NameError: …".
+Extraction and reporting are pure; `RunAnswerTool` is the one I/O part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from ..tools.base import Tool, ToolContext, ToolKind, ToolResult
+from ..tools.reaper import landlock_abi
+from ..tools.shell import exited, read_capped, shell_env, stop_process
+
+RUN_TIMEOUT = 20
+_BLOCK = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.S)
+PYTHON = {"python", "py", "python3", ""}
+SHELL = {"sh", "bash", "shell", "console"}
+_INTERACTIVE = re.compile(r"\binput\s*\(")
+
+
+@dataclass(frozen=True)
+class AnswerCode:
+    python: str
+    shell: str
+
+    @property
+    def runnable(self) -> bool:
+        return bool(self.python.strip() or self.shell.strip())
+
+    @property
+    def asserts(self) -> int:
+        return len(re.findall(r"^\s*assert\b", self.python, re.M))
+
+    def script(self) -> str:
+        """The one command that runs it all, in the temp dir."""
+        parts = ["python3 answer.py"] if self.python.strip() else []
+        parts += ["sh answer.sh"] if self.shell.strip() else []
+        return " && ".join(parts)
+
+
+def code_in(answer: str) -> AnswerCode:
+    """The runnable code of an answer: Python blocks joined in order, then shell blocks (no `$ ` prompts)."""
+    python, shell = [], []
+    for lang, body in _BLOCK.findall(answer):
+        lang = lang.lower()
+        if lang in PYTHON and _looks_like_python(body):
+            python.append(body)
+        elif lang in SHELL:
+            lines = [ln[2:] if ln.startswith("$ ") else ln for ln in body.splitlines() if not ln.startswith("#")]
+            shell.append("\n".join(ln for ln in lines if ln.strip() and not ln.strip().startswith(("pip ", "sudo "))))
+    return AnswerCode("\n\n".join(python), "\n".join(s for s in shell if s.strip()))
+
+
+def _looks_like_python(body: str) -> bool:
+    return bool(re.search(r"^\s*(def |class |import |from |print\(|assert |for |if |[A-Za-z_]\w* ?=)", body, re.M))
+
+
+def report(code: AnswerCode, outcome: ToolResult) -> str:
+    """A step result for a run: what ran and how it went, in one line."""
+    if not outcome.is_error:
+        what = (
+            f"ran {code.asserts} assert{'s' if code.asserts != 1 else ''}" if code.asserts else "ran the example calls"
+        )
+        return f"{what}: passed"
+    return f"failed: {failure_line(outcome.text)}"
+
+
+def failure_line(text: str) -> str:
+    """The line that says what went wrong: the exception, the failed assert, or the timeout."""
+    if "timed out" in text:
+        return "timed out (waiting for input, or an endless loop)"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith(("---", "exit code"))]
+    errors = [
+        ln
+        for ln in lines
+        if re.match(r"^[A-Za-z_.]*(Error|Exception|Interrupt)\b", ln) or ln.startswith("AssertionError")
+    ]
+    chosen = errors[-1] if errors else (lines[-1] if lines else "non-zero exit")
+    return chosen[:160]
+
+
+class RunAnswerParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    python: StrictStr = Field(default="")
+    shell: StrictStr = Field(default="")
+
+
+class RunAnswerTool(Tool):
+    """Runs an answer's code; only the harness calls it, so the model never sees it among its tools."""
+
+    name: ClassVar[str] = "run_answer_code"
+    kind: ClassVar[ToolKind] = "shell"
+    Params: ClassVar[type[BaseModel]] = RunAnswerParams
+    preview_lexer: ClassVar[str] = "python"
+
+    def description(self) -> str:
+        return "Run the code of an answer in a fresh temp dir."
+
+    def preview(self, params: RunAnswerParams, ctx: ToolContext) -> str:
+        code = AnswerCode(params.python, params.shell)
+        head = f"# run in a fresh temp dir, {RUN_TIMEOUT}s timeout, no input: {code.script()}"
+        return f"{head}\n{params.python}\n{params.shell}".rstrip()
+
+    async def run(self, params: RunAnswerParams, ctx: ToolContext) -> ToolResult:
+        code = AnswerCode(params.python, params.shell)
+        with tempfile.TemporaryDirectory(prefix="liveplan-answer-") as folder:
+            (Path(folder) / "answer.py").write_text(code.python)
+            (Path(folder) / "answer.sh").write_text(code.shell)
+            return await _run_in(folder, code.script(), ctx)
+
+
+async def _run_in(folder: str, command: str, ctx: ToolContext) -> ToolResult:
+    import os
+    import sys
+
+    from ..tools.shell import REAPER
+
+    argv = [sys.executable, "-I", "-S", str(REAPER), "--parent", str(os.getpid())]
+    if ctx.sandbox == "workspace" and landlock_abi() >= 1:
+        argv += ["--write", folder, "--write", tempfile.gettempdir()]
+    argv += ["--", "/bin/sh", "-c", command]
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=folder,
+        env=shell_env(ctx.secrets, ctx.shell_env_allow),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    reader = asyncio.create_task(read_capped(proc.stdout))
+    try:
+        code = await asyncio.wait_for(exited(proc), RUN_TIMEOUT)
+    except TimeoutError:
+        await stop_process(proc)
+        reader.cancel()
+        return ToolResult(f"error: timed out after {RUN_TIMEOUT}s", is_error=True)
+    finally:
+        await stop_process(proc)
+    out, _ = await reader
+    text = out.decode("utf-8", errors="replace")[-3000:]
+    return ToolResult(f"exit code: {code}\n{text}", is_error=code != 0)
