@@ -38,6 +38,7 @@ def per_call(agent: Agent, repeats: int = 300) -> float:
         system = agent.system_prompt("plan")
         estimate = agent.condenser.estimate(agent.conv, system, specs)
         agent.condenser.needed(estimate)
+        agent.conv.for_request()
         count_message(agent.counter, new)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples) * 1e6

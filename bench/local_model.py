@@ -12,7 +12,8 @@ import asyncio
 import statistics
 import time
 
-from liveplan_tui.config import Endpoint, load_settings
+from liveplan_tui.config import Endpoint, client_options, load_settings
+from liveplan_tui.llm.base import TextChunk
 from liveplan_tui.llm.openai_compat import ChatClient, Completion
 from liveplan_tui.local.model import default_model
 from liveplan_tui.local.runtime import LocalRuntime
@@ -31,7 +32,7 @@ async def one(client: ChatClient, prompt: str) -> tuple[float, float, int]:
     async for item in client.stream([{"role": "user", "content": prompt}], max_tokens=200):
         if isinstance(item, Completion):
             completion = item
-        elif first is None and item.type == "text_delta":
+        elif first is None and isinstance(item, TextChunk):
             first = time.perf_counter()
     end = time.perf_counter()
     tokens = (completion.completion_tokens or 0) if completion else 0
@@ -47,7 +48,7 @@ async def main(runs: int, threads: int) -> None:
         url = runtime.start()
         starts.append(time.perf_counter() - t0)
         settings = load_settings()
-        client = ChatClient(Endpoint(base_url=url, model=model.stem, api_key=None, local=True), settings)
+        client = ChatClient(Endpoint(base_url=url, model=model.stem, api_key=None, local=True), client_options(settings))
         try:
             ttft, rate, tokens = await one(client, PROMPTS[i % len(PROMPTS)])
             ttfts.append(ttft)

@@ -171,6 +171,11 @@ def request_messages(messages: Sequence[Message], task: str) -> list[Message]:
     out: list[Message] = []
     if not any(m.get("role") == "user" for m in messages) or (messages and messages[0].get("role") != "user"):
         out.append({"role": "user", "content": task or "Continue with the task."})
+    return extend_request(out, messages)
+
+
+def extend_request(out: list[Message], messages: Sequence[Message]) -> list[Message]:
+    """`out` with `messages` appended, joining plain neighbours of one role (in place, and returned)."""
     for msg in messages:
         role = msg.get("role")
         prev = out[-1] if out else None

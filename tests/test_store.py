@@ -187,7 +187,8 @@ def test_repl_streams_and_prints_the_plan(fake: FakeOpenAI, tmp_path: Path) -> N
     from liveplan_tui.config import load_settings, resolve_endpoint
     from liveplan_tui.repl import run_repl
 
-    fake.script.extend([create_plan(), advance(1, 2), {"text": "Streaming reply text."}, write_call(tmp_path)])
+    fake.script.extend([create_plan(), advance(1, 2), {"text": "Streaming reply text."}, {"text": "Step 2 waits for you."}])
+    fake.script.append(write_call(tmp_path))
     fake.script.append({"text": "wrote it"})
     settings = load_settings(base_url=fake.base_url, model="m", mode="plan", workspace=str(tmp_path))
     out = io.StringIO()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ..condense import extend_request, last_user_request, request_messages
 from ..plan import PlanBoard
 from ..textsafe import clean_text
 from ..tokens import Counter, EstimateCounter, count_message
@@ -44,6 +45,9 @@ class Conversation:
         self.summary = ""
         self._board = PlanBoard()
         self.recorder: Recorder | None = None
+        self._request: list[Message] = []
+        self._request_key: tuple[int, str] | None = None
+        self._request_len = 0
 
     @property
     def board(self) -> PlanBoard:
@@ -82,6 +86,20 @@ class Conversation:
         self.replace(view, summary)
         self.board = board
         self.recorder = recorder
+
+    def for_request(self) -> list[Message]:
+        """The messages as a request sends them (see condense.request_messages), built incrementally.
+
+        Appending is the common change, so only new messages are processed; anything else rebuilds.
+        """
+        task = last_user_request(self.record)
+        key = (id(self.messages), task)
+        if self._request_key != key or self._request_len > len(self.messages):
+            self._request = request_messages(self.messages, task)
+        else:
+            self._request = extend_request(self._request, self.messages[self._request_len :])
+        self._request_key, self._request_len = key, len(self.messages)
+        return list(self._request)
 
     def dangling_tool_calls(self) -> list[str]:
         """Ids of tool calls in the last assistant message that have no result yet."""

@@ -11,7 +11,6 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from ...condense import last_user_request, request_messages
 from ...events import (
     AssistantMessage,
     Condensed,
@@ -105,8 +104,7 @@ class ReactLoop:
         self.last_estimate = 0
 
     def _messages(self, system: str) -> list[dict[str, Any]]:
-        task = last_user_request(self.ctx.conv.record)
-        return [{"role": "system", "content": system}, *request_messages(self.ctx.conv.messages, task), *self.extra]
+        return [{"role": "system", "content": system}, *self.ctx.conv.for_request(), *self.extra]
 
     async def _call_model(self) -> AsyncIterator[Event]:
         """One model call; a context overflow shrinks the context and tries again while something can shrink."""
