@@ -151,6 +151,11 @@ async def _plan(session: Session, arg: str) -> CommandResult:
     return CommandResult(f"unknown /plan subcommand {sub!r}; use add, edit, done, cancel or clear", error=True)
 
 
+@command("work", "/work", "show the working memory: files read and changed, last commands, last failure")
+async def _work(session: Session, arg: str) -> CommandResult:
+    return CommandResult(session.view.work or "nothing done yet: no file read or changed, no command run")
+
+
 @command("mode", "/mode auto|direct|plan|strict", "pick how tasks run (auto lets the router decide)")
 async def _mode(session: Session, arg: str) -> CommandResult:
     if arg not in MODES:

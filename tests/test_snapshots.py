@@ -26,3 +26,16 @@ def test_narrow_terminal(snap_compare) -> None:
 
 def test_approval_modal(snap_compare) -> None:
     assert snap_compare(make_app(URL), terminal_size=(120, 40), run_before=states.approval)
+
+
+def test_pinned_progress_at_60_by_20(snap_compare) -> None:
+    assert snap_compare(make_app(URL), terminal_size=(60, 20), run_before=states.mid_stream)
+
+
+def test_collapsed_plan_panel(snap_compare) -> None:
+    async def collapsed(pilot) -> None:
+        await states.mid_stream(pilot)
+        await pilot.press("f2")
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(URL), terminal_size=(120, 40), run_before=collapsed)

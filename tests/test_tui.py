@@ -216,9 +216,9 @@ async def test_bindings_are_remappable(fake: FakeOpenAI) -> None:
     app = make_app(fake.base_url, keymap={"toggle-plan": "f3"})
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f2")
-        assert not app.plan_panel.has_class("-hidden")
+        assert not app.plan_panel.has_class("-collapsed")
         await pilot.press("f3")
-        assert app.plan_panel.has_class("-hidden")
+        assert app.plan_panel.has_class("-collapsed")
 
 
 async def test_narrow_terminal_puts_plan_below_chat(fake: FakeOpenAI) -> None:
@@ -323,3 +323,44 @@ async def test_plan_panel_recomposes_only_when_the_plan_changes(fake: FakeOpenAI
         await app.handle_event(PlanUpdated(old=plan_at(1), new=plan_at(2)))
         await pilot.pause()
         assert len(step_rows) == 6
+
+
+async def test_progress_line_is_pinned_in_every_layout(fake: FakeOpenAI) -> None:
+    from snapshot_states import plan_at
+
+    from liveplan_tui.events import PlanUpdated
+
+    for size in ((60, 20), (70, 24), (120, 40)):
+        app = make_app(fake.base_url)
+        async with app.run_test(size=size) as pilot:
+            await app.handle_event(PlanUpdated(old=plan_at(0), new=plan_at(1)))
+            await pilot.pause()
+            line = app.plan_panel.query_one("#plan-headline")
+            assert str(line.render()) == "1/3 · Add a --verbose flag"
+            region = line.region
+            assert region.height == 1 and 0 <= region.y < size[1] - 3, (size, region)  # on screen, above the prompt
+            body = app.plan_panel.query_one("#plan-body")
+            body.scroll_end(animate=False)
+            await pilot.pause()
+            assert line.region == region  # the body scrolls; the line stays
+
+
+async def test_f2_collapses_the_panel_to_its_progress_line(fake: FakeOpenAI) -> None:
+    from snapshot_states import plan_at
+
+    from liveplan_tui.events import PlanUpdated
+
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.handle_event(PlanUpdated(old=plan_at(2), new=plan_at(3), archived=True))
+        await pilot.pause()
+        await pilot.press("f2")
+        await pilot.pause()
+        panel = app.plan_panel
+        assert panel.collapsed and panel.display
+        assert str(panel.query_one("#plan-headline").render()) == "3/3 · finished"
+        assert not panel.query_one("#plan-body").display
+        assert panel.region.height <= 3
+        await pilot.press("f2")
+        await pilot.pause()
+        assert not panel.collapsed and panel.query_one("#plan-body").display

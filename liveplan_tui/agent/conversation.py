@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..condense import extend_request, last_user_request, request_messages
+from ..memory import WorkMemory
 from ..plan import PlanBoard
 from ..textsafe import clean_text
 from ..tokens import Counter, EstimateCounter, count_message
@@ -44,6 +45,7 @@ class Conversation:
         self.record: list[Message] = []
         self.summary = ""
         self._board = PlanBoard()
+        self.memory = WorkMemory()  # beside the plan, never in the condensable messages
         self.recorder: Recorder | None = None
         self._request: list[Message] = []
         self._request_key: tuple[int, str] | None = None

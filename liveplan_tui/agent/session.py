@@ -17,6 +17,7 @@ from typing import Any
 from ..config import Endpoint, Mode, Settings, client_options
 from ..events import Condensed, Event, PlanUpdated
 from ..llm.openai_compat import ChatClient
+from ..memory import Note
 from ..plan import PlanBoard, PlanUpdate
 from ..prompts import load
 from ..store import SavedSession, Store, StoreError
@@ -44,6 +45,7 @@ class SessionView:
     """What a front-end may read of a session, frozen at the moment it was taken."""
 
     endpoint_label: str
+    work: str  # the working memory as the model sees it
     model: str
     mode: Mode
     context_window: int
@@ -88,6 +90,7 @@ class Session:
         self.ctx.artifact_budget = min(self.ctx.artifact_budget, window // 8)
         self.gate = ApprovalGate(settings.approval, approver or fixed_approver(False, "no one is there to approve it"))
         self.ctx.run_check = self._run_check
+        self.ctx.remember = self._remember
         self.mode: Mode = settings.mode
         self.store: Store | None = None
         self.session_id: str | None = None
@@ -97,6 +100,7 @@ class Session:
     def view(self) -> SessionView:
         return SessionView(
             endpoint_label=self.endpoint.label,
+            work=self.conv.memory.render(),
             model=self.endpoint.model,
             mode=self.mode,
             context_window=self.condenser.window,
@@ -127,6 +131,8 @@ class Session:
         block = self.conv.board.prompt_block()
         if block:
             parts.append(block)
+        if work := self.conv.memory.render():
+            parts.append(work)
         if self.conv.summary:
             parts.append(summary_section(self.conv.summary))
         return "\n\n".join(parts)
@@ -178,6 +184,9 @@ class Session:
     def describe_call(self, name: str, arguments: str) -> str:
         """A tool call's one line, in the tool's own words (for replaying saved history)."""
         return self.tools.summary(name, arguments)
+
+    def _remember(self, note: Note) -> None:
+        self.conv.memory = self.conv.memory.remember(note)
 
     async def _run_check(self, command: str) -> CheckOutcome:
         return await run_check(command, self.tools, self.ctx, self.gate)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..agent.planning import PlanKeeper
 from ..events import PlanUpdated
+from ..memory import Note
 from ..prompts import load
 from .artifact_store import ArtifactStore
 from .errors import ToolError
@@ -72,6 +73,10 @@ class Tool:
         """True when the call touches something that may hold secrets: it then always asks."""
         return False
 
+    def remember(self, params: Any, result: ToolResult, ctx: ToolContext) -> Note | None:
+        """What the working memory keeps of this call (a file action, a command and its exit code), if anything."""
+        return None
+
     def target(self, args: dict[str, Any]) -> str:
         value = args.get(self.target_key) if self.target_key else None
         return value if isinstance(value, str) else ""
@@ -93,6 +98,7 @@ class ToolContext:
     artifact_budget: int = 2000
     shell_env_allow: tuple[str, ...] = ()
     run_check: CheckRunner | None = None  # runs a step's check through the run_shell approval path
+    remember: Callable[[Note], None] | None = None  # where the working memory is kept
     sandbox: str = "workspace"
     sandbox_noted: bool = False
 

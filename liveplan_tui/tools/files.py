@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from ..memory import Note
 from .base import Tool, ToolContext, ToolKind, ToolResult
 from .workspace import PathError
 
@@ -47,6 +48,9 @@ class ReadFileTool(Tool):
         """Secret files (.env, keys) are read only after the user approves."""
         return ctx.workspace.sensitive(params.path)
 
+    def remember(self, params: ReadFileParams, result: ToolResult, ctx: ToolContext) -> Note | None:
+        return None if result.is_error else _file_note(params.path, "read", ctx)
+
     async def run(self, params: ReadFileParams, ctx: ToolContext) -> ToolResult:
         path = ctx.workspace.resolve(params.path)
         if not path.is_file():
@@ -75,6 +79,13 @@ class ListDirParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     path: StrictStr = Field(default=".", description="Folder, relative to the workspace.")
     depth: int = Field(default=2, ge=1, le=8, description="How many levels to descend.")
+
+
+def _file_note(path: str, action: str, ctx: ToolContext) -> Note | None:
+    try:
+        return Note("file", ctx.workspace.rel(ctx.workspace.resolve(path)), action)
+    except PathError:
+        return None
 
 
 def _entry(ctx: ToolContext, path: Path, is_dir: bool) -> str:
@@ -156,6 +167,11 @@ class WriteFileTool(Tool):
 
     target_key: ClassVar[str | None] = "path"
 
+    def remember(self, params: WriteFileParams, result: ToolResult, ctx: ToolContext) -> Note | None:
+        if result.is_error:
+            return None
+        return _file_note(params.path, "created" if result.text.startswith("created") else "wrote", ctx)
+
     def sensitive(self, params: WriteFileParams, ctx: ToolContext) -> bool:
         """Changing a secret file needs a yes under every policy but never-ask, and so does previewing it."""
         return ctx.workspace.sensitive(params.path)
@@ -214,6 +230,9 @@ class EditFileTool(Tool):
     Params: ClassVar[type[BaseModel]] = EditFileParams
 
     target_key: ClassVar[str | None] = "path"
+
+    def remember(self, params: EditFileParams, result: ToolResult, ctx: ToolContext) -> Note | None:
+        return None if result.is_error else _file_note(params.path, "edited", ctx)
 
     def sensitive(self, params: EditFileParams, ctx: ToolContext) -> bool:
         """Changing a secret file needs a yes under every policy but never-ask, and so does previewing it."""

@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from ..memory import Note
 from .base import Tool, ToolContext, ToolKind, ToolResult
 from .errors import ToolError
 from .reaper import landlock_abi
@@ -59,6 +60,16 @@ async def exited(proc: asyncio.subprocess.Process) -> int:
     while proc.returncode is None:
         await asyncio.sleep(0.02)
     return proc.returncode
+
+
+def _failure_line(text: str) -> str:
+    """The telling line of a failed command's output: its last non-empty line of stderr, else stdout."""
+    for section in ("--- stderr ---", "--- stdout ---", ""):
+        body = text.split(section, 1)[1] if section and section in text else text
+        lines = [ln.strip() for ln in body.splitlines() if ln.strip() and not ln.startswith("---")]
+        if lines:
+            return lines[-1][:200]
+    return "failed"
 
 
 def shell_env(secrets: tuple[str, ...], allow: tuple[str, ...]) -> dict[str, str]:
@@ -117,6 +128,14 @@ class RunShellTool(Tool):
 
     preview_lexer: ClassVar[str] = "bash"
     target_key: ClassVar[str | None] = "command"
+
+    def remember(self, params: RunShellParams, result: ToolResult, ctx: ToolContext) -> Note | None:
+        if result.denied:
+            return None
+        match = re.search(r"^exit code: (-?\d+)", result.text, re.M)
+        code = int(match.group(1)) if match else -1
+        failure = "" if code == 0 else f"`{params.command[:120]}` → {_failure_line(result.text)}"
+        return Note("command", params.command, exit_code=code, failure=failure)
 
     def preview(self, params: RunShellParams, ctx: ToolContext) -> str:
         return f"$ {params.command}\n(in {ctx.workspace.root}, timeout {params.timeout or DEFAULT_TIMEOUT:g}s)"

@@ -266,7 +266,8 @@ class LivePlanApp(App[int]):
         self.notify("Press Ctrl+C again to quit.", timeout=QUIT_WINDOW)
 
     def action_toggle_plan(self) -> None:
-        self.plan_panel.toggle_class("-hidden")
+        """F2: collapse the panel to its pinned progress line, or open it again; never hide progress."""
+        self.plan_panel.toggle_class("-collapsed")
 
     async def action_new_chat(self) -> None:
         await self.run_command("/new")

@@ -80,6 +80,8 @@ async def run_tool(tools: ToolRegistry, call: ToolCall, ctx: ToolContext, gate: 
         result = ToolResult(f"error: {exc}", is_error=True)
     except Exception as exc:  # a tool bug must reach the model as a result, not end the turn
         result = ToolResult(f"error: {call.name} failed: {type(exc).__name__}: {exc}", is_error=True)
+    if ctx.remember is not None and not result.denied and (note := tool.remember(params, result, ctx)):
+        ctx.remember(note)
     result.text = redact(result.text, ctx.secrets)
     if tool.shrinkable:
         result.text = shrink(result.text, ctx.artifacts, ctx.artifact_budget)

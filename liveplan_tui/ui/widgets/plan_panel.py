@@ -35,11 +35,28 @@ class StepRow(Vertical):
             yield Static(Content(f"→ {s.result}"), classes="step-result")
 
 
-class PlanPanel(VerticalScroll):
+def headline(plan: LivePlan, finished: bool) -> str:
+    """The panel's pinned first line: progress and the step in progress, or `finished`."""
+    if plan.is_empty:
+        return "no plan yet"
+    if finished or plan.is_finished:
+        return f"{plan.done}/{plan.total} · finished"
+    current = plan.current
+    return f"{plan.done}/{plan.total} · {current.description if current else 'next: ' + _next(plan)}"
+
+
+def _next(plan: LivePlan) -> str:
+    ready = plan.ready()
+    return ready[0].description if ready else "waiting"
+
+
+class PlanPanel(Vertical):
+    """A pinned progress line, and the plan scrolling below it; F2 collapses it to that line."""
+
     BORDER_TITLE = "Plan"
 
     plan: reactive[LivePlan] = reactive(LivePlan, recompose=True)
-    finished: reactive[bool] = reactive(False)
+    finished: reactive[bool] = reactive(False, recompose=True)
 
     def show(self, plan: LivePlan, *, finished: bool) -> None:
         """Set the plan to show; a no-op when nothing changed."""
@@ -50,10 +67,19 @@ class PlanPanel(VerticalScroll):
         self.set_class(finished, "-finished")
         self.border_title = "Plan ✔ finished" if finished else "Plan"
 
+    @property
+    def collapsed(self) -> bool:
+        return self.has_class("-collapsed")
+
     def compose(self) -> ComposeResult:
         plan = self.plan
+        yield Static(Content(headline(plan, self.finished)), id="plan-headline")
+        with VerticalScroll(id="plan-body"):
+            yield from self._body(plan)
+
+    def _body(self, plan: LivePlan) -> ComposeResult:
         if plan.is_empty:
-            yield Static("No plan yet.\nMulti-step tasks get one;\nor type /plan add TEXT.", classes="plan-empty")
+            yield Static("Multi-step tasks get one;\nor type /plan add TEXT.", classes="plan-empty")
             return
         if plan.goal:
             yield Static(Content(plan.goal), classes="plan-goal")

@@ -1,0 +1,118 @@
+"""Answer quality of the embedded model: plan mode (with the answer's code run and fixed) against direct mode.
+
+    python bench/answer_quality.py [--tasks 20] [--held-out] [--timeout 240]
+
+Each task asks for one Python function and has its own checker: the answer's code is
+run, then the checker's asserts call the function. Both modes run through `liveplan exec
+--local --yes` on the same machine in one run. Prints correct counts, the median time of
+each mode and their ratio, and whether every planned run made a plan, kept at most one
+step in progress and finished it. Needs the [local] extra; run nothing else beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TASKS: list[tuple[str, str]] = [
+    ("Write a Python function is_even(n) that returns True when n is even.", "assert is_even(4) and not is_even(7) and is_even(0)"),
+    ("Write a Python function reverse_string(s) that returns s reversed.", "assert reverse_string('abc') == 'cba' and reverse_string('') == ''"),
+    ("Write a Python function factorial(n) for n >= 0.", "assert factorial(0) == 1 and factorial(5) == 120"),
+    ("Write a Python function is_palindrome(s) that ignores case.", "assert is_palindrome('Level') and not is_palindrome('abc')"),
+    ("Write a Python function count_vowels(s) that counts a, e, i, o, u (any case).", "assert count_vowels('Hello World') == 3"),
+    ("Write a Python function fizzbuzz(n) that returns 'Fizz', 'Buzz', 'FizzBuzz' or str(n).", "assert [fizzbuzz(i) for i in (3, 5, 15, 7)] == ['Fizz', 'Buzz', 'FizzBuzz', '7']"),
+    ("Write a Python function max_of_list(xs) that returns the largest number, without using max().", "assert max_of_list([3, 9, 2]) == 9 and max_of_list([-5, -2]) == -2"),
+    ("Write a Python function is_prime(n) for integers n.", "assert [n for n in range(20) if is_prime(n)] == [2, 3, 5, 7, 11, 13, 17, 19]"),
+    ("Write a Python function fibonacci(n) returning the n-th Fibonacci number with fibonacci(0) == 0.", "assert [fibonacci(i) for i in range(8)] == [0, 1, 1, 2, 3, 5, 8, 13]"),
+    ("Write a Python function word_count(text) returning a dict of word -> count (split on whitespace).", "assert word_count('a b a') == {'a': 2, 'b': 1}"),
+    ("Write a Python function celsius_to_fahrenheit(c).", "assert abs(celsius_to_fahrenheit(100) - 212) < 1e-9 and abs(celsius_to_fahrenheit(0) - 32) < 1e-9"),
+    ("Write a Python function sum_digits(n) returning the sum of the decimal digits of a non-negative integer.", "assert sum_digits(1234) == 10 and sum_digits(0) == 0"),
+    ("Write a Python function remove_duplicates(xs) that keeps the first occurrence order.", "assert remove_duplicates([3, 1, 3, 2, 1]) == [3, 1, 2]"),
+    ("Write a Python function flatten(xss) that flattens a list of lists one level.", "assert flatten([[1, 2], [], [3]]) == [1, 2, 3]"),
+    ("Write a Python function gcd(a, b) for positive integers.", "assert gcd(12, 18) == 6 and gcd(7, 5) == 1"),
+    ("Write a Python function is_anagram(a, b) that ignores spaces and case.", "assert is_anagram('Listen', 'Silent') and not is_anagram('ab', 'abc')"),
+    ("Write a Python function capitalize_words(s) that capitalizes the first letter of every word.", "assert capitalize_words('hello big world') == 'Hello Big World'"),
+    ("Write a Python function second_largest(xs) for a list with at least two distinct numbers.", "assert second_largest([4, 1, 9, 7]) == 7"),
+    ("Write a Python function chunk(xs, n) that splits a list into lists of size n (the last may be shorter).", "assert chunk([1, 2, 3, 4, 5], 2) == [[1, 2], [3, 4], [5]]"),
+    ("Write a Python function binary_search(xs, target) returning the index in a sorted list, or -1.", "assert binary_search([1, 3, 5, 7], 5) == 2 and binary_search([1, 3], 4) == -1"),
+]
+HELD_OUT: list[tuple[str, str]] = [
+    ("Write a Python function is_leap_year(year).", "assert is_leap_year(2000) and not is_leap_year(1900) and is_leap_year(2024)"),
+    ("Write a Python function running_sum(xs) returning the list of prefix sums.", "assert running_sum([1, 2, 3]) == [1, 3, 6]"),
+    ("Write a Python function count_words(s) returning the number of words.", "assert count_words('a  b c') == 3"),
+    ("Write a Python function median(xs) of a non-empty list of numbers.", "assert median([3, 1, 2]) == 2 and median([1, 2, 3, 4]) == 2.5"),
+    ("Write a Python function to_binary(n) returning the binary string of a non-negative integer.", "assert to_binary(5) == '101' and to_binary(0) == '0'"),
+]
+CODE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
+
+
+def correct(answer: str, checker: str) -> bool:
+    """The answer's code defines the function; the checker's asserts must pass on it."""
+    code = "\n\n".join(CODE.findall(answer))
+    if not code.strip():
+        return False
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "check.py"
+        script.write_text(code + "\n\n" + checker + "\nprint('CHECKED')\n")
+        try:
+            proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=20,
+                                  stdin=subprocess.DEVNULL, cwd=folder)
+        except subprocess.TimeoutExpired:
+            return False
+    return proc.returncode == 0 and "CHECKED" in proc.stdout
+
+
+def run(task: str, mode: str, timeout: float) -> tuple[str, float, dict[str, bool]]:
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as ws:
+        proc = subprocess.run(
+            [sys.executable, "-m", "liveplan_tui.cli", "exec", "--json", "--local", "--yes", "--mode", mode,
+             "--workspace", ws, task],
+            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        )
+    elapsed = time.perf_counter() - start
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    plans = [e["new"] for e in events if e["type"] == "plan_updated"]
+    answer = events[-1].get("answer", "") if events and events[-1]["type"] == "turn_finished" else ""
+    facts = {
+        "plan made": bool(plans),
+        "at most one in progress": all(sum(s["status"] == "in_progress" for s in p["steps"]) <= 1 for p in plans),
+        "plan completed": bool(plans) and all(s["status"] in ("completed", "cancelled") for s in plans[-1]["steps"]),
+        "answer given": bool(answer.strip()),
+    }
+    return answer, elapsed, facts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tasks", type=int, default=len(TASKS))
+    parser.add_argument("--held-out", action="store_true", help="run the held-out tasks instead")
+    parser.add_argument("--timeout", type=float, default=240)
+    args = parser.parse_args()
+    tasks = (HELD_OUT if args.held_out else TASKS)[: args.tasks]
+    results: dict[str, list[tuple[bool, float, dict[str, bool]]]] = {"plan": [], "direct": []}
+    for n, (task, checker) in enumerate(tasks, start=1):
+        for mode in ("plan", "direct"):
+            answer, elapsed, facts = run(task, mode, args.timeout)
+            ok = correct(answer, checker)
+            results[mode].append((ok, elapsed, facts))
+            print(f"{n:2}. {mode:6} {'correct' if ok else 'wrong  '} {elapsed:6.1f}s  {task[:60]}", flush=True)
+    print()
+    for mode, rows in results.items():
+        print(f"{mode:6}: {sum(ok for ok, _, _ in rows)}/{len(rows)} correct, median {statistics.median(t for _, t, _ in rows):.1f}s")
+    ratio = statistics.median(t for _, t, _ in results["plan"]) / statistics.median(t for _, t, _ in results["direct"])
+    print(f"median time ratio plan/direct: {ratio:.2f}x")
+    for fact in ("plan made", "at most one in progress", "plan completed", "answer given"):
+        held = sum(facts[fact] for _, _, facts in results["plan"])
+        print(f"plan mode, {fact}: {held}/{len(results['plan'])}")
+
+
+if __name__ == "__main__":
+    main()
