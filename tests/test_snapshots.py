@@ -29,7 +29,12 @@ def test_approval_modal(snap_compare) -> None:
 
 
 def test_pinned_progress_at_60_by_20(snap_compare) -> None:
-    assert snap_compare(make_app(URL), terminal_size=(60, 20), run_before=states.mid_stream)
+    async def reply_done(pilot) -> None:
+        await states.mid_stream(pilot)
+        await pilot.app._end_reply()  # a settled reply: the snapshot must not depend on streaming speed
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(URL), terminal_size=(60, 20), run_before=reply_done)
 
 
 def test_collapsed_plan_panel(snap_compare) -> None:

@@ -161,7 +161,7 @@ def test_loopback_is_never_proxied(fake) -> None:
     assert answer(events) == "Direct."
 
 
-@pytest.mark.parametrize("num_ctx", [2200, 2600])
+@pytest.mark.parametrize("num_ctx", [2400, 2600])
 def test_silent_truncation_is_noticed_fitted_and_said_once(logs, num_ctx: int) -> None:
     big_reads = {"when": "tools", "tool_calls": [
         {"name": "read_file", "arguments": {"path": "log.txt", "start_line": 1 + 400 * i, "end_line": 400 + 400 * i}} for i in range(3)]}
