@@ -30,8 +30,11 @@ MESSAGE_OVERHEAD = 4  # role and separators, as OpenAI's cookbook counts them
 
 
 class Counter(Protocol):
-    name: str
-    exact: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def exact(self) -> bool: ...
 
     def count(self, text: str) -> int: ...
 
@@ -145,6 +148,37 @@ def counter_for(model: str) -> Counter:
             except Exception:  # a broken cache or tiktoken build: fall back, never crash
                 continue
     return EstimateCounter()
+
+
+class LazyCounter:
+    """The bytes/4 estimate until exact counts matter, then the model's own encoding.
+
+    Loading tiktoken's encoder costs time and memory that a plain question never needs;
+    the condenser calls `sharpen()` once a prompt nears the budget, and recounts.
+    """
+
+    def __init__(self, model: str):
+        self.model = model
+        self._exact: Counter | None = None
+
+    @property
+    def name(self) -> str:
+        return self._exact.name if self._exact is not None else "estimate"
+
+    @property
+    def exact(self) -> bool:
+        return self._exact is not None and self._exact.exact
+
+    @property
+    def sharpened(self) -> bool:
+        return self._exact is not None
+
+    def sharpen(self) -> None:
+        if self._exact is None:
+            self._exact = counter_for(self.model)
+
+    def count(self, text: str) -> int:
+        return self._exact.count(text) if self._exact is not None else estimate_tokens(text)
 
 
 def count_message(counter: Counter, message: dict[str, Any]) -> int:

@@ -26,10 +26,11 @@ from ..events import Condensed
 from ..llm.base import LLMError
 from ..llm.openai_compat import ChatClient
 from ..prompts import load
-from ..tokens import count_tools
+from ..tokens import LazyCounter, count_tools
 from .conversation import Conversation
 
 SUMMARY_TOKENS = 600
+SHARPEN_AT = 0.4  # of the window: from here on, counts are exact
 
 
 class Condenser:
@@ -54,7 +55,14 @@ class Condenser:
         return self.window - self.reserve
 
     def estimate(self, conv: Conversation, system: str, specs: list[dict[str, Any]]) -> int:
-        return conv.counter.count(system) + count_tools(conv.counter, specs) + conv.total + 3 + max(0, self.calibration)
+        """The prompt's size; estimated cheaply until it nears the budget, then counted exactly."""
+        counter = conv.counter
+        size = counter.count(system) + count_tools(counter, specs) + conv.total + 3 + max(0, self.calibration)
+        if isinstance(counter, LazyCounter) and not counter.sharpened and size > self.window * SHARPEN_AT:
+            counter.sharpen()
+            conv.recount()
+            return self.estimate(conv, system, specs)
+        return size
 
     def observe(self, server_prompt_tokens: int, estimate: int) -> None:
         """Reconcile with the server's exact count: later estimates carry any shortfall.

@@ -72,6 +72,11 @@ class Conversation:
         if self.recorder is not None:
             self.recorder.message(message)
 
+    def recount(self) -> None:
+        """Count every message again (the counter just became exact)."""
+        self.counts = [count_message(self.counter, m) for m in self.messages]
+        self.total = sum(self.counts)
+
     def replace(self, messages: list[Message], summary: str) -> None:
         """Swap in a condensed view; the record keeps everything."""
         self.messages = list(messages)

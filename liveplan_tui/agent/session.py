@@ -21,7 +21,7 @@ from ..memory import Note
 from ..plan import PlanBoard, PlanUpdate
 from ..prompts import load
 from ..store import SavedSession, Store, StoreError
-from ..tokens import context_window, counter_for
+from ..tokens import LazyCounter, context_window
 from ..tools import ToolRegistry, default_tools
 from ..tools.artifact_store import ArtifactStore
 from ..tools.base import CheckOutcome, ToolContext
@@ -71,7 +71,7 @@ class Session:
         self.settings = settings
         self.endpoint = endpoint
         self.llm = ChatClient(endpoint, client_options(settings))
-        self.counter = counter_for(endpoint.model)
+        self.counter = LazyCounter(endpoint.model)
         self.conv = Conversation(self.counter)
         local_window = settings.local_ctx if endpoint.local else None
         window = context_window(endpoint.model, settings.context_window or local_window)
