@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -15,10 +17,20 @@ ROOT = Path(__file__).resolve().parents[2]
 needs_landlock = pytest.mark.skipif(landlock_abi() < 1, reason="this kernel has no Landlock; the status test covers that case")
 
 
+def _outside_base() -> Path:
+    """A writable folder that is neither under the temp dir nor /dev/shm (the checkout itself may be in /tmp)."""
+    temp = Path(tempfile.gettempdir()).resolve()
+    for base in (Path.home(), Path("/var/tmp"), ROOT):
+        base = base.resolve()
+        if base.is_dir() and os.access(base, os.W_OK) and not base.is_relative_to(temp) and not base.is_relative_to("/dev/shm"):
+            return base
+    pytest.skip("no writable folder outside the temp dir to probe the sandbox with")
+
+
 @pytest.fixture
 def outside() -> Path:
     """A folder outside both the workspace and the temp dir."""
-    path = ROOT / f".sandbox-probe-{uuid.uuid4().hex[:8]}"
+    path = _outside_base() / f".liveplan-sandbox-probe-{uuid.uuid4().hex[:8]}"
     path.mkdir()
     yield path
     shutil.rmtree(path, ignore_errors=True)
