@@ -93,10 +93,11 @@ def run(task: str, mode: str, timeout: float) -> tuple[str, float, dict[str, boo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", type=int, default=len(TASKS))
+    parser.add_argument("--skip", type=int, default=0, help="start after the first N tasks")
     parser.add_argument("--held-out", action="store_true", help="run the held-out tasks instead")
     parser.add_argument("--timeout", type=float, default=240)
     args = parser.parse_args()
-    tasks = (HELD_OUT if args.held_out else TASKS)[: args.tasks]
+    tasks = (HELD_OUT if args.held_out else TASKS)[args.skip : args.skip + args.tasks]
     results: dict[str, list[tuple[bool, float, dict[str, bool]]]] = {"plan": [], "direct": []}
     for n, (task, checker) in enumerate(tasks, start=1):
         for mode in ("plan", "direct"):
