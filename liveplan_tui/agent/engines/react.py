@@ -26,7 +26,7 @@ from ...llm.base import Completion, LLMError, ToolCall
 from ...llm.json_actions import only_a_call, tool_calls_in
 from ...plan import PlanUpdate, merge_updates
 from ...redact import redact
-from ...tokens import count_message
+from ...tokens import LazyCounter, count_message
 from ...tools import ToolRegistry
 from ...tools.artifact_store import shrink
 from ...tools.base import ToolContext, ToolResult, parse_arguments
@@ -166,6 +166,8 @@ class ReactLoop:
         """The server cut the prompt without saying so: it counted far fewer tokens than were sent,
         or the same count as last time although more was sent (pinned at its window)."""
         told, before = completion.prompt_tokens, self.last_told
+        if told is not None and told < self.estimate * 0.9:
+            self._count_exactly()
         self.last_told, grown = told, self.estimate - self.last_estimate
         self.last_estimate = self.estimate
         if self.ctx.condenser is None or told is None or self.refits >= 2 or self.estimate <= 1000:
@@ -173,6 +175,16 @@ class ReactLoop:
         pinned = before is not None and abs(told - before) <= max(2, told // 100) and grown > 100
         at_ceiling = self.learned is not None and told >= self.learned - 2
         return told < self.estimate * TRUNCATION_RATIO or pinned or at_ceiling
+
+    def _count_exactly(self) -> None:
+        """A suspicious server count is judged against our exact count, not the cheap estimate."""
+        ctx, counter = self.ctx, self.ctx.conv.counter
+        if ctx.condenser is None or not isinstance(counter, LazyCounter) or counter.sharpened:
+            return
+        counter.sharpen()
+        ctx.conv.recount()
+        self.estimate = ctx.condenser.estimate(ctx.conv, ctx.system_prompt(), self.specs)
+        self.estimate += sum(count_message(counter, m) for m in self.extra)
 
     async def _refit(self, completion: Completion) -> AsyncIterator[Event]:
         """Learn the window the server really has, condense to fit it, and say once how to raise it."""
