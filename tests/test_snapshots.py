@@ -29,12 +29,17 @@ def test_approval_modal(snap_compare) -> None:
 
 
 def test_pinned_progress_at_60_by_20(snap_compare) -> None:
-    async def reply_done(pilot) -> None:
-        await states.mid_stream(pilot)
-        await pilot.app._end_reply()  # a settled reply: the snapshot must not depend on streaming speed
+    async def plan_in_progress(pilot) -> None:
+        """A plan at 1/3 and no streamed text, so the snapshot cannot depend on streaming speed."""
+        from liveplan_tui.events import PlanUpdated
+        from liveplan_tui.ui.widgets.chat import UserBlock
+
+        await states.prepare(pilot)
+        await pilot.app.chat.add(UserBlock("Add a --verbose flag to the CLI and run the tests"))
+        await pilot.app.handle_event(PlanUpdated(old=states.plan_at(0), new=states.plan_at(1)))
         await pilot.pause(0.3)
 
-    assert snap_compare(make_app(URL), terminal_size=(60, 20), run_before=reply_done)
+    assert snap_compare(make_app(URL), terminal_size=(60, 20), run_before=plan_in_progress)
 
 
 def test_collapsed_plan_panel(snap_compare) -> None:
