@@ -38,17 +38,21 @@ def is_sensitive(tool: Tool, params: Any, ctx: ToolContext) -> bool:
     return params is not None and tool.sensitive(params, ctx)
 
 
-def approval_reason(policy: Approval, tool: Tool, params: Any, ctx: ToolContext) -> str | None:
+def approval_reason(
+    policy: Approval, tool: Tool, params: Any, ctx: ToolContext, sensitive: bool | None = None
+) -> str | None:
     """Why this call needs approval under `policy`, or None when it may run freely.
 
     A secret file (judged on the real file behind the path) asks under every policy but never-ask.
     """
     if policy == "never-ask":
         return None
+    if sensitive is None:
+        sensitive = is_sensitive(tool, params, ctx)
     if tool.kind == "read":
-        return "reads a file that may hold secrets" if is_sensitive(tool, params, ctx) else None
+        return "reads a file that may hold secrets" if sensitive else None
     if tool.kind == "write":
-        if is_sensitive(tool, params, ctx):
+        if sensitive:
             return "changes a file that may hold secrets"
         return "changes files" if policy == "ask" else None
     if tool.kind == "shell":
@@ -71,14 +75,15 @@ class ApprovalGate:
         self._asking = asyncio.Lock()  # parallel subagents ask one question at a time
 
     async def __call__(self, tool: Tool, call: ToolCall, params: Any, ctx: ToolContext) -> ToolResult | None:
-        why = approval_reason(self.policy, tool, params, ctx)
-        key = tool.name + (":secret" if why and "secret" in why else "")
+        sensitive = is_sensitive(tool, params, ctx)
+        why = approval_reason(self.policy, tool, params, ctx, sensitive)
+        key = tool.name + (":secret" if sensitive else "")  # an "always" for a tool never covers its secret files
         if why is None or key in self.always:
             return None
         fixed: Decision | None = getattr(self.approver, "fixed", None)
         if fixed is not None:
             return self._outcome(tool, key, fixed)
-        preview = self._preview(tool, call, params, ctx)
+        preview = self._preview(tool, call, params, ctx, sensitive)
         if isinstance(preview, ToolResult):
             return preview
         async with self._asking:
@@ -90,11 +95,11 @@ class ApprovalGate:
             decision = await self.approver(request)
         return self._outcome(tool, key, decision)
 
-    def _preview(self, tool: Tool, call: ToolCall, params: Any, ctx: ToolContext) -> str | ToolResult:
+    def _preview(self, tool: Tool, call: ToolCall, params: Any, ctx: ToolContext, sensitive: bool) -> str | ToolResult:
         try:
             return tool.preview(params, ctx) or f"{tool.name} {call.arguments}"
         except (ToolError, OSError, ValueError) as exc:
-            if is_sensitive(tool, params, ctx):
+            if sensitive:
                 return f"{tool.name} {call.arguments}\n(no preview: {exc})"
             return ToolResult(f"error: {exc}", is_error=True)  # the model may read this file freely anyway
 

@@ -19,8 +19,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from ..tools.base import Tool, ToolContext, ToolKind, ToolResult
-from ..tools.reaper import landlock_abi
-from ..tools.shell import exited, read_capped, shell_env, stop_process
+from ..tools.shell import exited, read_capped, shell_env, stop_process, supervised
 
 RUN_TIMEOUT = 20
 _BLOCK = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.S)
@@ -121,15 +120,7 @@ class RunAnswerTool(Tool):
 
 
 async def _run_in(folder: str, command: str, ctx: ToolContext) -> ToolResult:
-    import os
-    import sys
-
-    from ..tools.shell import REAPER
-
-    argv = [sys.executable, "-I", "-S", str(REAPER), "--parent", str(os.getpid())]
-    if ctx.sandbox == "workspace" and landlock_abi() >= 1:
-        argv += ["--write", folder, "--write", tempfile.gettempdir()]
-    argv += ["--", "/bin/sh", "-c", command]
+    argv, _ = supervised(command, ctx, writable=(Path(folder), Path(tempfile.gettempdir())))
     proc = await asyncio.create_subprocess_exec(
         *argv,
         cwd=folder,

@@ -57,12 +57,12 @@ class UpdatePlanTool(Tool):
             before, after = ctx.plans.board.active, ctx.plans.preview(params)
         except PlanError as exc:
             return ToolResult(rejection(exc, ctx.plans.board), is_error=True)
-        outcomes = {sid: await self._check(cmd, ctx) for sid, cmd in _newly_checked(before, after)}
+        checks = dict(_newly_checked(before, after))
+        outcomes = {sid: await self._check(cmd, ctx) for sid, cmd in checks.items()}
         failed = {sid: o for sid, o in outcomes.items() if o.verdict == "failed"}
         if failed:
             event = ctx.plans.mark({sid: ("failed", "") for sid in failed})
             return ToolResult(_failure(after, failed), is_error=True, plan=event)
-        checks = dict(_newly_checked(before, after))
         verdicts: dict[int, tuple[Verification, str]] = {
             sid: (o.verdict, f"check passed: {checks[sid]}" if o.verdict == "passed" else f"unverified: {o.detail}")
             for sid, o in outcomes.items()

@@ -83,13 +83,17 @@ def shell_env(secrets: tuple[str, ...], allow: tuple[str, ...]) -> dict[str, str
     return env
 
 
-def supervised(command: str, ctx: ToolContext) -> tuple[list[str], str]:
-    """The argv that runs `command` under the supervisor, and a note when the sandbox is missing."""
+def supervised(command: str, ctx: ToolContext, writable: tuple[Path, ...] | None = None) -> tuple[list[str], str]:
+    """The argv that runs `command` under the supervisor, and a note when the sandbox is missing.
+
+    `writable` are the folders the sandbox leaves writable (default: the workspace, the temp dir, /dev/shm).
+    """
     argv = [sys.executable, "-I", "-S", str(REAPER), "--parent", str(os.getpid())]
     note = ""
     if ctx.sandbox == "workspace":
         if landlock_abi() >= 1:
-            for folder in (ctx.workspace.root, Path(tempfile.gettempdir()), Path("/dev/shm")):
+            folders = writable or (ctx.workspace.root, Path(tempfile.gettempdir()), Path("/dev/shm"))
+            for folder in folders:
                 argv += ["--write", str(folder)]
         else:
             note = "note: the command ran without a sandbox: this kernel has no Landlock\n"

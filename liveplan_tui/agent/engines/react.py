@@ -113,8 +113,7 @@ class ReactLoop:
         ctx, shrinks = self.ctx, 0
         while True:
             system = ctx.system_prompt()
-            self.estimate = ctx.condenser.estimate(ctx.conv, system, self.specs) if ctx.condenser else 0
-            self.estimate += sum(count_message(ctx.conv.counter, m) for m in self.extra)
+            self.estimate = self._measure(system)
             self.reply = Reply()
             try:
                 async for event in self.reply.relay(ctx.llm.stream(self._messages(system), tools=self.specs)):
@@ -176,6 +175,15 @@ class ReactLoop:
         at_ceiling = self.learned is not None and told >= self.learned - 2
         return told < self.estimate * TRUNCATION_RATIO or pinned or at_ceiling
 
+    def _measure(self, system: str) -> int:
+        """The prompt the next call sends: system prompt, tools, conversation and this call's extra messages."""
+        ctx = self.ctx
+        if ctx.condenser is None:
+            return 0
+        return ctx.condenser.estimate(ctx.conv, system, self.specs) + sum(
+            count_message(ctx.conv.counter, m) for m in self.extra
+        )
+
     def _count_exactly(self) -> None:
         """A suspicious server count is judged against our exact count, not the cheap estimate."""
         ctx, counter = self.ctx, self.ctx.conv.counter
@@ -183,8 +191,7 @@ class ReactLoop:
             return
         counter.sharpen()
         ctx.conv.recount()
-        self.estimate = ctx.condenser.estimate(ctx.conv, ctx.system_prompt(), self.specs)
-        self.estimate += sum(count_message(counter, m) for m in self.extra)
+        self.estimate = self._measure(ctx.system_prompt())
 
     async def _refit(self, completion: Completion) -> AsyncIterator[Event]:
         """Learn the window the server really has, condense to fit it, and say once how to raise it."""
@@ -251,15 +258,19 @@ class ReactLoop:
             conv.add({"role": "assistant", "content": "".join(self.reply.partial) + "\n[interrupted by the user]"})
             self.reply.partial.clear()
 
+    def _end_failed(self) -> list[Event]:
+        assert self.failed is not None
+        self.done = True
+        return fail_turn(self.failed, self.ctx.tool_ctx.secrets)
+
     async def _step(self) -> AsyncIterator[Event]:
         """One model call and what follows from it; sets `done` when the turn has ended."""
         ctx = self.ctx
         async for event in self._call_model():
             yield event
         if self.failed is not None:
-            for event in fail_turn(self.failed, ctx.tool_ctx.secrets):
+            for event in self._end_failed():
                 yield event
-            self.done = True
             return
         completion = self.reply.completion
         assert completion is not None
@@ -269,9 +280,8 @@ class ReactLoop:
             async for event in self._refit(completion):
                 yield event
             if self.failed is not None:
-                for event in fail_turn(self.failed, ctx.tool_ctx.secrets):
+                for event in self._end_failed():
                     yield event
-                self.done = True
             return
         if not completion.tool_calls:
             completion.tool_calls = calls_written_as_text(completion, set(ctx.tools.names()))
