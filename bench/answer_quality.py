@@ -12,6 +12,7 @@ step in progress and finished it. Needs the [local] extra; run nothing else besi
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import re
 import statistics
@@ -49,13 +50,27 @@ HELD_OUT: list[tuple[str, str]] = [
     ("Write a Python function count_words(s) returning the number of words.", "assert count_words('a  b c') == 3"),
     ("Write a Python function median(xs) of a non-empty list of numbers.", "assert median([3, 1, 2]) == 2 and median([1, 2, 3, 4]) == 2.5"),
     ("Write a Python function to_binary(n) returning the binary string of a non-negative integer.", "assert to_binary(5) == '101' and to_binary(0) == '0'"),
+    ("Write a Python function count_char(s, c) returning how many times the character c occurs in s.", "assert count_char('banana', 'a') == 3 and count_char('', 'a') == 0"),
+    ("Write a Python function average(xs) returning the mean of a non-empty list of numbers.", "assert average([1, 2, 3, 4]) == 2.5 and average([5]) == 5"),
+    ("Write a Python function title_case(s) that upper-cases the first letter of each word and lower-cases the rest.", "assert title_case('hELLO wORLD') == 'Hello World'"),
+    ("Write a Python function min_max(xs) returning a tuple (smallest, largest) of a non-empty list.", "assert min_max([3, 1, 4, 1, 5]) == (1, 5) and min_max([2]) == (2, 2)"),
+    ("Write a Python function squares(n) returning the list of squares of 1..n.", "assert squares(4) == [1, 4, 9, 16] and squares(0) == []"),
 ]
 CODE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
 
 
+def is_python(block: str) -> bool:
+    """An unlabelled block may be sample output, not code: only blocks that parse count."""
+    try:
+        ast.parse(block)
+    except SyntaxError:
+        return False
+    return True
+
+
 def correct(answer: str, checker: str) -> bool:
     """The answer's code defines the function; the checker's asserts must pass on it."""
-    code = "\n\n".join(CODE.findall(answer))
+    code = "\n\n".join(b for b in CODE.findall(answer) if is_python(b))
     if not code.strip():
         return False
     with tempfile.TemporaryDirectory() as folder:
@@ -96,6 +111,7 @@ def main() -> None:
     parser.add_argument("--skip", type=int, default=0, help="start after the first N tasks")
     parser.add_argument("--held-out", action="store_true", help="run the held-out tasks instead")
     parser.add_argument("--timeout", type=float, default=240)
+    parser.add_argument("--log", type=Path, help="append each answer as a JSON line here, to see why one was wrong")
     args = parser.parse_args()
     tasks = (HELD_OUT if args.held_out else TASKS)[args.skip : args.skip + args.tasks]
     results: dict[str, list[tuple[bool, float, dict[str, bool]]]] = {"plan": [], "direct": []}
@@ -104,6 +120,9 @@ def main() -> None:
             answer, elapsed, facts = run(task, mode, args.timeout)
             ok = correct(answer, checker)
             results[mode].append((ok, elapsed, facts))
+            if args.log:
+                with args.log.open("a") as log:
+                    log.write(json.dumps({"task": task, "mode": mode, "correct": ok, "answer": answer}) + "\n")
             print(f"{n:2}. {mode:6} {'correct' if ok else 'wrong  '} {elapsed:6.1f}s  {task[:60]}", flush=True)
     print()
     for mode, rows in results.items():

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from . import __version__
-from .config import (
+from .choices import (
     APPROVALS,
     MODES,
+    PLAN_APPROVALS,
     SANDBOXES,
     TOOL_MODES,
     ConfigError,
@@ -30,6 +31,7 @@ from .subcommands import (
     _cmd_config,
     _cmd_exec,
     _cmd_export,
+    _cmd_rewind,
     _cmd_route,
     _cmd_sessions,
     _cmd_tui,
@@ -48,12 +50,14 @@ examples:
   liveplan exec --json "summarise README.md"  one JSON event per line
   liveplan exec --base-url http://localhost:11434/v1 --model qwen2.5-coder "..."
   liveplan route --no-llm "add type hints to all files"
+  liveplan rewind 2                          undo the file changes since step 2 of the latest session
 
 endpoint: OPENAI_API_KEY for OpenAI; --base-url/--model (or LIVEPLAN_BASE_URL,
 LIVEPLAN_MODEL, OPENAI_BASE_URL) for any OpenAI-compatible server; with none of
 these, the offline model when the [local] extra is installed (--local forces it).
 config: `liveplan config init` writes a commented config.toml.
-exit codes: 0 done, 1 failed, 2 bad usage or config, 3 iteration limit, 130 interrupted, 143 terminated.
+exit codes: 0 done, 1 failed, 2 bad usage or config, 3 iteration limit, 4 plan awaiting approval
+(--plan-approval ask; run `liveplan exec --continue --approve-plan "go"`), 130 interrupted, 143 terminated.
 """
 
 
@@ -100,6 +104,11 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
         "--approval",
         choices=APPROVALS,
         help="ask: writes and shell ask (default); auto-edit: only shell asks; never-ask: nothing asks",
+    )
+    g.add_argument(
+        "--plan-approval",
+        choices=PLAN_APPROVALS,
+        help="ask: a new plan waits for your review (exec stops with exit 4); auto: it runs at once (default)",
     )
 
 
@@ -152,6 +161,12 @@ def _add_run_commands(sub: Any) -> None:
         action="store_true",
         help="approve every write and shell command (exec can't ask; without it they are denied)",
     )
+    ex.add_argument(
+        "--approve-plan",
+        action="store_true",
+        help="with --continue/--resume: approve the plan an earlier `exec --plan-approval ask` proposed, "
+        "and run it with TASK as your reply",
+    )
     _endpoint_flags(ex, sub=True)
     _session_flags(ex, sub=True)
     ex.set_defaults(handler=_cmd_exec)
@@ -189,6 +204,18 @@ def _add_session_commands(sub: Any) -> None:
     xp.add_argument("id", metavar="ID", help="a session id or its first characters (see `liveplan sessions`)")
     xp.add_argument("-o", "--output", metavar="PATH", help="file to write (default: stdout)")
     xp.set_defaults(handler=_cmd_export)
+
+    rw = sub.add_parser(
+        "rewind",
+        help="put back the files changed since plan step N started, and reopen steps N onward",
+        description="Restore every file a tool changed since step N of the session's plan started, and set step "
+        "N and later steps back to pending; the next turn tells the model. Changes made by shell commands are not "
+        "tracked. A file edited since LivePlan changed it is not overwritten without --force.",
+    )
+    rw.add_argument("step", type=_positive, metavar="N", help="the plan step to go back to")
+    rw.add_argument("--session", metavar="ID", help="a session id or its start (default: the latest session)")
+    rw.add_argument("--force", action="store_true", help="overwrite files edited since LivePlan changed them")
+    rw.set_defaults(handler=_cmd_rewind)
 
     cf = sub.add_parser("config", help="show where the config file is, what is in effect, or create one")
     cf.add_argument(

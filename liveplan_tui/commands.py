@@ -11,12 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from .config import MODES
-from .events import Event
 from .plan import NewStep, PlanError, PlanUpdate, StepPatch
 
 if TYPE_CHECKING:
-    from .agent.session import Session
+    from .agent.session import Outcome, Session
+    from .events import Event
 
 Action = Literal["quit", "new", "help", "compact", "resume", "export"]
 
@@ -156,8 +155,41 @@ async def _work(session: Session, arg: str) -> CommandResult:
     return CommandResult(session.view.work or "nothing done yet: no file read or changed, no command run")
 
 
+def _rewound(session: Session, run: Callable[[], tuple[Outcome, Event | None]]) -> CommandResult:
+    from .agent.session import RewindError
+
+    try:
+        outcome, event = run()
+    except RewindError as exc:
+        return CommandResult(str(exc), error=True)
+    if not outcome.done:
+        return CommandResult("\n\n".join([outcome.message, *outcome.lost]), error=True)
+    return CommandResult(outcome.message, events=[event] if event is not None else [])
+
+
+@command("undo", "/undo [force]", "revert the last file change a tool made (or the last rewind)")
+async def _undo(session: Session, arg: str) -> CommandResult:
+    if arg not in ("", "force"):
+        return CommandResult("usage: /undo, or /undo force to overwrite edits made since", error=True)
+    return _rewound(session, lambda: session.undo(force=arg == "force"))
+
+
+@command(
+    "rewind",
+    "/rewind N [force]",
+    "put back every file changed since step N started and reopen steps N onward (shell changes are not tracked)",
+)
+async def _rewind(session: Session, arg: str) -> CommandResult:
+    number, _, rest = arg.partition(" ")
+    if not number.isdigit() or rest.strip() not in ("", "force"):
+        return CommandResult("usage: /rewind N (a step number), or /rewind N force", error=True)
+    return _rewound(session, lambda: session.rewind(int(number), force=rest.strip() == "force"))
+
+
 @command("mode", "/mode auto|direct|plan|strict", "pick how tasks run (auto lets the router decide)")
 async def _mode(session: Session, arg: str) -> CommandResult:
+    from .config import MODES
+
     if arg not in MODES:
         return CommandResult(f"mode is {session.view.mode}; choose one of: {', '.join(MODES)}", error=bool(arg))
     session.set_mode(arg)  # type: ignore[arg-type]

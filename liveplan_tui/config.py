@@ -17,7 +17,7 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 import platformdirs
@@ -35,25 +35,42 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from .choices import (
+    APPROVALS,
+    MODES,
+    PLAN_APPROVALS,
+    SANDBOXES,
+    TOOL_MODES,
+    Approval,
+    ConfigError,
+    Mode,
+    PlanApproval,
+    Sandbox,
+    ToolMode,
+)
 from .llm.base import ClientOptions, Endpoint
 
-__all__ = ["Endpoint", "Settings", "ConfigError", "load_settings", "resolve_endpoint", "client_options"]
+__all__ = [
+    "APPROVALS",
+    "MODES",
+    "PLAN_APPROVALS",
+    "SANDBOXES",
+    "TOOL_MODES",
+    "Approval",
+    "ConfigError",
+    "Endpoint",
+    "Mode",
+    "PlanApproval",
+    "Sandbox",
+    "Settings",
+    "ToolMode",
+    "client_options",
+    "load_settings",
+    "resolve_endpoint",
+]
 
 APP_NAME = "liveplan"
 OPENAI_DEFAULT_MODEL = "gpt-4.1-mini"
-
-Approval = Literal["ask", "auto-edit", "never-ask"]
-Mode = Literal["auto", "direct", "plan", "strict"]
-ToolMode = Literal["auto", "native", "structured"]
-Sandbox = Literal["workspace", "off"]
-APPROVALS: tuple[str, ...] = get_args(Approval)
-MODES: tuple[str, ...] = get_args(Mode)
-TOOL_MODES: tuple[str, ...] = get_args(ToolMode)
-SANDBOXES: tuple[str, ...] = get_args(Sandbox)
-
-
-class ConfigError(Exception):
-    """A configuration problem, phrased as one actionable line."""
 
 
 def config_path() -> Path:
@@ -143,6 +160,9 @@ class Settings(BaseSettings):
     workspace: Path = Field(default_factory=Path.cwd, description="Folder the tools are confined to.")
     approval: Approval = Field(default="ask", description="ask | auto-edit | never-ask")
     mode: Mode = Field(default="auto", description="auto (router decides) | direct | plan | strict")
+    plan_approval: PlanApproval = Field(
+        default="auto", description="ask: a new plan waits for the user's review before anything runs | auto"
+    )
     temperature: float | None = Field(default=None, ge=0, le=2)
     context_window: int | None = Field(
         default=None, ge=1000, description="Override the model's context window (tokens)."
@@ -281,14 +301,20 @@ def is_openai_url(url: str | None) -> bool:
     return host == "api.openai.com" or host.endswith(".openai.com")
 
 
-def client_options(settings: Settings) -> ClientOptions:
+LOCAL_TEMPERATURE = 0.0  # the embedded 0.5B model: greedy decoding, so an answer is the same on every run
+
+
+def client_options(settings: Settings, *, local: bool = False) -> ClientOptions:
     """The slice of the settings the LLM client needs; the client never sees the rest."""
+    temperature = settings.temperature
+    if temperature is None and local:
+        temperature = LOCAL_TEMPERATURE
     return ClientOptions(
         retry_budget=settings.retry_budget,
         max_attempts=settings.max_attempts,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        temperature=settings.temperature,
+        temperature=temperature,
         stream=settings.stream,
     )
 
@@ -366,6 +392,7 @@ def config_template() -> str:
 # profile = "ollama"                        # pick one of the [profiles] below
 
 # approval = "ask"                          # ask | auto-edit | never-ask
+# plan_approval = "auto"                    # ask: review (and edit) each new plan before it runs
 # shell_sandbox = "workspace"               # workspace: shell commands write only in the workspace and temp dir
 # shell_env_allow = ["GITHUB_TOKEN"]        # secret-looking env vars shell commands may still see
 # condense_threshold = 0.8                  # condense near 80% of the context window

@@ -64,6 +64,22 @@ class PlanUpdated(_Event):
     source: Literal["model", "user", "orchestrator"] = "model"
 
 
+class PlanProposed(_Event):
+    """The model made a plan and `plan_approval` is "ask": nothing else runs until the user reviews it."""
+
+    type: Literal["plan_proposed"] = "plan_proposed"
+    plan: LivePlan
+
+
+class PlanReviewed(_Event):
+    """The user's verdict on a proposed plan, and each change they made before approving it."""
+
+    type: Literal["plan_reviewed"] = "plan_reviewed"
+    verdict: Literal["approve", "reject"]
+    changes: list[str] = Field(default_factory=list)
+    reason: str = ""
+
+
 class Usage(_Event):
     type: Literal["usage"] = "usage"
     prompt_tokens: int
@@ -126,7 +142,7 @@ class Notice(_Event):
 class TurnFinished(_Event):
     type: Literal["turn_finished"] = "turn_finished"
     answer: str
-    reason: Literal["done", "max_iterations", "error", "cancelled"] = "done"
+    reason: Literal["done", "max_iterations", "error", "cancelled", "awaiting_approval"] = "done"
 
 
 AnyEvent = (
@@ -136,6 +152,8 @@ AnyEvent = (
     | ToolCallStarted
     | ToolCallFinished
     | PlanUpdated
+    | PlanProposed
+    | PlanReviewed
     | Usage
     | Retrying
     | Route

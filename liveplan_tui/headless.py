@@ -17,6 +17,11 @@ from .textsafe import terminal_safe
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_MAX_ITERATIONS = 3
+EXIT_AWAITING_APPROVAL = 4
+AWAITING = (
+    'liveplan: the plan awaits your approval: run it with `liveplan exec --continue --approve-plan "go"`, '
+    'or reply with `liveplan exec --continue "what to change"`'
+)
 
 
 def _open_step(agent: Session) -> str | None:
@@ -48,6 +53,11 @@ async def run_exec(
 
 
 def _finished(agent: Session, reason: str, answer: str, json_mode: bool, out: TextIO, err: TextIO) -> int:
+    if reason == "awaiting_approval":
+        if not json_mode:
+            out.write(terminal_safe(agent.view.board.active.render()) + "\n")
+        err.write(AWAITING + ("" if agent.view.saving else " (sessions are not saved: set save_sessions)") + "\n")
+        return EXIT_AWAITING_APPROVAL
     if reason == "max_iterations":
         return EXIT_MAX_ITERATIONS
     if reason != "done":

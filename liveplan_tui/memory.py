@@ -35,10 +35,21 @@ class WorkMemory(BaseModel):
     files: tuple[tuple[str, str], ...] = ()  # (path, last action), oldest first
     commands: tuple[tuple[str, int], ...] = ()
     last_failure: str = ""
+    told: tuple[str, ...] = ()  # what the user changed between turns (a rewind, a plan review), until read
 
     @property
     def is_empty(self) -> bool:
-        return not (self.files or self.commands or self.last_failure)
+        return not (self.files or self.commands or self.last_failure or self.told)
+
+    def tell(self, text: str) -> WorkMemory:
+        return self.model_copy(update={"told": (*self.told, text)})
+
+    def read_out(self) -> WorkMemory:
+        """Once a turn has run with them, the user's changes are history, not news."""
+        return self.model_copy(update={"told": ()}) if self.told else self
+
+    def render_told(self) -> str:
+        return "\n".join(["Changed by the user since your last turn:", *self.told]) if self.told else ""
 
     @property
     def changed(self) -> list[str]:
@@ -64,7 +75,8 @@ class WorkMemory(BaseModel):
         read = [f"- {p}: {a}" for p, a in self.files if f"- {p}: {a}" not in changed]
         commands = [f"- `{c[:120]}` → exit {code}" for c, code in self.commands]
         failure = [f"Last failure: {self.last_failure[:300]}"] if self.last_failure else []
-        head = ["[WORK]", "Files changed (already done; don't redo):", *(changed or ["- none"])]
+        told = [self.render_told()] if self.told else []
+        head = ["[WORK]", *told, "Files changed (already done; don't redo):", *(changed or ["- none"])]
         tail = [*failure, "[/WORK]"]
         optional = [("Files read (unchanged since; no need to read again):", read), ("Last commands:", commands)]
         lines = list(head)

@@ -343,6 +343,7 @@ class PlanBoard(BaseModel):
 
     active: LivePlan = LivePlan()
     archived: tuple[LivePlan, ...] = ()
+    awaiting_approval: bool = False  # the active plan was proposed and not yet approved (exec stopped there)
 
     def prompt_block(self) -> str | None:
         """The block injected into the system prompt, or None when no plan is active."""
@@ -370,6 +371,17 @@ class PlanBoard(BaseModel):
         if new.is_finished:
             return PlanBoard(active=LivePlan(), archived=self.archived + (new,)), True
         return PlanBoard(active=new, archived=self.archived), False
+
+    def reopened(self, step_id: int) -> PlanBoard:
+        """The latest plan active again with step `step_id` and every later step pending (a rewind)."""
+        plan = self.latest
+
+        def reset(step: Step) -> Step:
+            return step.model_copy(update={"status": "pending", "result": "", "verified": ""})
+
+        steps = tuple(reset(s) if s.id >= step_id else s for s in plan.steps)
+        archived = self.archived[:-1] if self.active.is_empty and self.archived else self.archived
+        return PlanBoard(active=plan.model_copy(update={"steps": steps}), archived=archived)
 
     @property
     def latest(self) -> LivePlan:

@@ -14,6 +14,8 @@ from .events import (
     Condensed,
     Error,
     Notice,
+    PlanProposed,
+    PlanReviewed,
     PlanUpdated,
     Retrying,
     Route,
@@ -62,6 +64,13 @@ def describe(event: AnyEvent, *, verbose: bool = False) -> str | None:
             return f"  {event.result.splitlines()[0][:200]}" if event.is_error and event.result else None
         case PlanUpdated():
             return "\n".join(plan_lines(event.new, event.archived)) if verbose else progress_line(event)
+        case PlanProposed():
+            return "\n".join([*plan_lines(event.plan, False), "└ plan proposed: waiting for your approval"])
+        case PlanReviewed():
+            if event.verdict == "reject":
+                return f"plan rejected{': ' + event.reason if event.reason else ''}"
+            edits = len(event.changes)
+            return f"plan approved{f' with {edits} change' + ('s' if edits != 1 else '') if edits else ''}"
         case Retrying():
             return f"retrying in {event.delay:.1f}s: {event.reason}"
         case Condensed():

@@ -19,9 +19,11 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 
 from . import commands
-from .agent.session import ApprovalRequest, Decision, Session
+from .agent.session import ApprovalRequest, Decision, PlanReview, Session
 from .config import Endpoint, Settings, data_dir
 from .events import Event
+from .plan import LivePlan, PlanError
+from .plan_review import DRAFT_COMMANDS, PlanDraft, changes, edited_by_command
 from .present import describe, plan_lines
 from .store import Store
 from .textsafe import clean_text, terminal_safe, visible
@@ -93,6 +95,41 @@ class Repl:
                 except (KeyboardInterrupt, EOFError):
                     pass
                 return Decision(action="deny", reason=reason)
+
+    def show_draft(self, plan: LivePlan, draft: PlanDraft) -> None:
+        self.write(f"┌ proposed plan: {draft.goal}")
+        for n, step in enumerate(draft.steps, start=1):
+            self.write(f"│ {n}. {step.description}" + ("  (new)" if step.origin is None else ""))
+        for line in changes(plan, draft):
+            self.write(f"│   your change: {line}")
+
+    async def review_plan(self, plan: LivePlan) -> PlanReview:
+        """The plan waits here: y runs it, n rejects it (with a reason), /plan edits change it first."""
+        self._end_stream()
+        draft = PlanDraft.of(plan)
+        self.write("\n? the model proposes a plan; nothing runs until you approve it")
+        self.show_draft(plan, draft)
+        self.write(f"  edit with {DRAFT_COMMANDS}")
+        while True:
+            try:
+                answer = await self._ask("Run this plan? [y]es / [n]o / a /plan edit: ")
+            except (KeyboardInterrupt, EOFError):
+                answer = "n"
+            if answer.startswith("/plan"):
+                try:
+                    draft = edited_by_command(draft, answer)
+                except PlanError as exc:
+                    self.write(f"✘ {exc}")
+                    continue
+                self.show_draft(plan, draft)
+            elif answer.lower() in ("y", "yes"):
+                return PlanReview("approve", draft)
+            elif answer.lower() in ("n", "no"):
+                try:
+                    reason = await self._ask("Why? (sent to the model, optional): ")
+                except (KeyboardInterrupt, EOFError):
+                    reason = ""
+                return PlanReview("reject", reason=reason)
 
     def _end_stream(self) -> None:
         if self.streaming:
@@ -193,7 +230,7 @@ async def run_repl(
     history = FileHistory(str(data_dir() / "repl_history")) if store is not None else InMemoryHistory()
     session: PromptSession[str] = PromptSession(history=history, completer=SlashCompleter(), input=input, output=output)
     repl = Repl(None, session, out or sys.stdout)
-    repl.agent = agent = Session(settings, endpoint, approver=repl.approve)
+    repl.agent = agent = Session(settings, endpoint, approver=repl.approve, plan_reviewer=repl.review_plan)
     open_session(agent)
     repl.write(f"LivePlan (plain) · {endpoint.label} · /help lists commands · Ctrl+C cancels a turn · Ctrl+D quits")
     if settings.approval == "never-ask":

@@ -16,13 +16,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .plan import PlanBoard
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE sessions (
@@ -48,6 +48,16 @@ MIGRATIONS: dict[int, str] = {
     CREATE TABLE artifacts (
         session_id TEXT NOT NULL REFERENCES sessions(id), artifact_id TEXT NOT NULL, body TEXT NOT NULL,
         PRIMARY KEY (session_id, artifact_id)
+    );
+    """,
+    2: """
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
+        body TEXT NOT NULL, undone INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL
+    );
+    CREATE INDEX changes_by_session ON changes(session_id, id);
+    CREATE TABLE memory (
+        session_id TEXT PRIMARY KEY REFERENCES sessions(id), body TEXT NOT NULL
     );
     """,
 }
@@ -93,6 +103,8 @@ class SavedSession:
     summary: str
     board: PlanBoard
     artifacts: dict[str, str]
+    memory: str = ""  # the working memory, as JSON
+    changes: list[tuple[int, str, bool]] = field(default_factory=list)  # (id, body, undone), oldest first
 
 
 class Store:
@@ -239,6 +251,24 @@ class Store:
             (session_id, artifact_id, text),
         )
 
+    def save_memory(self, session_id: str, body: str) -> None:
+        self._write(
+            "INSERT INTO memory (session_id, body) VALUES (?, ?) "
+            "ON CONFLICT(session_id) DO UPDATE SET body = excluded.body",
+            (session_id, body),
+        )
+
+    def add_change(self, session_id: str, body: str) -> int:
+        """A file checkpoint (or a rewind), kept so /undo and /rewind work after a restart too."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO changes (session_id, body, created) VALUES (?, ?, ?)", (session_id, body, time.time())
+            )
+        return int(cursor.lastrowid or 0)
+
+    def mark_change(self, change_id: int, undone: bool) -> None:
+        self._write("UPDATE changes SET undone = ? WHERE id = ?", (int(undone), change_id))
+
     # -- reading ----------------------------------------------------------
 
     def _info(self, row: tuple[Any, ...]) -> SessionInfo:
@@ -275,6 +305,10 @@ class Store:
             raise StoreError(f"session id {session_id!r} is ambiguous; give more characters")
         return rows[0][0]
 
+    def workspace_of(self, session_id: str) -> str:
+        row = self.db.execute("SELECT workspace FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return row[0] if row else ""
+
     def load(self, session_id: str) -> SavedSession:
         row = self.db.execute(
             "SELECT id, created, updated, title, model FROM sessions WHERE id = ?", (session_id,)
@@ -296,12 +330,28 @@ class Store:
                     "SELECT artifact_id, body FROM artifacts WHERE session_id = ?", (session_id,)
                 ).fetchall()
             )
+            memory_row = self.db.execute("SELECT body FROM memory WHERE session_id = ?", (session_id,)).fetchone()
+            changes = [
+                (cid, body, bool(undone))
+                for cid, body, undone in self.db.execute(
+                    "SELECT id, body, undone FROM changes WHERE session_id = ? ORDER BY id", (session_id,)
+                ).fetchall()
+            ]
             context = None
             if ctx_row:
                 context = json.loads(ctx_row[0]) + [json.loads(body) for mid, body in rows if mid > ctx_row[2]]
         except (json.JSONDecodeError, ValueError) as exc:
             raise StoreError(f"session {session_id} is damaged ({type(exc).__name__}); it was left untouched") from None
-        return SavedSession(self._info(row), record, context, ctx_row[1] if ctx_row else "", board, artifacts)
+        return SavedSession(
+            self._info(row),
+            record,
+            context,
+            ctx_row[1] if ctx_row else "",
+            board,
+            artifacts,
+            memory_row[0] if memory_row else "",
+            changes,
+        )
 
 
 def open_store(data_dir: Path) -> Store:

@@ -8,18 +8,14 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import (
-    ConfigError,
-    Endpoint,
-    Settings,
-    load_settings,
-    resolve_endpoint,
-    wants_remote,
-)
-from .store import Store
+from .choices import ConfigError
 from .textsafe import clean_text
+
+if TYPE_CHECKING:  # imported where used, so parsing flags and drawing the TUI never wait for pydantic-settings
+    from .config import Endpoint, Settings
+    from .store import Store
 
 LATEST = "__latest__"
 EXIT_TERMINATED = 143
@@ -34,6 +30,8 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from .config import load_settings
+
     return load_settings(
         base_url=args.base_url,
         model=args.model,
@@ -51,16 +49,17 @@ def _settings(args: argparse.Namespace) -> Settings:
         context_window=args.context_window,
         profile=args.profile,
         shell_sandbox=args.sandbox,
+        plan_approval=args.plan_approval,
     )
 
 
-def _progress(label: str, unit: str = "s") -> Callable[[float], None]:
-    """A one-line spinner on stderr, only when it is a terminal."""
+def _progress(label: str, unit: str = "s", quiet: bool = False) -> Callable[[float], None]:
+    """A one-line spinner on stderr, only when it is a terminal (and not `quiet`)."""
     frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
     state = {"n": 0}
 
     def tick(value: float) -> None:
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() and not quiet:
             state["n"] += 1
             sys.stderr.write(f"\r{frames[state['n'] % len(frames)]} {label} {value:4.1f}{unit}")
             sys.stderr.flush()
@@ -68,8 +67,13 @@ def _progress(label: str, unit: str = "s") -> Callable[[float], None]:
     return tick
 
 
-def _endpoint(settings: Settings) -> tuple[Endpoint, Any]:
-    """Remote when one is configured; else the embedded model when installed; else a clear error."""
+def _endpoint(settings: Settings, *, quiet: bool = False) -> tuple[Endpoint, Any]:
+    """Remote when one is configured; else the embedded model when installed; else a clear error.
+
+    `quiet`: no spinner on stderr (the TUI owns the terminal and shows "starting…" itself).
+    """
+    from .config import Endpoint, resolve_endpoint, wants_remote
+
     if wants_remote(settings):
         return resolve_endpoint(settings), None
     from .local.model import default_model, local_available, runtime_installed
@@ -84,11 +88,11 @@ def _endpoint(settings: Settings) -> tuple[Endpoint, Any]:
     if settings.local_model is not None:
         model = settings.local_model.expanduser()
     else:
-        prepare = _progress("preparing the local model (first run only)", "%")
+        prepare = _progress("preparing the local model (first run only)", "%", quiet)
         model = default_model(lambda done, total: prepare(done / max(total, 1) * 100))
     runtime = LocalRuntime(model, threads=settings.threads, ctx=settings.local_ctx)
-    url = runtime.start(tick=_progress("starting the local model"))
-    if sys.stderr.isatty():
+    url = runtime.start(tick=_progress("starting the local model", "s", quiet))
+    if sys.stderr.isatty() and not quiet:
         sys.stderr.write("\r\x1b[K")
     return Endpoint(base_url=url, model=model.stem, api_key=None, local=True), runtime
 
@@ -114,6 +118,10 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     async def go() -> int:
         agent = Session(settings, endpoint, approver=approver)
         _open_session(agent, args)
+        if args.approve_plan and not agent.approve_pending_plan():
+            await agent.close()
+            where = f"session {agent.view.session_id}" if agent.view.session_id else "this run (no --continue/--resume)"
+            raise ConfigError(f"--approve-plan: no plan awaits approval in {where}")
         try:
             return await run_exec(agent, task, json_mode=args.json)
         finally:
@@ -137,6 +145,7 @@ def _cmd_route(args: argparse.Namespace) -> int:
     import json
 
     from .agent.session import Session
+    from .config import resolve_endpoint, wants_remote
     from .router import route
 
     note = None
@@ -222,8 +231,28 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rewind(args: argparse.Namespace) -> int:
+    from .agent.rewind import RewindError, rewind_saved
+
+    store = _store()
+    session_id = store.resolve(args.session)
+    store.lock(session_id)
+    try:
+        outcome = rewind_saved(store, session_id, args.step, force=args.force)
+    except RewindError as exc:
+        print(f"liveplan: error: {exc}", file=sys.stderr)
+        return 1
+    if not outcome.done:
+        lost = "\n\n".join(outcome.lost)
+        message = outcome.message.replace(f"/rewind {args.step} force", f"liveplan rewind {args.step} --force")
+        print(f"liveplan: {message}\n{lost}", file=sys.stderr)
+        return 1
+    print(f"session {session_id}: {outcome.message}")
+    return 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
-    from .config import config_path, config_template, effective_config
+    from .config import config_path, config_template, effective_config, load_settings
 
     path = config_path()
     if args.action == "path":
@@ -245,41 +274,52 @@ def _check_workspace(settings: Settings) -> None:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    _check_workspace(settings)
     plain = getattr(args, "plain", False) or not sys.stdout.isatty() or os.environ.get("TERM") == "dumb"
     if not plain and not sys.stdin.isatty():
         raise ConfigError('the chat needs a terminal; for scripts use: liveplan exec "TASK"')
-    store = _store() if settings.save_sessions else None  # refuse a bad database before starting anything
-    endpoint, runtime = _endpoint(settings)
     if plain:
-        from .repl import run_repl
-
-        try:
-            return asyncio.run(run_repl(settings, endpoint, lambda agent: _open_session(agent, args), store))
-        finally:
-            if runtime is not None:
-                runtime.stop()
-    from .agent.session import Session
+        return _run_plain(args)
     from .ui.app import LivePlanApp
 
-    notices = []
-    if settings.approval == "never-ask":
-        notices.append("Approval is never-ask: writes and shell commands run without asking.")
-    if endpoint.key_withheld:
-        notices.append("OPENAI_API_KEY is not sent to this endpoint; pass --api-key if it needs one.")
+    runtimes: list[Any] = []
 
-    def make_session(approver: Any) -> Session:
-        session = Session(settings, endpoint, approver=approver)
+    def make_session(approver: Any, reviewer: Any) -> Any:
+        """Runs in the app's start-up thread, after the first frame: nothing here delays the first keystroke."""
+        from .agent.session import Session
+
+        settings = _settings(args)
+        _check_workspace(settings)
+        if settings.save_sessions:
+            _store()  # refuse a bad database before starting anything
+        endpoint, runtime = _endpoint(settings, quiet=True)
+        runtimes.append(runtime)
+        session = Session(settings, endpoint, approver=approver, plan_reviewer=reviewer)
         _open_session(session, args)
         return session
 
-    app = LivePlanApp(make_session, keymap=settings.keymap, theme=settings.theme, notices=notices)
+    app = LivePlanApp(make_session)
     try:
         app.run()
     finally:
-        if runtime is not None:
-            runtime.stop()
+        for runtime in runtimes:
+            if runtime is not None:
+                runtime.stop()
+    if app.start_error is not None:
+        raise app.start_error
     if app.return_code == EXIT_TERMINATED:
         raise Terminated()
     return app.return_code or 0
+
+
+def _run_plain(args: argparse.Namespace) -> int:
+    from .repl import run_repl
+
+    settings = _settings(args)
+    _check_workspace(settings)
+    store = _store() if settings.save_sessions else None  # refuse a bad database before starting anything
+    endpoint, runtime = _endpoint(settings)
+    try:
+        return asyncio.run(run_repl(settings, endpoint, lambda agent: _open_session(agent, args), store))
+    finally:
+        if runtime is not None:
+            runtime.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from liveplan_tui.agent.session import ApprovalRequest
-from liveplan_tui.events import PlanUpdated, Route, TextDelta, ToolCallFinished, ToolCallStarted, Usage
+from liveplan_tui.events import PlanProposed, PlanUpdated, Route, TextDelta, ToolCallFinished, ToolCallStarted, Usage
 from liveplan_tui.plan import LivePlan, NewStep, PlanUpdate, StepPatch, apply
 from liveplan_tui.ui.widgets.approval import ApprovalScreen
 from liveplan_tui.ui.widgets.chat import UserBlock
@@ -29,6 +29,8 @@ def plan_at(done: int) -> LivePlan:
 async def prepare(pilot) -> None:
     app = pilot.app
     app.prompt.cursor_blink = False
+    while not app.ready:  # the session is built after the first frame
+        await pilot.pause(0.02)
     await pilot.pause()
 
 
@@ -70,4 +72,21 @@ async def approval(pilot) -> None:
         preview="edit liveplan_tui/cli.py\n--- a/liveplan_tui/cli.py\n+++ b/liveplan_tui/cli.py\n@@ -40,3 +40,4 @@\n     parser.add_argument(\"--json\")\n+    parser.add_argument(\"--verbose\", action=\"store_true\")\n",
     )
     app.push_screen(ApprovalScreen(request))
+    await pilot.pause(0.3)
+
+
+async def plan_review(pilot) -> None:
+    """The review view with step 2 edited, so the snapshot shows the change the model will be told."""
+    from liveplan_tui.ui.widgets.plan_review import PlanReviewScreen
+
+    app = pilot.app
+    await prepare(pilot)
+    await app.chat.add(UserBlock("Add a --verbose flag to the CLI and run the tests"))
+    await app.handle_event(Route(strategy="plan", level="keyword", reason="multi-step change"))
+    await app.handle_event(PlanProposed(plan=plan_at(0)))
+    app.push_screen(PlanReviewScreen(plan_at(0)))
+    await pilot.pause(0.3)
+    steps = list(app.screen.query(".plan-review-step"))
+    steps[1].value = "Add a --verbose flag and a -v alias"
+    steps[1].focus()
     await pilot.pause(0.3)

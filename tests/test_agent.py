@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from fake_openai import FakeOpenAI
 
-from liveplan_tui.agent.session import Session as Agent
 from liveplan_tui.agent.engines.react import CANCELLED_RESULT
+from liveplan_tui.agent.session import Session as Agent
 from liveplan_tui.config import ConfigError, load_settings, resolve_endpoint
 from liveplan_tui.plan import NewStep, PlanError, PlanUpdate, StepPatch
 

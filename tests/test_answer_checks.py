@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from conftest import run_cli
@@ -118,3 +117,54 @@ def test_failures_are_named_in_one_line(output: str, line: str) -> None:
 def test_a_passing_run_reports_its_asserts() -> None:
     assert report(code_in("```python\nassert 1\nassert 2\n```"), ToolResult("exit code: 0")) == "ran 2 asserts: passed"
     assert report(code_in("```python\nprint(1)\n```"), ToolResult("exit code: 0")) == "ran the example calls: passed"
+
+
+EXPECTING = "```python\ndef double(x):\n    return x * 3\n\nprint(double(2))  # Output: 4\nprint(double(0))  # 0\n```"
+
+
+def test_example_comments_are_checked_against_what_the_calls_print(fake) -> None:
+    fixed = EXPECTING.replace("x * 3", "x * 2")
+    fake.script.extend([PLAN, {"text": EXPECTING}, {"text": fixed}])
+    code, events, stderr = structured(fake, "--yes", task="write a python function double(x) that returns 2*x")
+    assert code == 0, stderr
+    first, second = runs(events)
+    assert first["is_error"] and "double(2) gave 6, but its comment expects 4" in first["result"]
+    assert not second["is_error"] and events[-1]["answer"] == fixed
+    assert final_plan(events)["steps"][-1]["result"] == "ran 2 checked examples: passed after 1 fix"
+
+
+@pytest.mark.parametrize(
+    ("line", "checked"),
+    [
+        ("print(f(2))  # 4", True),
+        ("print(f(2))  # Output: '101'", True),
+        ("print(f(2))  # -> [1, 2]", True),
+        ("    print(f(2))  # expected: True", True),
+        ("print(f(2))  # prints the double", False),
+        ("print('x:', f(2))  # x: 4", False),
+        ("print(f(2))", False),
+        ("x = f(2)  # 4", False),
+    ],
+)
+def test_which_example_lines_are_checked(line: str, checked: bool) -> None:
+    from liveplan_tui.agent.code_check import AnswerCode
+
+    assert AnswerCode(f"def f(x):\n    return x\n{line}\n", "").expectations == int(checked)
+
+
+@pytest.mark.parametrize(
+    ("task", "code", "problem"),
+    [
+        ("Write a function to_binary(n).", "def binary(n):\n    return bin(n)[2:]\n", "named `to_binary`"),
+        ("Write squares(n) returning a list.", "def squares(n):\n    print([1])\n", "does not return"),
+        ("Write squares(n) returning a list.", "def squares(n):\n    return [i * i for i in range(1, n + 1)]\n", ""),
+        ("Write max_of(xs) without using max().", "def max_of(xs):\n    return sorted(xs)[-1]\n", ""),
+        ("Say hello.", "print('hello')\n", ""),
+        ("Write f(x).", "def f(x:\n", ""),  # a syntax error is left to the run
+    ],
+)
+def test_code_that_runs_but_misses_the_task_is_caught(task: str, code: str, problem: str) -> None:
+    from liveplan_tui.agent.code_check import AnswerCode, shape_problems
+
+    found = shape_problems(task, AnswerCode(code, ""))
+    assert (problem in found[0]) if problem else found == []

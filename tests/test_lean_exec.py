@@ -8,8 +8,8 @@ import sys
 
 from fake_openai import FakeOpenAI
 
-from liveplan_tui.agent.conversation import Conversation
 from liveplan_tui.agent.condenser import Condenser
+from liveplan_tui.agent.conversation import Conversation
 from liveplan_tui.config import load_settings
 from liveplan_tui.tokens import LazyCounter
 

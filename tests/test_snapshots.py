@@ -49,3 +49,18 @@ def test_collapsed_plan_panel(snap_compare) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(make_app(URL), terminal_size=(120, 40), run_before=collapsed)
+
+
+def test_plan_review_with_an_edited_step(snap_compare) -> None:
+    assert snap_compare(make_app(URL), terminal_size=(120, 40), run_before=states.plan_review)
+
+
+def test_pinned_progress_at_70_by_24(snap_compare) -> None:
+    async def plan_in_progress(pilot) -> None:
+        from liveplan_tui.events import PlanUpdated
+
+        await states.prepare(pilot)
+        await pilot.app.handle_event(PlanUpdated(old=states.plan_at(1), new=states.plan_at(2)))
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(URL), terminal_size=(70, 24), run_before=plan_in_progress)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from textual import events
-from textual.message import Message
-from textual.widget import Widget
-
-from liveplan_tui.ui.messages import CoreEvent
-
 import json
 from pathlib import Path
 
 from fake_openai import FakeOpenAI, system_prompt
 from test_exec import three_step_script
-from tui_helpers import chat_text, make_app, submit, wait_for
+from textual import events
+from textual.message import Message
+from textual.widget import Widget
+from tui_helpers import chat_text, make_app, started, submit, wait_for
 
+from liveplan_tui.ui.messages import CoreEvent
 from liveplan_tui.ui.widgets.approval import ApprovalScreen
 from liveplan_tui.ui.widgets.chat import AssistantBlock, ErrorBlock, ToolBlock
 
@@ -277,8 +275,9 @@ async def test_compact_resume_and_export_commands(fake: FakeOpenAI, tmp_path: Pa
     fake.script.extend([{"when": "tools", "text": "first answer " * 50}, {"when": "tools", "text": "second answer " * 50}])
     app = make_app(fake.base_url)
     store = open_store(data_dir())
-    first = app.session.attach(store)
     async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        first = app.session.attach(store)
         await submit(pilot, "first question about the parser")
         await wait_for(pilot, lambda: not app.turn_running)
         await submit(pilot, "second question about the lexer")
@@ -299,8 +298,9 @@ async def test_compact_resume_and_export_commands(fake: FakeOpenAI, tmp_path: Pa
 
 
 async def test_plan_panel_recomposes_only_when_the_plan_changes(fake: FakeOpenAI) -> None:
-    from liveplan_tui.events import PlanUpdated, TextDelta
     from snapshot_states import plan_at
+
+    from liveplan_tui.events import PlanUpdated, TextDelta
 
     app = make_app(fake.base_url)
     step_rows: list[object] = []
@@ -364,3 +364,59 @@ async def test_f2_collapses_the_panel_to_its_progress_line(fake: FakeOpenAI) -> 
         await pilot.press("f2")
         await pilot.pause()
         assert not panel.collapsed and panel.query_one("#plan-body").display
+
+
+async def test_plan_review_edit_in_place_then_enter_approves(fake: FakeOpenAI) -> None:
+    """F3 turns plan approval on; the review view edits step 2 by typing; the model's next call names it."""
+    from fake_openai import system_prompt
+
+    steps = [{"description": f"Step {i}", **({"status": "in_progress"} if i == 1 else {})} for i in (1, 2, 3)]
+    fake.script.extend(
+        [
+            {"tool_calls": [{"name": "update_plan", "arguments": {"goal": "Do it", "steps": steps}}]},
+            {"text": "Working on it."},
+        ]
+    )
+    app = make_app(fake.base_url, mode="plan")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await pilot.press("f3")
+        assert app.session.view.plan_approval == "ask" and "plans: ask" in str(app.status.render())
+        await submit(pilot, "do it in three steps")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "PlanReviewScreen")
+        await pilot.pause(0.2)
+        step_two = list(app.screen.query(".plan-review-step"))[1]
+        step_two.focus()
+        step_two.value = ""
+        await pilot.press(*"withtests")  # typed as a user would
+        await pilot.press("ctrl+down")  # move it below step 3
+        await pilot.pause(0.1)
+        assert "moved step 2 to position 3" in str(app.screen.query_one("#plan-review-changes").render())
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not app.turn_running, timeout=15)
+        follow = fake.main_requests()[1]
+        tool_result = [m for m in follow["messages"] if m["role"] == "tool"][-1]["content"]
+        assert 'reworded step 2: "Step 2" -> "withtests"' in tool_result
+        assert "moved step 2 to position 3" in tool_result
+        assert "3. [pending] withtests" in system_prompt(follow)
+
+
+async def test_plan_review_reject_with_a_reason(fake: FakeOpenAI) -> None:
+    steps = [{"description": "Only step", "status": "in_progress"}]
+    fake.script.extend(
+        [
+            {"tool_calls": [{"name": "update_plan", "arguments": {"goal": "Do it", "steps": steps}}]},
+            {"text": "Alright, no plan."},
+        ]
+    )
+    app = make_app(fake.base_url, mode="plan", plan_approval="ask")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await submit(pilot, "do it")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "PlanReviewScreen")
+        await pilot.press("ctrl+r")
+        await pilot.press(*"nope")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not app.turn_running, timeout=15)
+        tool_result = [m for m in fake.main_requests()[1]["messages"] if m["role"] == "tool"][-1]["content"]
+        assert "rejected this plan: nope" in tool_result
+        assert app.session.view.board.active.is_empty

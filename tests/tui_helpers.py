@@ -18,7 +18,10 @@ def make_app(base_url: str, workspace: Path | None = None, **settings) -> LivePl
     kw.update(settings)
     s = load_settings(**kw)
     keymap = s.keymap
-    return LivePlanApp(lambda approver: Agent(s, resolve_endpoint(s), approver=approver), keymap=keymap)
+    return LivePlanApp(
+        lambda approver, reviewer: Agent(s, resolve_endpoint(s), approver=approver, plan_reviewer=reviewer),
+        keymap=keymap,
+    )
 
 
 async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -28,6 +31,11 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) 
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.02)
+
+
+async def started(pilot) -> None:
+    """The app draws first and builds its session after; tests that read the session wait for it."""
+    await wait_for(pilot, lambda: pilot.app.ready)
 
 
 async def submit(pilot, text: str) -> None:

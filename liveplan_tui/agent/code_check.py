@@ -9,7 +9,9 @@ Extraction and reporting are pure; `RunAnswerTool` is the one I/O part.
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import builtins
 import re
 import tempfile
 from dataclasses import dataclass
@@ -41,11 +43,57 @@ class AnswerCode:
     def asserts(self) -> int:
         return len(re.findall(r"^\s*assert\b", self.python, re.M))
 
+    @property
+    def expectations(self) -> int:
+        return sum(1 for line in self.python.splitlines() if _expectation(line) is not None)
+
+    def checked_python(self) -> str:
+        """The Python as it runs: each `print(call)  # expected` also checks what it printed."""
+        lines = [_checked(line) for line in self.python.splitlines()]
+        if not any(a != b for a, b in zip(lines, self.python.splitlines(), strict=True)):
+            return self.python
+        return EXPECT_HELPER + "\n".join(lines) + "\n"
+
     def script(self) -> str:
         """The one command that runs it all, in the temp dir."""
         parts = ["python3 answer.py"] if self.python.strip() else []
         parts += ["sh answer.sh"] if self.shell.strip() else []
         return " && ".join(parts)
+
+
+_PRINTED = re.compile(
+    r"^(?P<indent>\s*)print\((?P<expr>.+)\)\s*#\s*(?:(?:expected|expect|output|outputs|returns|result|prints|gives)\b\s*:?|->|=>|:)?\s*"
+    r"(?P<value>.+?)\s*$",
+    re.I,
+)
+EXPECT_HELPER = (
+    "def _liveplan_expect(value, expected, call):\n"
+    "    print(value)\n"
+    "    if value != expected and str(value) != str(expected):\n"
+    "        raise AssertionError(f'{call} gave {value!r}, but its comment expects {expected!r}')\n\n"
+)
+
+
+def _expectation(line: str) -> tuple[str, str, str] | None:
+    """(indent, call, expected literal) of `print(call)  # expected`, when the comment is a plain value."""
+    match = _PRINTED.match(line)
+    if match is None:
+        return None
+    value = match.group("value").strip().rstrip(".")
+    try:
+        ast.literal_eval(value)
+        ast.parse(match.group("expr"), mode="eval")
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return match.group("indent"), match.group("expr"), value
+
+
+def _checked(line: str) -> str:
+    found = _expectation(line)
+    if found is None:
+        return line
+    indent, call, value = found
+    return f"{indent}_liveplan_expect({call}, {value}, {call!r})"
 
 
 def code_in(answer: str) -> AnswerCode:
@@ -65,13 +113,44 @@ def _looks_like_python(body: str) -> bool:
     return bool(re.search(r"^\s*(def |class |import |from |print\(|assert |for |if |[A-Za-z_]\w* ?=)", body, re.M))
 
 
+_ASKED = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+def shape_problems(task: str, code: AnswerCode) -> list[str]:
+    """What makes code that runs still miss the task: a function the task names is missing, or prints its
+    result when the task asks for it to be returned. Code that doesn't parse is left to the run to report."""
+    asked = [n for n in dict.fromkeys(_ASKED.findall(task)) if not hasattr(builtins, n) and n not in ("e", "i")]
+    if not asked or not code.python.strip():
+        return []
+    try:
+        tree = ast.parse(code.python)
+    except SyntaxError:
+        return []
+    defined = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    problems = []
+    for name in asked:
+        found = defined.get(name)
+        if found is None:
+            others = ", ".join(f"`{d}`" for d in defined) or "no function"
+            problems.append(f"the task asks for a function named `{name}`, but the code defines {others}")
+        elif "return" in task.lower() and not any(
+            isinstance(n, ast.Return) and n.value is not None for n in ast.walk(found)
+        ):
+            problems.append(
+                f"`{name}` does not return its result (the task asks for it to be returned); print at the call site"
+            )
+    return problems
+
+
 def report(code: AnswerCode, outcome: ToolResult) -> str:
     """A step result for a run: what ran and how it went, in one line."""
     if not outcome.is_error:
-        what = (
-            f"ran {code.asserts} assert{'s' if code.asserts != 1 else ''}" if code.asserts else "ran the example calls"
-        )
-        return f"{what}: passed"
+        counted = [
+            f"{n} {word}{'s' if n != 1 else ''}"
+            for n, word in ((code.asserts, "assert"), (code.expectations, "checked example"))
+            if n
+        ]
+        return f"ran {' and '.join(counted) or 'the example calls'}: passed"
     return f"failed: {failure_line(outcome.text)}"
 
 

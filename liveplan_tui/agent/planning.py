@@ -69,6 +69,13 @@ class PlanKeeper:
         self.holder.board = old.with_verdicts(verdicts)
         return PlanUpdated(old=old.active, new=self.holder.board.latest, source="orchestrator")
 
+    def await_approval(self) -> None:
+        """Mark the active plan as proposed, so a later turn knows it was never approved."""
+        self.holder.board = self.holder.board.model_copy(update={"awaiting_approval": True})
+
+    def approved(self) -> None:
+        self.holder.board = self.holder.board.model_copy(update={"awaiting_approval": False})
+
     def clear(self) -> PlanUpdated:
         """Drop the active plan without archiving it (a user's /plan clear)."""
         old = self.holder.board

@@ -10,14 +10,14 @@ router picks.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..config import Endpoint, Mode, Settings, client_options
-from ..events import Condensed, Event, PlanUpdated
+from ..config import Endpoint, Mode, PlanApproval, Settings, client_options
+from ..events import Condensed, Event, PlanUpdated, Route
 from ..llm.openai_compat import ChatClient
-from ..memory import Note
+from ..memory import Note, WorkMemory
 from ..plan import PlanBoard, PlanUpdate
 from ..prompts import load
 from ..store import SavedSession, Store, StoreError
@@ -34,10 +34,23 @@ from .conversation import Conversation
 from .engines import pick
 from .persistence import SessionRecorder
 from .planning import PlanKeeper
+from .reviews import PlanReview, PlanReviewer, defer_review, resolve_pending
+from .rewind import Change, ChangeLog, FileChange, Outcome, RewindError, change_to_json, log_from_rows
 from .routing import decide
 from .turn import Limits, TurnContext
 
-__all__ = ["ApprovalRequest", "Approver", "Decision", "Session", "SessionView", "fixed_approver"]
+__all__ = [
+    "ApprovalRequest",
+    "Approver",
+    "Decision",
+    "Outcome",
+    "PlanReview",
+    "PlanReviewer",
+    "RewindError",
+    "Session",
+    "SessionView",
+    "fixed_approver",
+]
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,7 @@ class SessionView:
     session_id: str | None
     saving: bool
     approval: str
+    plan_approval: PlanApproval
     sandbox: str
     local: bool
     key_withheld: bool
@@ -66,11 +80,12 @@ class Session:
         endpoint: Endpoint,
         *,
         approver: Approver | None = None,
+        plan_reviewer: PlanReviewer = defer_review,
         tools: ToolRegistry | None = None,
     ):
         self.settings = settings
         self.endpoint = endpoint
-        self.llm = ChatClient(endpoint, client_options(settings))
+        self.llm = ChatClient(endpoint, client_options(settings, local=endpoint.local))
         self.counter = LazyCounter(endpoint.model)
         self.conv = Conversation(self.counter)
         local_window = settings.local_ctx if endpoint.local else None
@@ -91,7 +106,12 @@ class Session:
         self.gate = ApprovalGate(settings.approval, approver or fixed_approver(False, "no one is there to approve it"))
         self.ctx.run_check = self._run_check
         self.ctx.remember = self._remember
+        self.ctx.checkpoint = self._checkpoint
+        self.changes = ChangeLog(self.ctx.workspace.root)
         self.mode: Mode = settings.mode
+        self.plan_approval: PlanApproval = settings.plan_approval
+        self.plan_reviewer = plan_reviewer
+        self._approve_pending = False
         self.store: Store | None = None
         self.session_id: str | None = None
         self.recorder: SessionRecorder | None = None
@@ -109,6 +129,7 @@ class Session:
             session_id=self.session_id,
             saving=self.store is not None,
             approval=self.settings.approval,
+            plan_approval=self.plan_approval,
             sandbox=sandbox_status(self.settings.shell_sandbox),
             local=self.endpoint.local,
             key_withheld=self.endpoint.key_withheld,
@@ -164,6 +185,7 @@ class Session:
             gate=self.gate,
             condenser=self.condenser,
             text_tool_calls=self.endpoint.local,
+            review_plan=self.plan_reviewer if self.plan_approval == "ask" else None,
         )
 
     async def submit(self, text: str) -> AsyncIterator[Event]:
@@ -174,11 +196,32 @@ class Session:
             yield event
 
     async def _turn(self, text: str) -> AsyncIterator[Event]:
-        use_llm = self.settings.router_llm and not self.endpoint.local
-        route = await decide(text, self.mode, self.llm if use_llm else None, self.settings.router_timeout)
+        approved = self._approve_pending and self.conv.board.awaiting_approval
+        events, told = resolve_pending(self.keeper, self._approve_pending, text)
+        self._approve_pending = False
+        for event in events:
+            yield event
+        if told:
+            self._set_memory(self.conv.memory.tell(told))
+        async for event in self._routed(text, approved):
+            yield event
+        self._set_memory(self.conv.memory.read_out())
+
+    async def _routed(self, text: str, approved: bool) -> AsyncIterator[Event]:
+        """Route the turn; an approved plan goes on in plan mode, whatever the router would say of "go"."""
+        if approved:
+            route = Route(
+                strategy="plan_and_subagent" if self.mode == "strict" else "plan",
+                level="override",
+                reason="running the plan you approved",
+            )
+        else:
+            use_llm = self.settings.router_llm and not self.endpoint.local
+            route = await decide(text, self.mode, self.llm if use_llm else None, self.settings.router_timeout)
         yield route
         engine = pick(route, structured=self.structured)
-        async for event in engine(self.turn_context(route.strategy), text):
+        ctx = self.turn_context(route.strategy)
+        async for event in engine(replace(ctx, continue_plan=approved), text):
             yield event
 
     def describe_call(self, name: str, arguments: str) -> str:
@@ -186,7 +229,20 @@ class Session:
         return self.tools.summary(name, arguments)
 
     def _remember(self, note: Note) -> None:
-        self.conv.memory = self.conv.memory.remember(note)
+        self._set_memory(self.conv.memory.remember(note))
+
+    def _set_memory(self, memory: WorkMemory) -> None:
+        """The working memory changes, and is saved, so a resumed session still knows what was done."""
+        if memory == self.conv.memory:
+            return
+        self.conv.memory = memory
+        if self.store is not None and self.session_id is not None:
+            self.store.save_memory(self.session_id, memory.model_dump_json())
+
+    def _checkpoint(self, path: str, before: bytes | None, after: bytes | None) -> None:
+        board = self.conv.board
+        step = board.active.current.id if board.active.current is not None else None
+        self.changes.add(Change("tool", (FileChange(path, before, after),), step=step, goal=board.latest.goal))
 
     async def _run_check(self, command: str) -> CheckOutcome:
         return await run_check(command, self.tools, self.ctx, self.gate)
@@ -209,6 +265,32 @@ class Session:
     def set_mode(self, mode: Mode) -> None:
         self.mode = mode
 
+    def undo(self, force: bool = False) -> tuple[Outcome, PlanUpdated | None]:
+        """Revert the last tool change to a file (or the last rewind); raises RewindError."""
+        return self._settle_rewind(self.changes.undo(self.conv.board, force))
+
+    def rewind(self, step: int, force: bool = False) -> tuple[Outcome, PlanUpdated | None]:
+        """Restore every file changed since step `step` started, and set it and later steps pending."""
+        return self._settle_rewind(self.changes.rewind(self.conv.board, step, force))
+
+    def _settle_rewind(self, outcome: Outcome) -> tuple[Outcome, PlanUpdated | None]:
+        if not outcome.done:
+            return outcome, None
+        self._set_memory(self.conv.memory.tell(f"The user ran /undo or /rewind: {outcome.message}"))
+        if outcome.board is None:
+            return outcome, None
+        old = self.conv.board
+        self.conv.board = outcome.board
+        return outcome, PlanUpdated(old=old.active, new=outcome.board.latest, source="user")
+
+    def set_plan_approval(self, value: PlanApproval) -> None:
+        self.plan_approval = value
+
+    def approve_pending_plan(self) -> bool:
+        """Approve the plan an earlier turn left awaiting review; the next submit runs it. False if none."""
+        self._approve_pending = self.conv.board.awaiting_approval
+        return self._approve_pending
+
     def set_model(self, model: str) -> None:
         self.endpoint = self.endpoint.model_copy(update={"model": model})
         self.llm.endpoint = self.endpoint
@@ -223,6 +305,7 @@ class Session:
     def reset(self) -> None:
         """Start a new conversation: fresh messages, plan and artifacts; same endpoint and approvals."""
         self._use(Conversation(self.counter), ArtifactStore())
+        self.changes = ChangeLog(self.ctx.workspace.root)
         if self.store is not None:
             self.attach(self.store)
 
@@ -243,6 +326,9 @@ class Session:
         self.recorder = SessionRecorder(store, self.session_id)
         self.conv.recorder = self.recorder
         self.ctx.artifacts.on_add = self.recorder.artifact
+        sid = self.session_id
+        self.changes.persist = lambda change: store.add_change(sid, change_to_json(change))
+        self.changes.mark = store.mark_change
         return self.session_id
 
     def resume_saved(self, store: Store, session_id: str) -> SavedSession:
@@ -253,7 +339,12 @@ class Session:
         conv.restore(
             saved.record, saved.context if saved.context is not None else saved.record, saved.summary, saved.board
         )
+        try:
+            conv.memory = WorkMemory.model_validate_json(saved.memory) if saved.memory else WorkMemory()
+        except ValueError:
+            conv.memory = WorkMemory()  # the tools rebuild it as they work
         self._use(conv, ArtifactStore(saved.artifacts))
+        self.changes = log_from_rows(self.ctx.workspace.root, saved.changes)
         self.attach(store, saved.info.id)
         for call_id in self.conv.dangling_tool_calls():  # a crash mid-tool leaves calls without results
             self.conv.add(

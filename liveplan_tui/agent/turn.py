@@ -39,6 +39,7 @@ from ..tools.base import Tool, ToolContext, ToolResult
 from .condenser import Condenser
 from .conversation import Conversation
 from .planning import PlanKeeper
+from .reviews import PlanReviewer
 
 ToolGate = Callable[[Tool, ToolCall, Any, ToolContext], Awaitable[ToolResult | None]]
 
@@ -67,6 +68,8 @@ class TurnContext:
     gate: ToolGate | None = None
     condenser: Condenser | None = None
     text_tool_calls: bool = False
+    review_plan: PlanReviewer | None = None  # set when plan_approval is "ask"
+    continue_plan: bool = False  # the user approved the active plan: run it, don't make another
 
     def scratch(self, conv: Conversation, **changes: Any) -> TurnContext:
         """The same context over another conversation (a subagent's, or a planning scratch pad)."""

@@ -13,11 +13,12 @@ the client can fall back once.
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from .base import Endpoint, LLMError
+
+if TYPE_CHECKING:  # the SDK is imported when the first error is classified, not at start-up
+    import openai
 
 OVERFLOW = re.compile(
     r"context[_ ]length|maximum context|context size|context window|exceed_context_size|n_keep|n_ctx"
@@ -119,6 +120,8 @@ def _status_error(exc: openai.APIStatusError, endpoint: Endpoint, where: str) ->
 
 def classify_error(exc: BaseException, endpoint: Endpoint) -> LLMError:
     """Map SDK and transport errors to LLMError with an actionable message."""
+    import openai
+
     where = endpoint.base_url or "https://api.openai.com/v1"
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc, endpoint, where)

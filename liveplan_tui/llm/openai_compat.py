@@ -18,8 +18,6 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlparse
 
-import openai
-
 from ..redact import redact
 from .assemble import Assembler, completion_from_response
 from .base import (
@@ -37,6 +35,14 @@ from .errors import classify_error
 
 NO_KEY = "sk-no-key-configured"
 __all__ = ["ChatClient", "ClientOptions", "Completion", "Endpoint", "LLMError", "ToolCall", "classify_error"]
+
+
+def sdk() -> Any:
+    """The `openai` package, imported on first use: it is the largest import LivePlan has, and a TUI that draws
+    first, or a command that fails early, should not wait for it."""
+    import openai
+
+    return openai
 
 
 def is_loopback(url: str | None) -> bool:
@@ -59,6 +65,7 @@ class ChatClient:
         self.refused: set[str] = set() if options.stream else {"stream_tools"}  # learned once, kept for the session
         self.seen_ids: set[str] = set()  # tool-call ids of this session, so a repeated one is replaced
         key = endpoint.api_key.get_secret_value() if endpoint.api_key else NO_KEY
+        openai = sdk()
         timeout = openai.Timeout(options.read_timeout, connect=options.connect_timeout)
         self._client = openai.AsyncOpenAI(
             api_key=key,
@@ -105,7 +112,7 @@ class ChatClient:
 
     def _error(self, exc: BaseException, started: bool) -> LLMError:
         """Once the reply has begun, any transport failure is a cut stream, not an unreachable host."""
-        if started and not isinstance(exc, openai.APIStatusError):
+        if started and not isinstance(exc, sdk().APIStatusError):
             where = self.endpoint.base_url or "https://api.openai.com/v1"
             return LLMError("stream", f"the stream from {where} was cut mid-way", retryable=True)
         err = classify_error(exc, self.endpoint)
@@ -166,7 +173,7 @@ class ChatClient:
                         yield StreamRestart(reason="the model's thinking is hidden; its answer follows")
                     if text:
                         yield TextChunk(text=text)
-        except (openai.OpenAIError, OSError) as exc:
+        except (sdk().OpenAIError, OSError) as exc:
             raise self._error(exc, started) from None
         except LLMError:
             raise

@@ -99,6 +99,7 @@ class ToolContext:
     shell_env_allow: tuple[str, ...] = ()
     run_check: CheckRunner | None = None  # runs a step's check through the run_shell approval path
     remember: Callable[[Note], None] | None = None  # where the working memory is kept
+    checkpoint: Callable[[str, bytes | None, bytes | None], None] | None = None  # (path, before, after) of a change
     sandbox: str = "workspace"
     sandbox_noted: bool = False
 

@@ -147,6 +147,14 @@ def _atomic_write(path: Path, content: str) -> None:
         raise
 
 
+def _write_tracked(path: Path, content: str, ctx: ToolContext) -> None:
+    """Write, and hand the bytes before and after to the session's checkpoints, so /undo and /rewind can revert it."""
+    before = path.read_bytes() if path.is_file() else None
+    _atomic_write(path, content)
+    if ctx.checkpoint is not None:
+        ctx.checkpoint(ctx.workspace.rel(path), before, path.read_bytes())
+
+
 def unified_diff(rel: str, old: str, new: str, context: int = 3) -> str:
     diff = difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{rel}", f"b/{rel}", n=context
@@ -189,7 +197,7 @@ class WriteFileTool(Tool):
         if path.is_dir():
             raise PathError(f"{params.path!r} is a folder")
         existed = path.exists()
-        _atomic_write(path, params.content)
+        _write_tracked(path, params.content, ctx)
         lines = params.content.count("\n") + (0 if params.content.endswith("\n") or not params.content else 1)
         return ToolResult(
             f"{'wrote' if existed else 'created'} {ctx.workspace.rel(path)} "
@@ -251,5 +259,5 @@ class EditFileTool(Tool):
         rel = ctx.workspace.rel(path)
         old = _decode(path)
         new = _edited(params, old, rel)
-        _atomic_write(path, new)
+        _write_tracked(path, new, ctx)
         return ToolResult(f"edited {rel}\n{unified_diff(rel, old, new)}")

@@ -2,7 +2,9 @@
 
 Turns run in an async worker on the app's loop (the model call and tools are
 async I/O), so the UI stays live; failures of that worker come back through
-one `on_worker_state_changed` handler.
+one `on_worker_state_changed` handler. The app draws first: the session (its
+settings, client, store and the `openai` SDK) is built in a thread worker after
+the first frame, and a message typed before it is ready waits in the queue.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import signal
 import time
 from collections.abc import Callable
-from typing import assert_never
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -23,35 +25,20 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from .. import commands
-from ..agent.session import ApprovalRequest, Approver, Decision, Session
 from ..events import (
-    AssistantMessage,
-    Condensed,
-    Error,
     Event,
-    Notice,
-    PlanUpdated,
-    Retrying,
-    Route,
-    StreamReset,
-    Subagent,
-    TextDelta,
-    ToolCallFinished,
-    ToolCallStarted,
-    TurnFinished,
-    Usage,
 )
-from ..present import describe
+from ..plan import LivePlan
 from ..store import StoreError
+from .history import history_blocks
 from .messages import CoreEvent, TurnEnded, TurnStarted
 from .palette import SlashCommandProvider
+from .render import EventRenderer
 from .widgets.approval import ApprovalScreen
 from .widgets.chat import (
     MAX_BLOCKS,
-    AssistantBlock,
     ChatLog,
     ErrorBlock,
-    HistoryReply,
     NoticeBlock,
     ToolBlock,
     UserBlock,
@@ -60,11 +47,25 @@ from .widgets.plan_panel import PlanPanel
 from .widgets.prompt import PromptInput
 from .widgets.status import StatusBar
 
+if TYPE_CHECKING:
+    from ..agent.session import ApprovalRequest, Approver, Decision, PlanReview, PlanReviewer, Session
+    from ..config import PlanApproval
+
 QUIT_WINDOW = 2.0
 WELCOME = (
     "LivePlan · give a task and watch its live plan in the Plan panel.\n"
     "Esc cancels a turn · /help lists commands · Ctrl+P opens the palette · Ctrl+C twice quits."
 )
+
+
+def start_notices(session: Session) -> list[str]:
+    """What the user should know before the first message."""
+    notices = []
+    if session.settings.approval == "never-ask":
+        notices.append("Approval is never-ask: writes and shell commands run without asking.")
+    if session.view.key_withheld:
+        notices.append("OPENAI_API_KEY is not sent to this endpoint; pass --api-key if it needs one.")
+    return notices
 
 
 class LivePlanApp(App[int]):
@@ -76,25 +77,27 @@ class LivePlanApp(App[int]):
         Binding("escape", "cancel_turn", "Cancel", id="cancel-turn"),
         Binding("ctrl+c", "interrupt", "Quit", id="quit", priority=True),
         Binding("f2", "toggle_plan", "Plan", id="toggle-plan"),
+        Binding("f3", "toggle_plan_approval", "Plan approval", id="toggle-plan-approval"),
         Binding("ctrl+n", "new_chat", "New chat", id="new-chat"),
         Binding("ctrl+p", "command_palette", "Commands", id="command-palette"),
     ]
 
     def __init__(
         self,
-        make_session: Callable[[Approver], Session],
+        make_session: Callable[[Approver, PlanReviewer], Session],
         *,
         keymap: dict[str, str] | None = None,
         theme: str | None = None,
         notices: list[str] | None = None,
     ):
         super().__init__()
-        self.session = make_session(self.ask_approval)
+        self._make_session = make_session
+        self._session: Session | None = None
+        self.start_error: Exception | None = None  # why the session could not be built; re-raised after exit
         self._keymap = keymap or {}
         self._theme_name = theme
         self._notices = notices or []
-        self._reply: AssistantBlock | None = None
-        self._tools: dict[str, ToolBlock] = {}
+        self.renderer = EventRenderer(self)
         self._queue: list[str] = []
         self._turn: Worker[None] | None = None
         self._last_ctrl_c = 0.0
@@ -109,24 +112,70 @@ class LivePlanApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self._keymap:
-            self.set_keymap(self._keymap)
-        if self._theme_name:
-            if self._theme_name in self.available_themes:
-                self.theme = self._theme_name
-            else:
-                self.notify(f"unknown theme {self._theme_name!r}; using the default", severity="warning")
-        self.refresh_status()
-        for notice in self._notices:
-            self.notify(notice, severity="warning", timeout=10)
         try:  # SIGTERM: leave the terminal clean; exiting cancels the turn, and each command's supervisor
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: self.exit(return_code=143))
         except (NotImplementedError, RuntimeError, ValueError):
             pass
         self.chat.mount(NoticeBlock(WELCOME))
-        if self.session.view.record:
-            self.call_after_refresh(self.show_history)
         self.prompt.focus()
+        self.status.endpoint = "starting…"
+        self.call_after_refresh(lambda: self.run_worker(self._build_session, thread=True, group="start"))
+
+    def _build_session(self) -> None:
+        """In a thread, after the first frame: settings, client, store; then back on the loop."""
+        try:
+            session = self._make_session(self.ask_approval, self.review_plan)
+        except Exception as exc:  # a bad config or a locked session: one line after the app closes
+            self.call_from_thread(self._failed_to_start, exc)
+            return
+        self.call_from_thread(self._session_ready, session)
+
+    def _failed_to_start(self, exc: Exception) -> None:
+        self.start_error = exc
+        self.exit(return_code=2)
+
+    def _session_ready(self, session: Session) -> None:
+        self._session = session
+        settings = session.settings
+        if keymap := self._keymap or settings.keymap:
+            self.set_keymap(keymap)
+        theme = self._theme_name or settings.theme
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        elif theme:
+            self.notify(f"unknown theme {theme!r}; using the default", severity="warning")
+        for notice in [*self._notices, *start_notices(session)]:
+            self.notify(notice, severity="warning", timeout=10)
+        self.refresh_status()
+        self.call_later(self._catch_up)
+
+    async def _catch_up(self) -> None:
+        """A resumed session's history, then whatever was typed while starting, in order."""
+        if self.session.view.record:
+            typed = [child for child in self.chat.children if isinstance(child, UserBlock)]
+            await self.show_history()
+            for block in typed:
+                await self.chat.add(UserBlock(block.text))
+        await self._drain_queue()
+
+    async def _drain_queue(self) -> None:
+        """What was typed while LivePlan was busy, in order: commands run, and the next message starts a turn."""
+        while self._queue and not self.turn_running:
+            line = self._queue.pop(0)
+            if line.startswith("/"):
+                await self.run_command(line)
+            else:
+                self.start_turn(line)
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the session is still starting")
+        return self._session
+
+    @property
+    def ready(self) -> bool:
+        return self._session is not None
 
     def refresh_status(self, *, route: bool = True) -> None:
         """The status bar from the session's view: after start-up and after every command.
@@ -139,30 +188,14 @@ class LivePlanApp(App[int]):
         if route:
             self.status.route = f"mode: {view.mode}"
         self.status.sandbox = view.sandbox
+        self.status.plan_approval = view.plan_approval
 
     async def show_history(self) -> None:
         """Render a resumed session: its latest messages (capped) and its plan."""
         view = self.session.view
         await self.chat.remove_children()
         await self.chat.add(NoticeBlock(f"resumed session {view.session_id}"))
-        blocks: list[Static | HistoryReply | ToolBlock] = []
-        calls: dict[str, ToolBlock] = {}
-        for msg in view.record:
-            raw = msg.get("content")
-            content = raw if isinstance(raw, str) else ""
-            if msg.get("role") == "user":
-                blocks.append(UserBlock(content))
-            elif msg.get("role") == "assistant":
-                if content:
-                    blocks.append(HistoryReply(content))
-                for call in msg.get("tool_calls") or ():
-                    name, arguments = call["function"]["name"], call["function"].get("arguments", "")
-                    tool_block = ToolBlock(call["id"], name, arguments, self.session.describe_call(name, arguments))
-                    calls[call["id"]] = tool_block
-                    blocks.append(tool_block)
-            elif msg.get("role") == "tool" and msg.get("tool_call_id") in calls:
-                calls[msg["tool_call_id"]].pending_result = (content, content.startswith("error:"))
-        for block in blocks[-MAX_BLOCKS + 1 :]:
+        for block in history_blocks(view.record, self.session.describe_call)[-MAX_BLOCKS + 1 :]:
             await self.chat.add(block)
             if isinstance(block, ToolBlock) and block.pending_result:
                 block.finish(*block.pending_result)
@@ -198,7 +231,10 @@ class LivePlanApp(App[int]):
             await self.run_command(message.text)
             return
         await self.chat.add(UserBlock(message.text))
-        if self.turn_running:
+        if not self.ready:
+            self._queue.append(message.text)
+            self.notify("Starting up; your message is sent as soon as LivePlan is ready.", timeout=3)
+        elif self.turn_running:
             self._queue.append(message.text)
             self.notify("Queued; it runs when the current turn ends (Esc cancels the turn).", timeout=3)
         else:
@@ -226,6 +262,9 @@ class LivePlanApp(App[int]):
         self.prompt.focus()
 
     async def run_command(self, line: str) -> None:
+        if not self.ready:
+            self._queue.append(line)
+            return
         mode_before = self.session.view.mode
         result = await commands.run(self.session, line)
         for event in result.events:
@@ -269,6 +308,22 @@ class LivePlanApp(App[int]):
         """F2: collapse the panel to its pinned progress line, or open it again; never hide progress."""
         self.plan_panel.toggle_class("-collapsed")
 
+    def action_toggle_plan_approval(self) -> None:
+        """F3: review each new plan before it runs (ask), or let it run at once (auto)."""
+        if not self.ready:
+            return
+        value: PlanApproval = "auto" if self.session.view.plan_approval == "ask" else "ask"
+        self.session.set_plan_approval(value)
+        self.refresh_status(route=False)
+        self.notify(f"plan approval: {value}" + (" (new plans wait for your review)" if value == "ask" else ""))
+
+    async def review_plan(self, plan: LivePlan) -> PlanReview:
+        """Called from the turn worker when a new plan needs the user's review."""
+
+        from .widgets.plan_review import PlanReviewScreen
+
+        return await self.push_screen_wait(PlanReviewScreen(plan))
+
     async def action_new_chat(self) -> None:
         await self.run_command("/new")
 
@@ -302,66 +357,17 @@ class LivePlanApp(App[int]):
     @on(TurnEnded)
     async def _turn_ended(self) -> None:
         try:
-            await self._end_reply()
-            for block in self._tools.values():
-                block.finish("cancelled", True)
-            self._tools.clear()
+            await self.renderer.turn_ended()
             self.status.busy = False
         except NoMatches:
             pass
 
     async def _end_reply(self) -> None:
-        if self._reply is not None:
-            reply, self._reply = self._reply, None
-            await reply.finish()
+        await self.renderer.end_reply()
 
     async def handle_event(self, event: Event) -> None:
-        """The one place core events become widgets; a kind left out fails `assert_never`."""
-        chat = self.chat
-        match event:
-            case Route():
-                self.status.route = f"{event.strategy} ({event.level})"
-                await chat.add(NoticeBlock(f"route: {event.strategy} · {event.level}: {event.reason}"))
-            case TextDelta():
-                if self._reply is None:
-                    self._reply = AssistantBlock()
-                    await chat.add(self._reply)
-                await self._reply.write(event.text)
-            case StreamReset():
-                if self._reply is not None:
-                    reply, self._reply = self._reply, None
-                    await reply.finish()
-                    await reply.remove()
-                await chat.add(NoticeBlock("the stream was cut; retrying", "warning"))
-            case AssistantMessage() | TurnFinished():
-                await self._end_reply()
-            case ToolCallStarted():
-                block = ToolBlock(event.call_id, event.name, event.arguments, event.summary)
-                self._tools[event.call_id] = block
-                await chat.add(block)
-            case ToolCallFinished():
-                if (done := self._tools.pop(event.call_id, None)) is not None:
-                    done.finish(event.result, event.is_error)
-            case PlanUpdated():
-                self.plan_panel.show(event.new, finished=event.archived)
-                if event.explanation:
-                    await chat.add(NoticeBlock(f"plan: {event.explanation}"))
-            case Usage():
-                self.status.context_used = event.prompt_tokens
-                self.status.context_limit = event.context_window
-                self.status.estimated = event.estimated
-                self.status.session_tokens += event.total_tokens
-            case Retrying() | Condensed() | Subagent():
-                kind = "warning" if isinstance(event, Retrying) else "info"
-                await chat.add(NoticeBlock(describe(event, verbose=True) or "", kind))
-            case Notice():
-                await chat.add(NoticeBlock(event.message, "warning"))
-                self.notify(event.message, severity="warning", timeout=10)
-            case Error():
-                await chat.add(ErrorBlock(event.message))
-                self.notify(event.message, title="Error", severity="error", timeout=10)
-            case _:
-                assert_never(event)
+        """The one place core events become widgets (see `EventRenderer`)."""
+        await self.renderer.handle(event)
 
     async def _report_end(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.CANCELLED:
@@ -375,7 +381,8 @@ class LivePlanApp(App[int]):
             self.notify(message, title="Error", severity="error", timeout=10)
 
     async def on_unmount(self) -> None:
-        await self.session.close()
+        if self._session is not None:
+            await self._session.close()
 
     @on(Worker.StateChanged)
     async def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -386,5 +393,5 @@ class LivePlanApp(App[int]):
             await self._report_end(event)
         except NoMatches:
             return
-        if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR) and self._queue:
-            self.start_turn(self._queue.pop(0))
+        if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR):
+            await self._drain_queue()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from quirks import answer, call, one_line, plan_create, run, tool_results
-
 from fake_openai import FakeOpenAI, system_prompt
+from quirks import answer, call, one_line, plan_create, run, tool_results
 
 OVERFLOWS = {
     "llama.cpp": (400, {"error": {"code": 400, "message": "the request exceeds the available context size. try increasing the context size or enable context shift", "type": "exceed_context_size_error", "n_prompt_tokens": 9000, "n_ctx": 6144}}, 6144),

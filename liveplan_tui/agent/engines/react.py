@@ -31,11 +31,13 @@ from ...tools import ToolRegistry
 from ...tools.artifact_store import shrink
 from ...tools.base import ToolContext, ToolResult, parse_arguments
 from ...tools.errors import ToolError
+from ..reviews import ReviewOutcome, review_plan
 from ..turn import Reply, ToolGate, TurnContext, fail_turn, finish_turn, usage_event
 from .replies import ReplyState
 
 CANCELLED_RESULT = "error: cancelled by the user before this tool finished"
 MAX_SHRINKS = 8
+PROPOSED = "I proposed the plan above and am waiting for your approval before doing anything else."
 OPEN_STEP = (
     "Step {id} ({description}) is still in progress. Before you finish: complete it with update_plan "
     "(its check runs, if it has one), cancel it with a reason in its result, or say what blocks it."
@@ -221,17 +223,32 @@ class ReactLoop:
         ]
         ctx.conv.add({"role": "assistant", "content": completion.content or None, "tool_calls": calls})
         plan_result = await self._plan_batch(completion.tool_calls)
+        stopped: ReviewOutcome | None = None
         for call in completion.tool_calls:
             summary = ctx.tools.summary(call.name, call.arguments)
             yield ToolCallStarted(call_id=call.id, name=call.name, arguments=call.arguments, summary=summary)
-            batched = plan_result is not None and call.name == "update_plan"
-            result = plan_result if batched and plan_result else await run_tool(ctx.tools, call, ctx.tool_ctx, ctx.gate)
-            ctx.conv.add({"role": "tool", "tool_call_id": call.id, "content": result.text})
+            if stopped is not None:
+                result = ToolResult(stopped.why_not_run, is_error=True)
+            else:
+                batched = plan_result is not None and call.name == "update_plan"
+                result = (
+                    plan_result if batched and plan_result else await run_tool(ctx.tools, call, ctx.tool_ctx, ctx.gate)
+                )
             if result.plan is not None:
                 yield result.plan
-                result = ToolResult(result.text, result.is_error)  # one plan change, shown once
+                review = await review_plan(ctx.review_plan, ctx.keeper, result.plan)
+                for event in review.events:
+                    yield event
+                text = f"{result.text}\n{review.told}" if review.told else result.text
+                result = ToolResult(text, result.is_error)  # one plan change, shown once
                 plan_result = result if batched else plan_result
+                stopped = None if review.proceed else review
+            ctx.conv.add({"role": "tool", "tool_call_id": call.id, "content": result.text})
             yield ToolCallFinished(call_id=call.id, name=call.name, result=result.text, is_error=result.is_error)
+        if stopped is not None and stopped.deferred:
+            self.done = True
+            ctx.conv.add({"role": "assistant", "content": PROPOSED})
+            yield TurnFinished(answer="", reason="awaiting_approval")
 
     async def _plan_batch(self, calls: list[ToolCall]) -> ToolResult | None:
         """Several update_plan calls in one reply are the one change the model meant: merged, applied once."""

@@ -25,9 +25,10 @@ from ...llm.base import LLMError
 from ...plan import LivePlan, PlanBoard, PlanUpdate, Step
 from ...prompts import load
 from ..conversation import Conversation
+from ..reviews import review_plan
 from ..text import summary
 from ..turn import Limits, Reply, TurnContext, finish_turn
-from .react import react
+from .react import PROPOSED, react
 
 SUBAGENT_ITERATIONS = 12
 PLAN_ITERATIONS = 4
@@ -59,6 +60,7 @@ class Orchestrator:
         self.results: dict[int, str] = {}
         self.tasks: dict[int, asyncio.Task[Outcome]] = {}
         self.replans = 0
+        self.stopped = False
 
     # -- planning ---------------------------------------------------------
 
@@ -85,6 +87,7 @@ class Orchestrator:
             condenser=None,
             limits=Limits(max_iterations=PLAN_ITERATIONS),
             text_tool_calls=False,
+            review_plan=None,  # the fresh plan is reviewed once planning ends, in `_reviewed_plan`
         )
         first: LivePlan | None = None
         async with aclosing(react(ctx)) as events:
@@ -105,6 +108,28 @@ class Orchestrator:
             yield PlanUpdated(
                 old=first, new=fresh, source="orchestrator", explanation="strict mode runs each step itself"
             )
+
+    async def _reviewed_plan(self, task: str) -> AsyncIterator[Event]:
+        """Plan, and with plan approval on, let the user review it; a rejection is planned again."""
+        if self.ctx.continue_plan and self.ctx.keeper.board.active.steps:
+            return
+        instruction = f"Task: {task}\n\n{load('strict_task.md')}"
+        for _ in range(self.limits.max_replans + 1):
+            async for event in self._plan_with_model(self.ctx.conv, instruction):
+                yield event
+            plan = self.ctx.keeper.board.active
+            made = PlanUpdated(old=LivePlan(), new=plan, source="orchestrator")
+            review = await review_plan(self.ctx.review_plan, self.ctx.keeper, made)
+            for event in review.events:
+                yield event
+            if review.deferred:
+                self.stopped = True
+                self.ctx.conv.add({"role": "assistant", "content": PROPOSED})
+                yield TurnFinished(answer="", reason="awaiting_approval")
+                return
+            if review.proceed:
+                return
+            instruction = f"Task: {task}\n\nYour previous plan:\n{plan.render()}\n{review.told}"
 
     # -- subagents --------------------------------------------------------
 
@@ -221,8 +246,10 @@ class Orchestrator:
     async def run(self, task: str) -> AsyncIterator[Event]:
         keeper = self.ctx.keeper
         self.ctx.conv.add({"role": "user", "content": task})
-        async for event in self._plan_with_model(self.ctx.conv, f"Task: {task}\n\n{load('strict_task.md')}"):
+        async for event in self._reviewed_plan(task):
             yield event
+        if self.stopped:
+            return
         if not keeper.board.active.steps:
             yield Error(
                 kind="no_plan",

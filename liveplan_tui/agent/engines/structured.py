@@ -19,7 +19,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ...events import Event, ToolCallFinished, ToolCallStarted
+from ...events import Event, PlanUpdated, ToolCallFinished, ToolCallStarted, TurnFinished
 from ...llm.assemble import new_call_id
 from ...llm.base import LLMError, ToolCall
 from ...llm.json_actions import json_objects
@@ -27,16 +27,18 @@ from ...plan import PlanError, PlanUpdate, Verification
 from ...prompts import load
 from ...tools import ToolRegistry
 from ...tools.base import ToolResult
-from ..code_check import AnswerCode, RunAnswerTool, code_in, failure_line, report
+from ..code_check import AnswerCode, RunAnswerTool, code_in, failure_line, report, shape_problems
 from ..planning import acceptance, rejection
+from ..reviews import review_plan
 from ..text import summary, unwrap
 from ..turn import Reply, TurnContext, fail_turn, finish_turn, usage_event
-from .react import run_tool
+from .react import PROPOSED, run_tool
 
 MAX_FIXES = 2
 STEP_TOKENS = 300
 ANSWER_TOKENS = 700
 STOP = ["<|im_end|>", "<|endoftext|>"]
+REJECTED = "You rejected the plan twice, so I stopped. Tell me how you would like to go about it."
 
 PLAN_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -110,12 +112,15 @@ class StructuredTurn:
         self.ctx = ctx
         self.calls = 0
         self.answer = ""
+        self.stopped = False  # the user did not approve a plan: the turn ends without an answer
 
     def _messages(self, instruction: str, task: str) -> list[dict[str, Any]]:
         system = load("local_system.md")
         block = self.ctx.keeper.board.prompt_block()
         if block:
             system += "\n\n" + block
+        if told := self.ctx.conv.memory.render_told():
+            system += "\n\n" + told
         history = [m for m in self.ctx.conv.messages if m["role"] in ("user", "assistant") and m.get("content")][-6:]
         return [
             {"role": "system", "content": system},
@@ -153,10 +158,10 @@ class StructuredTurn:
         conv.add({"role": "tool", "tool_call_id": call_id, "content": text})
         return [*events, ToolCallFinished(call_id=call_id, name="update_plan", result=text, is_error=failed)]
 
-    async def _ask_plan(self, task: str) -> AsyncIterator[Event]:
+    async def _ask_plan(self, task: str, instruction: str = "") -> AsyncIterator[Event]:
         fmt = {"type": "json_schema", "json_schema": {"name": "plan", "schema": PLAN_SCHEMA, "strict": True}}
         for _ in range(2):
-            messages = self._messages(load("local_plan.md"), task)
+            messages = self._messages(instruction + load("local_plan.md"), task)
             completion = await self.ctx.llm.complete(messages, response_format=fmt, max_tokens=STEP_TOKENS)
             if (usage := usage_event(completion)) is not None:
                 yield usage
@@ -187,7 +192,8 @@ class StructuredTurn:
 
     async def run(self, task: str) -> AsyncIterator[Event]:
         """A task: the harness's plan, then free text, then the harness completes the plan."""
-        async for event in self._turn(task, self._planned(task)):
+        goal = self.ctx.keeper.board.active.goal if self.ctx.continue_plan else ""
+        async for event in self._turn(task, self._planned(f"{goal}\n\n{task}" if goal else task)):
             yield event
 
     async def _turn(self, text: str, body: AsyncIterator[Event]) -> AsyncIterator[Event]:
@@ -200,7 +206,12 @@ class StructuredTurn:
             for event in fail_turn(err):
                 yield event
             return
-        for event in finish_turn(self.ctx.conv, unwrap(self.answer) or "(the model returned no text)"):
+        if self.stopped and self.ctx.keeper.board.awaiting_approval:
+            self.ctx.conv.add({"role": "assistant", "content": PROPOSED})
+            yield TurnFinished(answer="", reason="awaiting_approval")
+            return
+        answer = REJECTED if self.stopped else unwrap(self.answer) or "(the model returned no text)"
+        for event in finish_turn(self.ctx.conv, answer):
             yield event
 
     async def _by_steps(self, task: str) -> AsyncIterator[Event]:
@@ -223,9 +234,34 @@ class StructuredTurn:
                 yield event
         self.answer = "\n\n".join(parts)
 
+    async def _reviewed_plan(self, task: str) -> AsyncIterator[Event]:
+        """The harness's plan; with plan approval on, the user reviews it (a rejection is planned again, once)."""
+        if self.ctx.continue_plan and self.ctx.keeper.board.active.steps:
+            return
+        instruction = ""
+        for _ in range(2):
+            events = [event async for event in self._ask_plan(task, instruction)]
+            for event in events:
+                yield event
+            made = next((e for e in events if isinstance(e, PlanUpdated)), None)
+            if made is None:
+                return
+            review = await review_plan(self.ctx.review_plan, self.ctx.keeper, made)
+            for event in review.events:
+                yield event
+            if review.deferred:
+                self.stopped = True
+                return
+            if review.proceed:
+                return
+            instruction = f"{review.told}\n\n"
+        self.stopped = True
+
     async def _planned(self, task: str) -> AsyncIterator[Event]:
-        async for event in self._ask_plan(task):
+        async for event in self._reviewed_plan(task):
             yield event
+        if self.stopped:
+            return
         if self.ctx.limits.structured_style == "steps":
             async for event in self._by_steps(task):
                 yield event
@@ -259,6 +295,8 @@ class StructuredTurn:
             outcome = ToolResult("")
             async for event in self._run_code(code, outcome):
                 yield event
+            if not outcome.is_error and (problems := shape_problems(task, code)):
+                outcome.text, outcome.is_error = "error: " + "; ".join(problems), True
             if outcome.denied or not outcome.is_error or failures >= MAX_FIXES:
                 break
             failures += 1
@@ -284,7 +322,7 @@ class StructuredTurn:
         call = ToolCall(
             id=new_call_id(),
             name=RunAnswerTool.name,
-            arguments=json.dumps({"python": code.python, "shell": code.shell}),
+            arguments=json.dumps({"python": code.checked_python(), "shell": code.shell}),
         )
         yield ToolCallStarted(
             call_id=call.id, name=call.name, arguments=call.arguments, summary=f"run the answer's code: {code.script()}"

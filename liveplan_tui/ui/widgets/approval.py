@@ -7,6 +7,8 @@ below the fold, so what the user approves is every character that runs.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.syntax import Syntax
 from textual import on
 from textual.app import ComposeResult
@@ -16,11 +18,13 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from ...agent.session import ApprovalRequest, Decision
 from ...textsafe import visible
 
+if TYPE_CHECKING:
+    from ...agent.session import ApprovalRequest, Decision
 
-class ApprovalScreen(ModalScreen[Decision]):
+
+class ApprovalScreen(ModalScreen["Decision"]):
     BINDINGS = [
         Binding("y", "decide('once')", "Approve once", id="approve-once"),
         Binding("a", "decide('always')", "Always (session)", id="approve-always"),
@@ -43,9 +47,9 @@ class ApprovalScreen(ModalScreen[Decision]):
             yield Label("", id="approval-more")
             yield Input(placeholder="reason for denying (optional, sent to the model)", id="deny-reason")
             with Horizontal(id="approval-buttons"):
-                yield Button("Approve once [y]", id="once", variant="success")
-                yield Button("Always this session [a]", id="always", variant="primary")
-                yield Button("Deny [n]", id="deny", variant="error")
+                yield Button(Content("Approve once [y]"), id="once", variant="success")
+                yield Button(Content("Always this session [a]"), id="always", variant="primary")
+                yield Button(Content("Deny [n]"), id="deny", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#once", Button).focus()
@@ -76,5 +80,7 @@ class ApprovalScreen(ModalScreen[Decision]):
         self.action_decide("deny")
 
     def action_decide(self, action: str) -> None:
+        from ...agent.session import Decision
+
         reason = self.query_one("#deny-reason", Input).value.strip() if action == "deny" else ""
         self.dismiss(Decision(action=action, reason=reason))  # type: ignore[arg-type]

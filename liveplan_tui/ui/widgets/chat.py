@@ -22,6 +22,7 @@ MAX_BLOCKS = 150
 class UserBlock(Static):
     def __init__(self, text: str):
         super().__init__(Content(safe(text)), classes="block user")
+        self.text = text
 
 
 class NoticeBlock(Static):

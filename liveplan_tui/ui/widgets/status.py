@@ -19,6 +19,7 @@ class StatusBar(Static):
     session_tokens: reactive[int] = reactive(0)
     busy: reactive[bool] = reactive(False)
     sandbox: reactive[str] = reactive("")
+    plan_approval: reactive[str] = reactive("auto")
 
     def render(self) -> str:
         limit = f"/{_k(self.context_limit)}" if self.context_limit else ""
@@ -27,5 +28,6 @@ class StatusBar(Static):
         return (
             f"{state} │ {self.endpoint} │ {self.route} │ "
             f"ctx {approx}{_k(self.context_used)}{limit} │ session {approx}{_k(self.session_tokens)} tok"
+            + (" │ plans: ask" if self.plan_approval == "ask" else "")
             + (f" │ {self.sandbox}" if self.sandbox else "")
         )

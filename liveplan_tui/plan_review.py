@@ -1,0 +1,154 @@
+"""A proposed plan under the user's review: the draft they edit, and what changed. Pure.
+
+Each draft step remembers which proposed step it came from (`origin`), so the
+changes can be told to the model precisely: a reworded step, an added, deleted
+or moved one, a new goal. The approved draft becomes an ordinary `PlanUpdate`
+applied through the same keeper as every other change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from .plan import LivePlan, NewStep, PlanError, PlanUpdate
+
+Verdict = Literal["approve", "reject", "defer"]
+
+
+@dataclass(frozen=True)
+class DraftStep:
+    description: str
+    origin: int | None = None  # the proposed step's id; None for a step the user added
+
+
+@dataclass(frozen=True)
+class PlanDraft:
+    goal: str
+    steps: tuple[DraftStep, ...]
+
+    @classmethod
+    def of(cls, plan: LivePlan) -> PlanDraft:
+        return cls(plan.goal, tuple(DraftStep(s.description, s.id) for s in plan.steps))
+
+    def _index(self, number: int) -> int:
+        if not 1 <= number <= len(self.steps):
+            raise PlanError(f"there is no step {number}; the draft has steps 1-{len(self.steps)}")
+        return number - 1
+
+    def edit(self, number: int, text: str) -> PlanDraft:
+        """Reword step `number` (1-based, as shown)."""
+        i = self._index(number)
+        steps = list(self.steps)
+        steps[i] = replace(steps[i], description=_text(text))
+        return replace(self, steps=tuple(steps))
+
+    def add(self, text: str, after: int | None = None) -> PlanDraft:
+        """A new step after step `after` (0: first; None: at the end)."""
+        at = len(self.steps) if after is None else 0 if after == 0 else self._index(after) + 1
+        steps = list(self.steps)
+        steps.insert(at, DraftStep(_text(text)))
+        return replace(self, steps=tuple(steps))
+
+    def delete(self, number: int) -> PlanDraft:
+        i = self._index(number)
+        if len(self.steps) == 1:
+            raise PlanError("a plan needs at least one step; reject the plan instead")
+        return replace(self, steps=self.steps[:i] + self.steps[i + 1 :])
+
+    def move(self, number: int, offset: int) -> PlanDraft:
+        """Move step `number` up (offset -1) or down (+1); at either end it stays."""
+        i = self._index(number)
+        j = min(max(i + offset, 0), len(self.steps) - 1)
+        steps = list(self.steps)
+        steps.insert(j, steps.pop(i))
+        return replace(self, steps=tuple(steps))
+
+    def with_goal(self, goal: str) -> PlanDraft:
+        return replace(self, goal=_text(goal))
+
+
+def _text(text: str) -> str:
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise PlanError("empty text; write what the step (or goal) should say")
+    return cleaned
+
+
+def changes(plan: LivePlan, draft: PlanDraft) -> list[str]:
+    """What the user changed, one line each, in the proposal's own step numbers."""
+    lines: list[str] = []
+    if draft.goal != plan.goal:
+        lines.append(f'goal changed from "{plan.goal}" to "{draft.goal}"')
+    kept = {s.origin for s in draft.steps if s.origin is not None}
+    lines += [f'deleted step {s.id} ("{s.description}")' for s in plan.steps if s.id not in kept]
+    order = [s.origin for s in draft.steps if s.origin is not None]
+    for position, step in enumerate(draft.steps, start=1):
+        original = plan.step(step.origin) if step.origin is not None else None
+        if original is None:
+            lines.append(f'added step {position}: "{step.description}"')
+            continue
+        if step.description != original.description:
+            lines.append(f'reworded step {original.id}: "{original.description}" -> "{step.description}"')
+        if order.index(original.id) != sorted(order).index(original.id):
+            lines.append(f"moved step {original.id} to position {position}")
+    return lines
+
+
+def update_from(plan: LivePlan, draft: PlanDraft) -> PlanUpdate:
+    """The approved draft as one update: kept steps keep status, result and check; ids become positions."""
+    position = {s.origin: n for n, s in enumerate(draft.steps, start=1) if s.origin is not None}
+    steps = []
+    for step in draft.steps:
+        original = plan.step(step.origin) if step.origin is not None else None
+        if original is None:
+            steps.append(NewStep(description=step.description, status="pending"))
+            continue
+        depends = [position[d] for d in original.depends_on if d in position and position[d] < position[original.id]]
+        steps.append(
+            NewStep(
+                description=step.description,
+                status=original.status,
+                result=original.result or None,
+                depends_on=depends or None,
+                check=original.check or None,
+            )
+        )
+    return PlanUpdate(goal=draft.goal, steps=steps, notes=plan.notes or None)
+
+
+def told(plan: LivePlan, verdict: Verdict, draft: PlanDraft | None, reason: str) -> str:
+    """What the model reads about the user's review of its proposed plan."""
+    if verdict == "reject":
+        why = f": {reason}" if reason.strip() else " (no reason given)"
+        return (
+            f"The user rejected this plan{why}. The plan was discarded. "
+            "Propose a different plan with update_plan, or ask the user what they want."
+        )
+    edits = changes(plan, draft) if draft is not None else []
+    if not edits:
+        return "The user approved this plan as proposed. Carry it out."
+    listed = "\n".join(f"- {line}" for line in edits)
+    return f"The user edited this plan before approving it:\n{listed}\nFollow the plan as it is now."
+
+
+DRAFT_COMMANDS = "/plan edit N TEXT · /plan add TEXT · /plan delete N · /plan up N · /plan down N · /plan goal TEXT"
+
+
+def edited_by_command(draft: PlanDraft, line: str) -> PlanDraft:
+    """One of the line chat's `/plan` edits applied to a draft under review; raises PlanError."""
+    words = line.strip().removeprefix("/plan").strip()
+    sub, _, rest = words.partition(" ")
+    rest = rest.strip()
+    if sub in ("add", "goal"):
+        return draft.add(rest) if sub == "add" else draft.with_goal(rest)
+    if sub in ("edit", "delete", "up", "down"):
+        number_text, _, text = rest.partition(" ")
+        try:
+            number = int(number_text)
+        except ValueError:
+            raise PlanError(f"expected a step number after /plan {sub}, got {number_text!r}") from None
+        if sub == "edit":
+            return draft.edit(number, text)
+        return draft.delete(number) if sub == "delete" else draft.move(number, -1 if sub == "up" else 1)
+    raise PlanError(f"unknown edit {line.strip()!r}; use {DRAFT_COMMANDS}")

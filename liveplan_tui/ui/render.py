@@ -1,0 +1,110 @@
+"""The one place core events become widgets: the streaming reply, tool blocks, the plan panel and the status bar.
+
+`handle` matches every event kind and ends in `assert_never`, so the type checker
+names a kind left out. The reply streams through one `AssistantBlock` (Markdown
+streamed, never re-rendered whole per token); tool blocks wait for their result.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, assert_never
+
+from ..events import (
+    AssistantMessage,
+    Condensed,
+    Error,
+    Event,
+    Notice,
+    PlanProposed,
+    PlanReviewed,
+    PlanUpdated,
+    Retrying,
+    Route,
+    StreamReset,
+    Subagent,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+    Usage,
+)
+from ..present import describe
+from .widgets.chat import AssistantBlock, ErrorBlock, NoticeBlock, ToolBlock
+
+if TYPE_CHECKING:
+    from .app import LivePlanApp
+
+
+class EventRenderer:
+    def __init__(self, app: LivePlanApp):
+        self.app = app
+        self.reply: AssistantBlock | None = None
+        self.tools: dict[str, ToolBlock] = {}
+
+    async def end_reply(self) -> None:
+        if self.reply is not None:
+            reply, self.reply = self.reply, None
+            await reply.finish()
+
+    async def turn_ended(self) -> None:
+        """Whatever the turn left open is closed: the reply ends, unanswered tool blocks say cancelled."""
+        await self.end_reply()
+        for block in self.tools.values():
+            block.finish("cancelled", True)
+        self.tools.clear()
+
+    async def _stream(self, event: TextDelta | StreamReset) -> None:
+        if isinstance(event, TextDelta):
+            if self.reply is None:
+                self.reply = AssistantBlock()
+                await self.app.chat.add(self.reply)
+            await self.reply.write(event.text)
+            return
+        if self.reply is not None:
+            reply, self.reply = self.reply, None
+            await reply.finish()
+            await reply.remove()
+        await self.app.chat.add(NoticeBlock("the stream was cut; retrying", "warning"))
+
+    async def handle(self, event: Event) -> None:
+        app, chat = self.app, self.app.chat
+        match event:
+            case Route():
+                app.status.route = f"{event.strategy} ({event.level})"
+                await chat.add(NoticeBlock(f"route: {event.strategy} · {event.level}: {event.reason}"))
+            case TextDelta() | StreamReset():
+                await self._stream(event)
+            case AssistantMessage() | TurnFinished():
+                await self.end_reply()
+            case ToolCallStarted():
+                block = ToolBlock(event.call_id, event.name, event.arguments, event.summary)
+                self.tools[event.call_id] = block
+                await chat.add(block)
+            case ToolCallFinished():
+                if (done := self.tools.pop(event.call_id, None)) is not None:
+                    done.finish(event.result, event.is_error)
+            case PlanUpdated():
+                app.plan_panel.show(event.new, finished=event.archived)
+                if event.explanation:
+                    await chat.add(NoticeBlock(f"plan: {event.explanation}"))
+            case PlanProposed():
+                app.plan_panel.show(event.plan, finished=False)
+                await chat.add(NoticeBlock("plan proposed: review it before it runs"))
+            case PlanReviewed():
+                await chat.add(NoticeBlock(describe(event) or ""))
+            case Usage():
+                app.status.context_used = event.prompt_tokens
+                app.status.context_limit = event.context_window
+                app.status.estimated = event.estimated
+                app.status.session_tokens += event.total_tokens
+            case Retrying() | Condensed() | Subagent():
+                kind = "warning" if isinstance(event, Retrying) else "info"
+                await chat.add(NoticeBlock(describe(event, verbose=True) or "", kind))
+            case Notice():
+                await chat.add(NoticeBlock(event.message, "warning"))
+                app.notify(event.message, severity="warning", timeout=10)
+            case Error():
+                await chat.add(ErrorBlock(event.message))
+                app.notify(event.message, title="Error", severity="error", timeout=10)
+            case _:
+                assert_never(event)
