@@ -22,8 +22,6 @@ from .choices import (
     TOOL_MODES,
     ConfigError,
 )
-from .local.model import ModelError
-from .store import StoreError
 from .subcommands import (
     EXIT_TERMINATED,
     LATEST,
@@ -226,18 +224,21 @@ def _add_session_commands(sub: Any) -> None:
     cf.set_defaults(handler=_cmd_config)
 
 
+def _is_known_failure(exc: Exception) -> bool:
+    """StoreError and ModelError, checked without importing their modules (a failure there loaded them)."""
+    for module, name in (("liveplan_tui.store", "StoreError"), ("liveplan_tui.local.model", "ModelError")):
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(exc, getattr(loaded, name)):
+            return True
+    return False
+
+
 def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         return handler(args)
     except ConfigError as exc:
         print(f"liveplan: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except StoreError as exc:
-        print(f"liveplan: error: {exc}", file=sys.stderr)
-        return 1
-    except ModelError as exc:
-        print(f"liveplan: error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("liveplan: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -245,6 +246,9 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
         print("liveplan: terminated (SIGTERM); stopped every command it had started", file=sys.stderr)
         return EXIT_TERMINATED
     except Exception as exc:
+        if _is_known_failure(exc):  # a bad session database or model file: one line, exit 1
+            print(f"liveplan: error: {exc}", file=sys.stderr)
+            return 1
         if os.environ.get("LIVEPLAN_DEBUG"):
             raise
         print(

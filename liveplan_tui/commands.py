@@ -11,11 +11,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from .plan import NewStep, PlanError, PlanUpdate, StepPatch
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: the TUI draws before pydantic and the core load
     from .agent.session import Outcome, Session
     from .events import Event
+    from .plan import PlanUpdate
 
 Action = Literal["quit", "new", "help", "compact", "resume", "export"]
 
@@ -93,6 +92,8 @@ async def _help(session: Session, arg: str) -> CommandResult:
 
 
 def _step_id(text: str) -> int:
+    from .plan import PlanError
+
     try:
         return int(text)
     except ValueError:
@@ -100,6 +101,8 @@ def _step_id(text: str) -> int:
 
 
 def _user_update(session: Session, update: PlanUpdate) -> CommandResult:
+    from .plan import PlanError
+
     try:
         event = session.edit_plan(update)
     except PlanError as exc:
@@ -113,6 +116,8 @@ def _user_update(session: Session, update: PlanUpdate) -> CommandResult:
     "show the live plan | add a step | reword step N | mark step N completed | cancel step N | drop the plan",
 )
 async def _plan(session: Session, arg: str) -> CommandResult:
+    from .plan import NewStep, PlanError, PlanUpdate, StepPatch
+
     sub, _, rest = arg.partition(" ")
     rest = rest.strip()
     board = session.view.board
@@ -188,7 +193,7 @@ async def _rewind(session: Session, arg: str) -> CommandResult:
 
 @command("mode", "/mode auto|direct|plan|strict", "pick how tasks run (auto lets the router decide)")
 async def _mode(session: Session, arg: str) -> CommandResult:
-    from .config import MODES
+    from .choices import MODES
 
     if arg not in MODES:
         return CommandResult(f"mode is {session.view.mode}; choose one of: {', '.join(MODES)}", error=bool(arg))

@@ -35,39 +35,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from .choices import (
-    APPROVALS,
-    MODES,
-    PLAN_APPROVALS,
-    SANDBOXES,
-    TOOL_MODES,
-    Approval,
-    ConfigError,
-    Mode,
-    PlanApproval,
-    Sandbox,
-    ToolMode,
-)
+from .choices import Approval, ConfigError, Mode, PlanApproval, Sandbox, ToolMode
 from .llm.base import ClientOptions, Endpoint
 
-__all__ = [
-    "APPROVALS",
-    "MODES",
-    "PLAN_APPROVALS",
-    "SANDBOXES",
-    "TOOL_MODES",
-    "Approval",
-    "ConfigError",
-    "Endpoint",
-    "Mode",
-    "PlanApproval",
-    "Sandbox",
-    "Settings",
-    "ToolMode",
-    "client_options",
-    "load_settings",
-    "resolve_endpoint",
-]
+__all__ = ["Endpoint", "Settings", "ConfigError", "load_settings", "resolve_endpoint", "client_options"]
 
 APP_NAME = "liveplan"
 OPENAI_DEFAULT_MODEL = "gpt-4.1-mini"

@@ -85,3 +85,13 @@ def describe(event: AnyEvent, *, verbose: bool = False) -> str | None:
             return f"note: {event.message}"
         case _:
             assert_never(event)
+
+
+def start_notices(approval: str, key_withheld: bool) -> list[str]:
+    """What the user should know before the first message."""
+    notices = []
+    if approval == "never-ask":
+        notices.append("Approval is never-ask: writes and shell commands run without asking.")
+    if key_withheld:
+        notices.append("OPENAI_API_KEY is not sent to this endpoint; pass --api-key if it needs one.")
+    return notices

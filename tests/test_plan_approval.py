@@ -256,3 +256,32 @@ def test_approve_plan_without_a_waiting_plan_is_one_clear_error(fake: FakeOpenAI
     proc = run_cli("exec", "--continue", "--approve-plan", *base, "go")
     assert proc.returncode == 2
     assert "no plan awaits approval" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_line_chat_reviews_with_plan_edits_and_y(fake: FakeOpenAI, tmp_path) -> None:
+    import asyncio
+    import io
+
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from liveplan_tui.repl import run_repl
+
+    fake.script.extend([create_plan(3), {"text": "on it"}])
+    settings = load_settings(base_url=fake.base_url, model="m", mode="plan", plan_approval="ask", workspace=str(tmp_path))
+    out = io.StringIO()
+
+    async def go() -> None:
+        with create_pipe_input() as pipe:
+            for line in ("do it in steps", "/plan edit 2 Step two, tested", "/plan bogus", "/plan delete 3", "y", "/quit"):
+                pipe.send_text(line + "\n")
+            await run_repl(settings, resolve_endpoint(settings), lambda a: None, None, input=pipe, output=DummyOutput(), out=out)
+
+    asyncio.run(go())
+    text = out.getvalue()
+    assert "nothing runs until you approve it" in text
+    assert 'your change: reworded step 2: "Step number 2" -> "Step two, tested"' in text
+    assert "✘ unknown edit" in text
+    tool_result = [m for m in fake.main_requests()[1]["messages"] if m["role"] == "tool"][-1]["content"]
+    assert 'reworded step 2: "Step number 2" -> "Step two, tested"' in tool_result
+    assert 'deleted step 3 ("Step number 3")' in tool_result

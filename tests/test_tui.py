@@ -14,7 +14,8 @@ from tui_helpers import chat_text, make_app, started, submit, wait_for
 
 from liveplan_tui.ui.messages import CoreEvent
 from liveplan_tui.ui.widgets.approval import ApprovalScreen
-from liveplan_tui.ui.widgets.chat import AssistantBlock, ErrorBlock, ToolBlock
+from liveplan_tui.ui.widgets.chat import ErrorBlock, ToolBlock
+from liveplan_tui.ui.widgets.reply import AssistantBlock
 
 
 async def test_task_streams_reply_and_plan_goes_to_done(fake: FakeOpenAI) -> None:

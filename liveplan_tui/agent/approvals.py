@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..config import Approval
+from ..choices import Approval
 from ..llm.base import ToolCall
 from ..tools.base import Tool, ToolContext, ToolError, ToolResult
 

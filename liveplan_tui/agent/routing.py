@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..config import Mode
+from ..choices import Mode
 from ..events import Route
 from ..llm.openai_compat import ChatClient
 from ..prompts import load

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..config import Endpoint, Mode, PlanApproval, Settings, client_options
+from ..choices import Mode, PlanApproval
+from ..config import Endpoint, Settings, client_options
 from ..events import Condensed, Event, PlanUpdated, Route
 from ..llm.openai_compat import ChatClient
 from ..memory import Note, WorkMemory

@@ -25,15 +25,8 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from .. import commands
-from ..events import (
-    Event,
-)
-from ..plan import LivePlan
-from ..store import StoreError
-from .history import history_blocks
 from .messages import CoreEvent, TurnEnded, TurnStarted
 from .palette import SlashCommandProvider
-from .render import EventRenderer
 from .widgets.approval import ApprovalScreen
 from .widgets.chat import (
     MAX_BLOCKS,
@@ -47,25 +40,18 @@ from .widgets.plan_panel import PlanPanel
 from .widgets.prompt import PromptInput
 from .widgets.status import StatusBar
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the core, pydantic and Markdown load after the first frame, not before it
     from ..agent.session import ApprovalRequest, Approver, Decision, PlanReview, PlanReviewer, Session
-    from ..config import PlanApproval
+    from ..choices import PlanApproval
+    from ..events import Event
+    from ..plan import LivePlan
+    from .render import EventRenderer
 
 QUIT_WINDOW = 2.0
 WELCOME = (
     "LivePlan · give a task and watch its live plan in the Plan panel.\n"
     "Esc cancels a turn · /help lists commands · Ctrl+P opens the palette · Ctrl+C twice quits."
 )
-
-
-def start_notices(session: Session) -> list[str]:
-    """What the user should know before the first message."""
-    notices = []
-    if session.settings.approval == "never-ask":
-        notices.append("Approval is never-ask: writes and shell commands run without asking.")
-    if session.view.key_withheld:
-        notices.append("OPENAI_API_KEY is not sent to this endpoint; pass --api-key if it needs one.")
-    return notices
 
 
 class LivePlanApp(App[int]):
@@ -97,7 +83,7 @@ class LivePlanApp(App[int]):
         self._keymap = keymap or {}
         self._theme_name = theme
         self._notices = notices or []
-        self.renderer = EventRenderer(self)
+        self._renderer: EventRenderer | None = None
         self._queue: list[str] = []
         self._turn: Worker[None] | None = None
         self._last_ctrl_c = 0.0
@@ -144,7 +130,9 @@ class LivePlanApp(App[int]):
             self.theme = theme
         elif theme:
             self.notify(f"unknown theme {theme!r}; using the default", severity="warning")
-        for notice in [*self._notices, *start_notices(session)]:
+        from ..present import start_notices
+
+        for notice in [*self._notices, *start_notices(settings.approval, session.view.key_withheld)]:
             self.notify(notice, severity="warning", timeout=10)
         self.refresh_status()
         self.call_later(self._catch_up)
@@ -174,6 +162,14 @@ class LivePlanApp(App[int]):
         return self._session
 
     @property
+    def renderer(self) -> EventRenderer:
+        if self._renderer is None:
+            from .render import EventRenderer
+
+            self._renderer = EventRenderer(self)
+        return self._renderer
+
+    @property
     def ready(self) -> bool:
         return self._session is not None
 
@@ -195,6 +191,8 @@ class LivePlanApp(App[int]):
         view = self.session.view
         await self.chat.remove_children()
         await self.chat.add(NoticeBlock(f"resumed session {view.session_id}"))
+        from .history import history_blocks
+
         for block in history_blocks(view.record, self.session.describe_call)[-MAX_BLOCKS + 1 :]:
             await self.chat.add(block)
             if isinstance(block, ToolBlock) and block.pending_result:
@@ -374,9 +372,8 @@ class LivePlanApp(App[int]):
             await self.chat.add(NoticeBlock("interrupted", "warning"))
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
-            message = (
-                str(error) if isinstance(error, StoreError) else f"internal error: {type(error).__name__}: {error}"
-            )
+            known = type(error).__name__ == "StoreError"
+            message = str(error) if known else f"internal error: {type(error).__name__}: {error}"
             await self.chat.add(ErrorBlock(message))
             self.notify(message, title="Error", severity="error", timeout=10)
 

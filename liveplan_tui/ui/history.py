@@ -7,7 +7,8 @@ from typing import Any
 
 from textual.widgets import Static
 
-from .widgets.chat import HistoryReply, ToolBlock, UserBlock
+from .widgets.chat import ToolBlock, UserBlock
+from .widgets.reply import HistoryReply
 
 Block = Static | HistoryReply | ToolBlock
 

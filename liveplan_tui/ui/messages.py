@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from ..events import Event
+if TYPE_CHECKING:
+    from ..events import Event
 
 
 class CoreEvent(Message):

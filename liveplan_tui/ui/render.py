@@ -7,7 +7,9 @@ streamed, never re-rendered whole per token); tool blocks wait for their result.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, assert_never
+from typing import Protocol, assert_never
+
+from textual.notifications import SeverityLevel
 
 from ..events import (
     AssistantMessage,
@@ -29,14 +31,37 @@ from ..events import (
     Usage,
 )
 from ..present import describe
-from .widgets.chat import AssistantBlock, ErrorBlock, NoticeBlock, ToolBlock
+from .widgets.chat import ChatLog, ErrorBlock, NoticeBlock, ToolBlock
+from .widgets.plan_panel import PlanPanel
+from .widgets.reply import AssistantBlock
+from .widgets.status import StatusBar
 
-if TYPE_CHECKING:
-    from .app import LivePlanApp
+
+class Screenful(Protocol):
+    """What the renderer draws on: the app's chat, plan panel, status bar and notifications."""
+
+    @property
+    def chat(self) -> ChatLog: ...
+
+    @property
+    def plan_panel(self) -> PlanPanel: ...
+
+    @property
+    def status(self) -> StatusBar: ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None: ...
 
 
 class EventRenderer:
-    def __init__(self, app: LivePlanApp):
+    def __init__(self, app: Screenful):
         self.app = app
         self.reply: AssistantBlock | None = None
         self.tools: dict[str, ToolBlock] = {}

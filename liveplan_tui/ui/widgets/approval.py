@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.syntax import Syntax
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,7 +20,7 @@ from textual.widgets import Button, Input, Label, Static
 from ...textsafe import visible
 
 if TYPE_CHECKING:
-    from ...agent.session import ApprovalRequest, Decision
+    from ...agent.session import ApprovalRequest, Decision  # noqa: F401 (Decision: the screen's result type)
 
 
 class ApprovalScreen(ModalScreen["Decision"]):
@@ -37,6 +36,8 @@ class ApprovalScreen(ModalScreen["Decision"]):
         self.request = request
 
     def compose(self) -> ComposeResult:
+        from rich.syntax import Syntax  # with the first approval, not before the first frame
+
         with Vertical(id="approval-dialog"):
             yield Label(Content(f"Allow {self.request.tool}? It {self.request.why}."), id="approval-title")
             with VerticalScroll(id="approval-preview"):

@@ -11,8 +11,7 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Collapsible, Static
 
 from ...textsafe import terminal_safe as safe
 
@@ -33,36 +32,6 @@ class NoticeBlock(Static):
 class ErrorBlock(Static):
     def __init__(self, text: str):
         super().__init__(Content(f"✘ {safe(text)}"), classes="block error")
-
-
-class AssistantBlock(Markdown):
-    """A reply; the stream starts on the first fragment and stops when the reply ends."""
-
-    def __init__(self) -> None:
-        super().__init__("", classes="block assistant")
-        self._stream: MarkdownStream | None = None
-        self.text = ""
-
-    async def write(self, fragment: str) -> None:
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self)
-        fragment = safe(fragment)
-        self.text += fragment
-        await self._stream.write(fragment)
-
-    async def finish(self) -> None:
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            await stream.stop()
-
-
-class HistoryReply(Markdown):
-    """A reply from a resumed session: rendered once, not streamed."""
-
-    def __init__(self, text: str):
-        text = safe(text)
-        super().__init__(text, classes="block assistant")
-        self.text = text
 
 
 class ToolBlock(Collapsible):

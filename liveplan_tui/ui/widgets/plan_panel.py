@@ -7,13 +7,18 @@ when the plan really changes, never per streamed token. Status is a CSS class
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
-from ...plan import LivePlan, Step, glyph
+from ...plan_status import glyph
+
+if TYPE_CHECKING:  # pydantic loads with the first plan, not before the first frame
+    from ...plan import LivePlan, Step
 
 
 class StepRow(Vertical):
@@ -55,13 +60,19 @@ class PlanPanel(Vertical):
 
     BORDER_TITLE = "Plan"
 
-    plan: reactive[LivePlan] = reactive(LivePlan, recompose=True)
+    shown: reactive[LivePlan | None] = reactive(None, recompose=True)
     finished: reactive[bool] = reactive(False, recompose=True)
+
+    @property
+    def plan(self) -> LivePlan:
+        from ...plan import LivePlan
+
+        return self.shown if self.shown is not None else LivePlan()
 
     def show(self, plan: LivePlan, *, finished: bool) -> None:
         """Set the plan to show; a no-op when nothing changed."""
         self.finished = finished
-        self.plan = plan
+        self.shown = plan
 
     def watch_finished(self, finished: bool) -> None:
         self.set_class(finished, "-finished")
@@ -72,13 +83,13 @@ class PlanPanel(Vertical):
         return self.has_class("-collapsed")
 
     def compose(self) -> ComposeResult:
-        plan = self.plan
-        yield Static(Content(headline(plan, self.finished)), id="plan-headline")
+        plan = self.shown
+        yield Static(Content(headline(plan, self.finished) if plan else "no plan yet"), id="plan-headline")
         with VerticalScroll(id="plan-body"):
             yield from self._body(plan)
 
-    def _body(self, plan: LivePlan) -> ComposeResult:
-        if plan.is_empty:
+    def _body(self, plan: LivePlan | None) -> ComposeResult:
+        if plan is None or plan.is_empty:
             yield Static("Multi-step tasks get one;\nor type /plan add TEXT.", classes="plan-empty")
             return
         if plan.goal:
