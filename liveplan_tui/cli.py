@@ -82,6 +82,11 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     g.add_argument("--workspace", metavar="DIR", help="folder the tools work in (default: current directory)")
     g.add_argument("--profile", metavar="NAME", help="use [profiles.NAME] from the config file")
     g.add_argument(
+        "--no-project-instructions",
+        action="store_true",
+        help="don't read AGENTS.md files (repository root down to the workspace) into the prompt",
+    )
+    g.add_argument(
         "--local", action="store_const", const=True, help="use the embedded offline model (needs the [local] extra)"
     )
     g.add_argument("--local-model", metavar="PATH", help="any GGUF file to run locally instead of the default model")

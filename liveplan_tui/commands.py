@@ -191,6 +191,20 @@ async def _rewind(session: Session, arg: str) -> CommandResult:
     return _rewound(session, lambda: session.rewind(int(number), force=rest.strip() == "force"))
 
 
+@command("init", "/init", "write a starter AGENTS.md for this workspace (asks first, like any write)")
+async def _init(session: Session, arg: str) -> CommandResult:
+    from .instructions import FILENAME, starter
+
+    root = session.ctx.workspace.root
+    if (root / FILENAME).exists():
+        return CommandResult(f"{FILENAME} already exists in {root}; edit it, and LivePlan reads it", error=True)
+    result = await session.call_tool("write_file", {"path": FILENAME, "content": starter(root)})
+    if result.is_error:
+        return CommandResult(f"{FILENAME} not written: {result.text.removeprefix('error: ')}", error=True)
+    session.reload_instructions()
+    return CommandResult(f"wrote {FILENAME}; it is in the prompt from the next message. Edit it to fit the project.")
+
+
 @command("mode", "/mode auto|direct|plan|strict", "pick how tasks run (auto lets the router decide)")
 async def _mode(session: Session, arg: str) -> CommandResult:
     from .choices import MODES

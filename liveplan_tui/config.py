@@ -17,22 +17,18 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlparse
 
 import platformdirs
 from pydantic import (
     AliasChoices,
     BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
     field_validator,
-)
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
 )
 
 from .choices import Approval, ConfigError, Mode, PlanApproval, Sandbox, ToolMode
@@ -66,20 +62,6 @@ def data_dir() -> Path:
     return path
 
 
-class _TomlSource(PydanticBaseSettingsSource):
-    """Reads the config file; syntax errors name the file and line."""
-
-    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]):
-        super().__init__(settings_cls)
-        self._data = data
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self._data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self._data)
-
-
 def read_config_file(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ConfigError(f"config file {path} is a folder; move it aside, or point LIVEPLAN_CONFIG at a file")
@@ -107,10 +89,25 @@ class Profile(BaseModel):
     tool_mode: ToolMode | None = None
 
 
-class Settings(BaseSettings):
-    """Everything a run needs; every field can be set by flag, env var or config file."""
+HookEvent = Literal[
+    "plan_created", "step_started", "step_completed", "plan_finished", "turn_finished", "before_tool", "after_tool"
+]
 
-    model_config = SettingsConfigDict(env_prefix="LIVEPLAN_", extra="forbid", populate_by_name=True)
+
+class Hook(BaseModel):
+    """One `[[hooks]]` entry: a command run on an event with one JSON object on stdin (a stable contract)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: HookEvent
+    command: str = Field(min_length=1)
+    timeout: float = Field(default=10.0, gt=0, le=600)
+
+
+class Settings(BaseModel):
+    """Everything a run needs; every field can be set by flag, env var or config file (see `load_settings`)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     model: str | None = Field(default=None, description="Model name sent to the endpoint.")
     base_url: str | None = Field(
@@ -179,6 +176,10 @@ class Settings(BaseSettings):
     profile: str | None = Field(default=None, description="Which [profiles.NAME] of the config file to use.")
     profiles: dict[str, Profile] = Field(default_factory=dict, description="Named endpoints.")
     save_sessions: bool = Field(default=True, description="Record sessions in the data dir so they can be resumed.")
+    hooks: list[Hook] = Field(default_factory=list, description="Commands run on plan and tool events.")
+    project_instructions: bool = Field(
+        default=True, description="Read AGENTS.md from the repository root down to the workspace into the prompt."
+    )
     theme: str | None = Field(default=None, description="A Textual theme name, e.g. textual-dark, nord, gruvbox.")
     keymap: dict[str, str] = Field(default_factory=dict, description="Binding id -> keys, e.g. {'toggle-plan': 'f3'}.")
     shell_sandbox: Sandbox = Field(
@@ -197,17 +198,38 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL; use e.g. http://localhost:11434/v1")
         return value.rstrip("/") if value else value
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        data = read_config_file(config_path())
-        return init_settings, env_settings, _TomlSource(settings_cls, data)
+
+ENV_PREFIX = "LIVEPLAN_"
+
+
+def _structured(annotation: Any) -> bool:
+    """Lists, dicts and models come from the environment as JSON, as they do for pydantic-settings."""
+    if get_origin(annotation) in (list, dict, tuple, set):
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_structured(arg) for arg in get_args(annotation) if arg is not type(None))
+
+
+def env_values(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """The settings given in the environment: `LIVEPLAN_<FIELD>` (any case), and each field's own aliases."""
+    env = {k.upper(): v for k, v in (os.environ if environ is None else environ).items()}
+    found: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        names = [str(a).upper() for a in alias.choices] if isinstance(alias, AliasChoices) else []
+        names = names or [f"{ENV_PREFIX}{name.upper()}"]
+        key = next((n for n in names if n in env), None)
+        if key is None:
+            continue
+        value: Any = env[key]
+        if _structured(field.annotation):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise ConfigError(f'{key} must be JSON, e.g. {key}=\'["A", "B"]\' or \'{{"a": "b"}}\'') from None
+        found[name] = value
+    return found
 
 
 def _file_line(field: str) -> str:
@@ -228,7 +250,7 @@ def load_settings(**cli: Any) -> Settings:
     """Build settings from flags (None means 'not given'), env and the config file."""
     given = {k: v for k, v in cli.items() if v is not None}
     try:
-        settings = Settings(**given)
+        settings = Settings.model_validate({**read_config_file(config_path()), **env_values(), **given})
     except ValidationError as exc:
         err = exc.errors()[0]
         err["msg"] = err["msg"].removeprefix("Value error, ")
@@ -335,11 +357,14 @@ def resolve_endpoint(settings: Settings) -> Endpoint:
 
 def effective_config(settings: Settings) -> str:
     """The settings in effect, as TOML, with secrets masked."""
+    from .instructions import load
     from .tools.reaper import sandbox_status
 
+    found = load(settings.workspace) if settings.project_instructions else None
     lines = [
         f"# settings in effect (flags > env > {config_path()} > defaults)",
         f"# {sandbox_status(settings.shell_sandbox)}",
+        f"# project instructions: {found.describe() if found else 'off (--no-project-instructions)'}",
     ]
     for name, value in settings.model_dump(exclude={"openai_api_key"}).items():
         if name == "api_key":

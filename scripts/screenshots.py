@@ -71,7 +71,24 @@ async def main() -> None:
                 await wait_for(pilot, lambda: not app.turn_running, timeout=30)
                 await pilot.pause(0.5)
                 app.save_screenshot(str(OUT / "liveplan-finished.svg"))
+        await plan_review(work)
     print("\n".join(str(p.relative_to(ROOT)) for p in sorted(OUT.glob("*.svg"))))
+
+
+async def plan_review(work: Path) -> None:
+    """The review view with plan approval on: step 2 reworded by typing, before Enter approves it."""
+    with FakeOpenAI([dict(e) for e in SCRIPT[:2]]) as fake:
+        app = make_app(fake.base_url, workspace=work, plan_approval="ask", mode="plan")
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.prompt.cursor_blink = False
+            await submit(pilot, "Add a --verbose flag to the CLI and check it parses")
+            await wait_for(pilot, lambda: app.screen.__class__.__name__ == "PlanReviewScreen", timeout=30)
+            step = list(app.screen.query(".plan-review-step"))[1]
+            step.focus()
+            step.value = "Add --verbose and a -v alias"
+            step.cursor_position = len(step.value)
+            await pilot.pause(0.5)
+            app.save_screenshot(str(OUT / "liveplan-plan-review.svg"))
 
 
 if __name__ == "__main__":

@@ -18,9 +18,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from ..events import PlanUpdated
 from ..memory import WorkMemory
 from ..plan import PlanBoard
 from ..store import Store
+from .planning import BoardHolder
 
 SHELL_NOTE = "Changes made by shell commands are not tracked and were not undone."
 
@@ -221,3 +223,21 @@ def rewind_saved(store: Store, session_id: str, step: int, force: bool = False) 
         told = memory.tell(f"The user ran `liveplan rewind {step}`: {outcome.message}")
         store.save_memory(session_id, told.model_dump_json())
     return outcome
+
+
+def tool_change(board: PlanBoard, path: str, before: bytes | None, after: bytes | None) -> Change:
+    """A tool's change to one file, tagged with the step in progress and the plan it belongs to."""
+    step = board.active.current.id if board.active.current is not None else None
+    return Change("tool", (FileChange(path, before, after),), step=step, goal=board.latest.goal)
+
+
+def settle(outcome: Outcome, holder: BoardHolder, tell: Callable[[str], None]) -> tuple[Outcome, PlanUpdated | None]:
+    """After an undo or rewind: the model is told on its next call, and the plan goes back when it changed."""
+    if not outcome.done:
+        return outcome, None
+    tell(f"The user ran /undo or /rewind: {outcome.message}")
+    if outcome.board is None:
+        return outcome, None
+    old = holder.board
+    holder.board = outcome.board
+    return outcome, PlanUpdated(old=old.active, new=outcome.board.latest, source="user")

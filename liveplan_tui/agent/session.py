@@ -9,6 +9,7 @@ router picks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,7 +17,12 @@ from typing import Any
 
 from ..choices import Mode, PlanApproval
 from ..config import Endpoint, Settings, client_options
-from ..events import Condensed, Event, PlanUpdated, Route
+from ..events import Condensed, Event, Notice, PlanUpdated, Route
+from ..instructions import BUDGET_TOKENS as INSTRUCTIONS_BUDGET
+from ..instructions import Instructions
+from ..instructions import load as load_instructions
+from ..llm.assemble import new_call_id
+from ..llm.base import ToolCall
 from ..llm.openai_compat import ChatClient
 from ..memory import Note, WorkMemory
 from ..plan import PlanBoard, PlanUpdate
@@ -25,7 +31,7 @@ from ..store import SavedSession, Store, StoreError
 from ..tokens import LazyCounter, context_window
 from ..tools import ToolRegistry, default_tools
 from ..tools.artifact_store import ArtifactStore
-from ..tools.base import CheckOutcome, ToolContext
+from ..tools.base import CheckOutcome, ToolContext, ToolResult
 from ..tools.reaper import sandbox_status
 from ..tools.workspace import Workspace
 from .approvals import ApprovalGate, ApprovalRequest, Approver, Decision, fixed_approver
@@ -33,25 +39,17 @@ from .checks import run_check
 from .condenser import Condenser, summary_section
 from .conversation import Conversation
 from .engines import pick
+from .engines.react import run_tool
+from .hooks import Hooks
 from .persistence import SessionRecorder
 from .planning import PlanKeeper
 from .reviews import PlanReview, PlanReviewer, defer_review, resolve_pending
-from .rewind import Change, ChangeLog, FileChange, Outcome, RewindError, change_to_json, log_from_rows
+from .rewind import ChangeLog, Outcome, RewindError, change_to_json, log_from_rows, settle, tool_change
 from .routing import decide
 from .turn import Limits, TurnContext
 
-__all__ = [
-    "ApprovalRequest",
-    "Approver",
-    "Decision",
-    "Outcome",
-    "PlanReview",
-    "PlanReviewer",
-    "RewindError",
-    "Session",
-    "SessionView",
-    "fixed_approver",
-]
+__all__ = ["ApprovalRequest", "Approver", "Decision", "Outcome", "PlanReview"]
+__all__ += ["PlanReviewer", "RewindError", "Session", "SessionView", "fixed_approver"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +68,7 @@ class SessionView:
     approval: str
     plan_approval: PlanApproval
     sandbox: str
+    instructions: str  # which AGENTS.md files are in the prompt
     local: bool
     key_withheld: bool
 
@@ -109,6 +108,11 @@ class Session:
         self.ctx.remember = self._remember
         self.ctx.checkpoint = self._checkpoint
         self.changes = ChangeLog(self.ctx.workspace.root)
+        self.hooks = Hooks.wired(settings.hooks, self.ctx, lambda: self.conv.board.latest)
+        self.instructions = (
+            load_instructions(self.ctx.workspace.root) if settings.project_instructions else Instructions()
+        )
+        self._instructions_noted = False
         self.mode: Mode = settings.mode
         self.plan_approval: PlanApproval = settings.plan_approval
         self.plan_reviewer = plan_reviewer
@@ -132,6 +136,7 @@ class Session:
             approval=self.settings.approval,
             plan_approval=self.plan_approval,
             sandbox=sandbox_status(self.settings.shell_sandbox),
+            instructions=self.instructions.describe(),
             local=self.endpoint.local,
             key_withheld=self.endpoint.key_withheld,
         )
@@ -150,6 +155,8 @@ class Session:
             f"Workspace: {self.ctx.workspace.root}",
             load("mode_direct.md" if strategy == "direct" else "mode_plan.md"),
         ]
+        if self.instructions.text:
+            parts.append(self.instructions.text)
         block = self.conv.board.prompt_block()
         if block:
             parts.append(block)
@@ -195,8 +202,18 @@ class Session:
             if self.recorder is not None:
                 self.recorder.event(event)
             yield event
+            await self.hooks.observe(event, self.conv.board.latest)
+            for notice in self.hooks.take_notices():
+                yield notice
 
     async def _turn(self, text: str) -> AsyncIterator[Event]:
+        if self.instructions.over_budget and not self._instructions_noted:
+            self._instructions_noted = True
+            cut = ", ".join(str(p) for p in self.instructions.cut)
+            yield Notice(
+                message=f"project instructions are ~{self.instructions.tokens} tokens, over the budget of "
+                f"{INSTRUCTIONS_BUDGET}; cut: {cut}. Shorten them, or pass --no-project-instructions"
+            )
         approved = self._approve_pending and self.conv.board.awaiting_approval
         events, told = resolve_pending(self.keeper, self._approve_pending, text)
         self._approve_pending = False
@@ -229,6 +246,15 @@ class Session:
         """A tool call's one line, in the tool's own words (for replaying saved history)."""
         return self.tools.summary(name, arguments)
 
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
+        """A tool call the user asked for (like `/init`), through the same approval as the model's."""
+        call = ToolCall(id=new_call_id(), name=name, arguments=json.dumps(arguments))
+        return await run_tool(self.tools, call, self.ctx, self.gate)
+
+    def reload_instructions(self) -> None:
+        if self.settings.project_instructions:
+            self.instructions = load_instructions(self.ctx.workspace.root)
+
     def _remember(self, note: Note) -> None:
         self._set_memory(self.conv.memory.remember(note))
 
@@ -241,9 +267,7 @@ class Session:
             self.store.save_memory(self.session_id, memory.model_dump_json())
 
     def _checkpoint(self, path: str, before: bytes | None, after: bytes | None) -> None:
-        board = self.conv.board
-        step = board.active.current.id if board.active.current is not None else None
-        self.changes.add(Change("tool", (FileChange(path, before, after),), step=step, goal=board.latest.goal))
+        self.changes.add(tool_change(self.conv.board, path, before, after))
 
     async def _run_check(self, command: str) -> CheckOutcome:
         return await run_check(command, self.tools, self.ctx, self.gate)
@@ -268,21 +292,14 @@ class Session:
 
     def undo(self, force: bool = False) -> tuple[Outcome, PlanUpdated | None]:
         """Revert the last tool change to a file (or the last rewind); raises RewindError."""
-        return self._settle_rewind(self.changes.undo(self.conv.board, force))
+        return settle(self.changes.undo(self.conv.board, force), self.conv, self._tell)
 
     def rewind(self, step: int, force: bool = False) -> tuple[Outcome, PlanUpdated | None]:
         """Restore every file changed since step `step` started, and set it and later steps pending."""
-        return self._settle_rewind(self.changes.rewind(self.conv.board, step, force))
+        return settle(self.changes.rewind(self.conv.board, step, force), self.conv, self._tell)
 
-    def _settle_rewind(self, outcome: Outcome) -> tuple[Outcome, PlanUpdated | None]:
-        if not outcome.done:
-            return outcome, None
-        self._set_memory(self.conv.memory.tell(f"The user ran /undo or /rewind: {outcome.message}"))
-        if outcome.board is None:
-            return outcome, None
-        old = self.conv.board
-        self.conv.board = outcome.board
-        return outcome, PlanUpdated(old=old.active, new=outcome.board.latest, source="user")
+    def _tell(self, text: str) -> None:
+        self._set_memory(self.conv.memory.tell(text))
 
     def set_plan_approval(self, value: PlanApproval) -> None:
         self.plan_approval = value
@@ -324,6 +341,7 @@ class Session:
             store.unlock(self.session_id)
         self.session_id = session_id or store.create_session(self.endpoint.model, str(self.ctx.workspace.root))
         store.lock(self.session_id)
+        self.hooks.session_id = self.session_id
         self.recorder = SessionRecorder(store, self.session_id)
         self.conv.recorder = self.recorder
         self.ctx.artifacts.on_add = self.recorder.artifact

@@ -100,6 +100,8 @@ class ToolContext:
     run_check: CheckRunner | None = None  # runs a step's check through the run_shell approval path
     remember: Callable[[Note], None] | None = None  # where the working memory is kept
     checkpoint: Callable[[str, bytes | None, bytes | None], None] | None = None  # (path, before, after) of a change
+    before_tool: Callable[[str, str], Awaitable[str | None]] | None = None  # a hook's reason to block a call
+    after_tool: Callable[[str, str, ToolResult], Awaitable[None]] | None = None
     sandbox: str = "workspace"
     sandbox_noted: bool = False
 

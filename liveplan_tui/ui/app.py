@@ -185,6 +185,7 @@ class LivePlanApp(App[int]):
             self.status.route = f"mode: {view.mode}"
         self.status.sandbox = view.sandbox
         self.status.plan_approval = view.plan_approval
+        self.status.instructions = view.instructions
 
     async def show_history(self) -> None:
         """Render a resumed session: its latest messages (capped) and its plan."""

@@ -75,6 +75,8 @@ async def run_tool(tools: ToolRegistry, call: ToolCall, ctx: ToolContext, gate: 
     params = parse_arguments(tool, call.arguments)
     if isinstance(params, str):
         return ToolResult(params, is_error=True)
+    if ctx.before_tool is not None and (why := await ctx.before_tool(call.name, call.arguments)):
+        return ToolResult(f"error: a before_tool hook blocked this call: {redact(why, ctx.secrets)}", is_error=True)
     try:
         denied = await gate(tool, call, params, ctx) if gate is not None else None
         result = denied or await tool.run(params, ctx)
@@ -87,6 +89,8 @@ async def run_tool(tools: ToolRegistry, call: ToolCall, ctx: ToolContext, gate: 
     result.text = redact(result.text, ctx.secrets)
     if tool.shrinkable:
         result.text = shrink(result.text, ctx.artifacts, ctx.artifact_budget)
+    if ctx.after_tool is not None:
+        await ctx.after_tool(call.name, call.arguments, result)
     return result
 
 

@@ -20,6 +20,7 @@ class StatusBar(Static):
     busy: reactive[bool] = reactive(False)
     sandbox: reactive[str] = reactive("")
     plan_approval: reactive[str] = reactive("auto")
+    instructions: reactive[str] = reactive("none")
 
     def render(self) -> str:
         limit = f"/{_k(self.context_limit)}" if self.context_limit else ""
@@ -29,5 +30,6 @@ class StatusBar(Static):
             f"{state} │ {self.endpoint} │ {self.route} │ "
             f"ctx {approx}{_k(self.context_used)}{limit} │ session {approx}{_k(self.session_tokens)} tok"
             + (" │ plans: ask" if self.plan_approval == "ask" else "")
+            + (f" │ {self.instructions}" if self.instructions != "none" else "")
             + (f" │ {self.sandbox}" if self.sandbox else "")
         )
