@@ -29,6 +29,7 @@ from .subcommands import (
     _cmd_config,
     _cmd_exec,
     _cmd_export,
+    _cmd_mcp,
     _cmd_rewind,
     _cmd_route,
     _cmd_sessions,
@@ -207,6 +208,15 @@ def _add_session_commands(sub: Any) -> None:
     xp.add_argument("id", metavar="ID", help="a session id or its first characters (see `liveplan sessions`)")
     xp.add_argument("-o", "--output", metavar="PATH", help="file to write (default: stdout)")
     xp.set_defaults(handler=_cmd_export)
+
+    mc = sub.add_parser(
+        "mcp",
+        help="MCP tool servers: `liveplan mcp list` starts each configured server and shows its state and tools",
+        description="Start each server in [mcp_servers] of the config file, and show its state and its tools.",
+    )
+    mc.add_argument("action", choices=["list"], help="list: each server, its state and its tools")
+    mc.add_argument("--json", action="store_true", help="one JSON object per server")
+    mc.set_defaults(handler=_cmd_mcp)
 
     rw = sub.add_parser(
         "rewind",

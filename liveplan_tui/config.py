@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -104,6 +105,19 @@ class Hook(BaseModel):
     timeout: float = Field(default=10.0, gt=0, le=600)
 
 
+class McpServerConfig(BaseModel):
+    """One `[mcp_servers.NAME]` table, written as other agents' configs write it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: str = Field(min_length=1)
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    approval: Literal["ask", "never-ask"] = "ask"
+    timeout: float = Field(default=60.0, gt=0, description="Seconds one tool call may take.")
+    start_timeout: float = Field(default=15.0, gt=0, description="Seconds the server may take to start.")
+
+
 class Settings(BaseModel):
     """Everything a run needs; every field can be set by flag, env var or config file (see `load_settings`)."""
 
@@ -177,6 +191,7 @@ class Settings(BaseModel):
     profiles: dict[str, Profile] = Field(default_factory=dict, description="Named endpoints.")
     save_sessions: bool = Field(default=True, description="Record sessions in the data dir so they can be resumed.")
     hooks: list[Hook] = Field(default_factory=list, description="Commands run on plan and tool events.")
+    mcp_servers: dict[str, McpServerConfig] = Field(default_factory=dict, description="MCP tool servers (stdio).")
     project_instructions: bool = Field(
         default=True, description="Read AGENTS.md from the repository root down to the workspace into the prompt."
     )
@@ -190,6 +205,16 @@ class Settings(BaseModel):
         default_factory=list,
         description="Secret-looking env vars that shell commands may still see, e.g. ['GITHUB_TOKEN'].",
     )
+
+    @field_validator("mcp_servers")
+    @classmethod
+    def _server_names(cls, servers: dict[str, McpServerConfig]) -> dict[str, McpServerConfig]:
+        for name in servers:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", name) or "__" in name:
+                raise ValueError(
+                    f"server name {name!r}: use letters, digits, - and single _ (its tools are NAME__tool)"
+                )
+        return servers
 
     @field_validator("base_url", "openai_base_url")
     @classmethod
@@ -353,53 +378,3 @@ def resolve_endpoint(settings: Settings) -> Endpoint:
             raise ConfigError(f"no model name for {base_url}: pass --model NAME or set LIVEPLAN_MODEL")
         model = OPENAI_DEFAULT_MODEL
     return Endpoint(base_url=base_url, model=model, api_key=key, key_withheld=withheld)
-
-
-def effective_config(settings: Settings) -> str:
-    """The settings in effect, as TOML, with secrets masked."""
-    from .instructions import load
-    from .tools.reaper import sandbox_status
-
-    found = load(settings.workspace) if settings.project_instructions else None
-    lines = [
-        f"# settings in effect (flags > env > {config_path()} > defaults)",
-        f"# {sandbox_status(settings.shell_sandbox)}",
-        f"# project instructions: {found.describe() if found else 'off (--no-project-instructions)'}",
-    ]
-    for name, value in settings.model_dump(exclude={"openai_api_key"}).items():
-        if name == "api_key":
-            value = "[set]" if value else None
-        if value is None:
-            lines.append(f"# {name} = (unset)")
-        elif isinstance(value, dict):
-            inner = ", ".join(f"{k} = {json.dumps(v)}" for k, v in value.items())
-            lines.append(f"{name} = {{ {inner} }}")
-        else:
-            lines.append(f"{name} = {json.dumps(value if not isinstance(value, Path) else str(value))}")
-    return "\n".join(lines) + "\n"
-
-
-def config_template() -> str:
-    return """# LivePlan configuration. Precedence: flags > environment (LIVEPLAN_*) > this file > defaults.
-# Every setting here can also be given as LIVEPLAN_<NAME> in the environment.
-
-# model = "gpt-4.1-mini"
-# base_url = "http://localhost:11434/v1"     # any OpenAI-compatible server
-# profile = "ollama"                        # pick one of the [profiles] below
-
-# approval = "ask"                          # ask | auto-edit | never-ask
-# plan_approval = "auto"                    # ask: review (and edit) each new plan before it runs
-# shell_sandbox = "workspace"               # workspace: shell commands write only in the workspace and temp dir
-# shell_env_allow = ["GITHUB_TOKEN"]        # secret-looking env vars shell commands may still see
-# condense_threshold = 0.8                  # condense near 80% of the context window
-# context_window = 32768                    # override the model's window
-# theme = "textual-dark"
-# keymap = { toggle-plan = "f3" }           # binding id -> keys
-
-# [profiles.ollama]
-# base_url = "http://localhost:11434/v1"
-# model = "qwen2.5-coder:7b"
-# api_key_env = "OLLAMA_API_KEY"            # the env var that holds this endpoint's key, if it needs one
-# context_window = 32768
-# tool_mode = "native"                      # native | structured
-"""

@@ -232,6 +232,35 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    import json
+
+    from .config import load_settings
+    from .tools.mcp import McpHub
+
+    hub = McpHub.configured(load_settings().mcp_servers)
+    if not hub.servers:
+        print("no MCP servers configured; add [mcp_servers.NAME] with command and args to the config file")
+        return 0
+
+    async def go() -> list[tuple[str, str, str, list[str]]]:
+        try:
+            await hub.start()
+            return [
+                (s.spec.name, s.state, s.error, [t.name for t in hub.tools() if t.server is s]) for s in hub.servers
+            ]
+        finally:
+            await hub.close()
+
+    rows = asyncio.run(go())
+    for name, state, error, tools in rows:
+        if args.json:
+            print(json.dumps({"server": name, "state": state, "error": error, "tools": tools}))
+        else:
+            print(f"{name}  {state}  " + (f"{len(tools)} tools: {', '.join(tools)}" if state == "running" else error))
+    return 1 if any(state == "failed" for _, state, _, _ in rows) else 0
+
+
 def _cmd_rewind(args: argparse.Namespace) -> int:
     from .agent.rewind import RewindError, rewind_saved
 
@@ -253,7 +282,8 @@ def _cmd_rewind(args: argparse.Namespace) -> int:
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    from .config import config_path, config_template, effective_config, load_settings
+    from .config import config_path, load_settings
+    from .config_text import config_template, effective_config
 
     path = config_path()
     if args.action == "path":

@@ -57,6 +57,8 @@ def approval_reason(
         return "changes files" if policy == "ask" else None
     if tool.kind == "shell":
         return "runs a shell command"
+    if tool.kind == "mcp" and not tool.trusted:
+        return "calls a tool of an MCP server, with these arguments"
     return None
 
 

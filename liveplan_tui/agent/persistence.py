@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..events import Event
+from ..memory import WorkMemory
 from ..plan import PlanBoard
-from ..store import Store
+from ..store import SavedSession, Store
+from .conversation import Conversation
 
 RECORDED_EVENTS = {"route", "condensed", "error"}
 
@@ -31,3 +33,25 @@ class SessionRecorder:
     def event(self, event: Event) -> None:
         if event.type in RECORDED_EVENTS:
             self.store.add_event(self.session_id, event.type, event.model_dump())
+
+
+def restored(saved: SavedSession, conv: Conversation) -> Conversation:
+    """A saved session's record, condensed context, plan and working memory, in a fresh conversation."""
+    conv.restore(saved.record, saved.context if saved.context is not None else saved.record, saved.summary, saved.board)
+    try:
+        conv.memory = WorkMemory.model_validate_json(saved.memory) if saved.memory else WorkMemory()
+    except ValueError:
+        conv.memory = WorkMemory()  # the tools rebuild it as they work
+    return conv
+
+
+def close_dangling(conv: Conversation) -> None:
+    """A crash mid-tool leaves calls without results; each gets one, so the history stays valid."""
+    for call_id in conv.dangling_tool_calls():
+        conv.add(
+            {
+                "role": "tool",
+                "tool_call_id": call_id,
+                "content": "error: interrupted; the session closed before this tool finished",
+            }
+        )

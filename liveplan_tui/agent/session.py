@@ -32,6 +32,7 @@ from ..tokens import LazyCounter, context_window
 from ..tools import ToolRegistry, default_tools
 from ..tools.artifact_store import ArtifactStore
 from ..tools.base import CheckOutcome, ToolContext, ToolResult
+from ..tools.mcp import McpHub
 from ..tools.reaper import sandbox_status
 from ..tools.workspace import Workspace
 from .approvals import ApprovalGate, ApprovalRequest, Approver, Decision, fixed_approver
@@ -41,7 +42,7 @@ from .conversation import Conversation
 from .engines import pick
 from .engines.react import run_tool
 from .hooks import Hooks
-from .persistence import SessionRecorder
+from .persistence import SessionRecorder, close_dangling, restored
 from .planning import PlanKeeper
 from .reviews import PlanReview, PlanReviewer, defer_review, resolve_pending
 from .rewind import ChangeLog, Outcome, RewindError, change_to_json, log_from_rows, settle, tool_change
@@ -109,6 +110,7 @@ class Session:
         self.ctx.checkpoint = self._checkpoint
         self.changes = ChangeLog(self.ctx.workspace.root)
         self.hooks = Hooks.wired(settings.hooks, self.ctx, lambda: self.conv.board.latest)
+        self.mcp = McpHub.configured(settings.mcp_servers)
         self.instructions = (
             load_instructions(self.ctx.workspace.root) if settings.project_instructions else Instructions()
         )
@@ -142,6 +144,7 @@ class Session:
         )
 
     async def close(self) -> None:
+        await self.mcp.close()
         if self.store is not None and self.session_id is not None:
             self.store.unlock(self.session_id)
         await self.llm.close()
@@ -207,6 +210,10 @@ class Session:
                 yield notice
 
     async def _turn(self, text: str) -> AsyncIterator[Event]:
+        if self.mcp.servers and not self.mcp.started:  # on the loop the turns run on, once
+            for line in await self.mcp.start():
+                yield Notice(message=line)
+            self.tools = self.tools.plus(list(self.mcp.tools()))
         if self.instructions.over_budget and not self._instructions_noted:
             self._instructions_noted = True
             cut = ", ".join(str(p) for p in self.instructions.cut)
@@ -354,25 +361,11 @@ class Session:
         """Reopen a saved session: chat record, condensed context, plan and artifacts."""
         saved = store.load(session_id)
         store.lock(saved.info.id)  # refused before anything here changes, when it is open elsewhere
-        conv = Conversation(self.counter)
-        conv.restore(
-            saved.record, saved.context if saved.context is not None else saved.record, saved.summary, saved.board
-        )
-        try:
-            conv.memory = WorkMemory.model_validate_json(saved.memory) if saved.memory else WorkMemory()
-        except ValueError:
-            conv.memory = WorkMemory()  # the tools rebuild it as they work
+        conv = restored(saved, Conversation(self.counter))
         self._use(conv, ArtifactStore(saved.artifacts))
         self.changes = log_from_rows(self.ctx.workspace.root, saved.changes)
         self.attach(store, saved.info.id)
-        for call_id in self.conv.dangling_tool_calls():  # a crash mid-tool leaves calls without results
-            self.conv.add(
-                {
-                    "role": "tool",
-                    "tool_call_id": call_id,
-                    "content": "error: interrupted; the session closed before this tool finished",
-                }
-            )
+        close_dangling(self.conv)
         return saved
 
     def resume(self, prefix: str | None = None) -> SavedSession:

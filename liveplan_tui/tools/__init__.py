@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .artifacts import ReadArtifactTool
-from .base import Tool, function_spec
+from .base import Tool
 from .files import EditFileTool, ListDirTool, ReadFileTool, WriteFileTool
 from .plan_tool import UpdatePlanTool
 from .search import SearchTool
@@ -32,7 +32,10 @@ class ToolRegistry:
         return list(self._tools)
 
     def specs(self) -> list[dict[str, Any]]:
-        return [function_spec(t) for t in self._tools.values()]
+        return [t.spec() for t in self._tools.values()]
+
+    def plus(self, tools: list[Tool]) -> ToolRegistry:
+        return ToolRegistry([*self._tools.values(), *tools])
 
     def without(self, *names: str) -> ToolRegistry:
         return ToolRegistry([t for n, t in self._tools.items() if n not in names])

@@ -25,7 +25,7 @@ from .artifact_store import ArtifactStore
 from .errors import ToolError
 from .workspace import Workspace
 
-ToolKind = Literal["read", "write", "shell", "plan"]
+ToolKind = Literal["read", "write", "shell", "plan", "mcp"]
 __all__ = ["Tool", "ToolContext", "ToolError", "ToolKind", "ToolResult"]
 
 
@@ -64,6 +64,15 @@ class Tool:
 
     async def run(self, params: Any, ctx: ToolContext) -> ToolResult:
         raise NotImplementedError
+
+    def spec(self) -> dict[str, Any]:
+        """The function the model is offered (MCP tools bring their server's own schema)."""
+        return function_spec(self)
+
+    @property
+    def trusted(self) -> bool:
+        """A tool whose calls never ask (an MCP server configured with approval = "never-ask")."""
+        return False
 
     def preview(self, params: Any, ctx: ToolContext) -> str | None:
         """What an approval shows; None shows the raw arguments."""
