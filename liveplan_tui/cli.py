@@ -32,8 +32,10 @@ from .subcommands import (
     _cmd_mcp,
     _cmd_rewind,
     _cmd_route,
+    _cmd_serve,
     _cmd_sessions,
     _cmd_tui,
+    _cmd_watch,
     _on_sigterm,
 )
 
@@ -123,6 +125,23 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _web_flags(p: argparse.ArgumentParser, port: int) -> None:
+    p.add_argument("--port", type=_port, default=port, metavar="N", help=f"port to listen on (default {port})")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address to listen on (default 127.0.0.1); any other prints a warning and puts a token in the URL",
+    )
+
+
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is at most 65535, got {value}")
+    return value
+
+
 def _session_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     g = p.add_argument_group("sessions", argument_default=argparse.SUPPRESS if sub else None)
     g.add_argument(
@@ -209,6 +228,27 @@ def _add_session_commands(sub: Any) -> None:
     xp.add_argument("-o", "--output", metavar="PATH", help="file to write (default: stdout)")
     xp.set_defaults(handler=_cmd_export)
 
+    sv = sub.add_parser(
+        "serve",
+        help="serve the full chat (TUI) in a browser, on 127.0.0.1 unless --host says otherwise",
+        description="Serve the TUI through textual-serve: each browser tab runs its own chat. The URL is the first "
+        "line printed; with --host other than 127.0.0.1 it holds a random token and a warning is printed.",
+    )
+    _web_flags(sv, 8000)
+    _endpoint_flags(sv, sub=True)
+    _session_flags(sv, sub=True)
+    sv.set_defaults(handler=_cmd_serve)
+
+    wa = sub.add_parser(
+        "watch",
+        help="a read-only page of a session's live plan and chat, for pairing and projectors",
+        description="Serve a read-only page with SESSION's plan (steps, statuses, results, progress) and chat, "
+        "updating live as the session writes; no model is called. The URL is the first line printed.",
+    )
+    wa.add_argument("session", nargs="?", metavar="SESSION", help="a session id or its start (default: the latest)")
+    _web_flags(wa, 8100)
+    wa.set_defaults(handler=_cmd_watch)
+
     mc = sub.add_parser(
         "mcp",
         help="MCP tool servers: `liveplan mcp list` starts each configured server and shows its state and tools",
@@ -277,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     parser = build_parser()
     args: Any = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     return _run(args.handler, args)
 
 

@@ -232,6 +232,35 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_flags(argv: list[str]) -> list[str]:
+    """The flags `serve` passes on to each chat it runs: everything but `serve` and its own --port/--host."""
+    kept, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in ("--port", "--host"):
+            skip = True
+        elif word != "serve" and not word.startswith(("--port=", "--host=")):
+            kept.append(word)
+    return kept
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .web import serve
+
+    _check_workspace(_settings(args))  # a bad flag fails here, once, not in every browser tab
+    serve(_serve_flags(args.argv), args.host, args.port)
+    return 0
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    from .web import watch
+
+    store = _store()
+    watch(store, store.resolve(args.session), args.host, args.port)
+    return 0
+
+
 def _cmd_mcp(args: argparse.Namespace) -> int:
     import json
 
@@ -305,8 +334,10 @@ def _check_workspace(settings: Settings) -> None:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
-    plain = getattr(args, "plain", False) or not sys.stdout.isatty() or os.environ.get("TERM") == "dumb"
-    if not plain and not sys.stdin.isatty():
+    served = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")  # a browser tab of `liveplan serve`: pipes, no tty
+    terminal = served or (sys.stdout.isatty() and os.environ.get("TERM") != "dumb")
+    plain = getattr(args, "plain", False) or not terminal
+    if not plain and not served and not sys.stdin.isatty():
         raise ConfigError('the chat needs a terminal; for scripts use: liveplan exec "TASK"')
     if plain:
         return _run_plain(args)

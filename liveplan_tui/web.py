@@ -1,0 +1,170 @@
+"""The chat and the live plan in a browser: `liveplan serve` (the full TUI, through textual-serve) and
+`liveplan watch` (a read-only page of one session's plan and chat, for pairing and projectors).
+
+Both listen on 127.0.0.1 unless `--host` says otherwise; then a warning is printed and every request needs a
+random token, given in the URL (and kept in a cookie for the page's own requests). The full URL is always the
+first line printed. `watch` reads the session store only: no model is called, and it follows a running session
+as it writes.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import secrets
+import shlex
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from .plan_status import STATUS_TABLE, VERIFICATION_BADGES
+from .store import Store, StoreError
+
+COOKIE = "liveplan_token"
+CHAT_MESSAGES = 40
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def public_host(host: str) -> str:
+    """The host to put in the printed URL: a wildcard bind is shown as this machine's address."""
+    if host in ("0.0.0.0", "::", ""):
+        try:
+            return socket.gethostbyname(socket.gethostname())
+        except OSError:
+            return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def access(host: str, port: int) -> tuple[str, str | None, list[str]]:
+    """The URL to print first, the token every request must carry (None on loopback), and the warnings."""
+    base = f"http://{public_host(host)}:{port}/"
+    if is_loopback(host):
+        return base, None, []
+    token = secrets.token_urlsafe(18)
+    warning = (
+        f"liveplan: warning: listening on {host}, reachable from other machines; only people with the URL above "
+        "(it holds a token) can open it. Use --host 127.0.0.1 to keep it on this machine."
+    )
+    return f"{base}?token={token}", token, [warning]
+
+
+def guard(token: str | None) -> Middleware:
+    """Refuse requests without the token (URL or cookie); the first good URL sets the cookie."""
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if token is None:
+            return await handler(request)
+        given = request.query.get("token") or request.cookies.get(COOKIE, "")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise web.HTTPForbidden(text="LivePlan: this page needs the URL with its token, as printed at start-up.")
+        response = await handler(request)
+        if request.query.get("token") and isinstance(response, web.Response):
+            response.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
+        return response
+
+    return check
+
+
+# -- serve: the full TUI ---------------------------------------------------------------
+
+
+def chat_command(forwarded: list[str]) -> str:
+    """The command each browser tab runs: the TUI, with the flags `serve` was given (minus its own)."""
+    return shlex.join([sys.executable, "-m", "liveplan_tui.cli", "chat", *forwarded])
+
+
+def serve(forwarded: list[str], host: str, port: int) -> None:
+    from textual_serve.server import Server
+
+    url, token, warnings = access(host, port)
+
+    class GuardedServer(Server):
+        async def _make_app(self) -> web.Application:
+            app = await super()._make_app()
+            app.middlewares.append(guard(token))
+            return app
+
+        async def on_startup(self, app: web.Application) -> None:
+            return None  # the URL was printed first, before anything else
+
+    print(url, flush=True)
+    for warning in warnings:
+        print(warning, file=sys.stderr, flush=True)
+    public = url.split("/?", 1)[0].rstrip("/")
+    GuardedServer(chat_command(forwarded), host=host, port=port, title="LivePlan", public_url=public).serve()
+
+
+# -- watch: a read-only page of one session ----------------------------------------------
+
+
+def session_state(store: Store, session_id: str) -> dict[str, Any]:
+    """What the page shows, read from the store: the plan (or the last finished one) and the latest chat."""
+    saved = store.load(session_id)
+    plan = saved.board.latest
+    finished = saved.board.active.is_empty and not plan.is_empty
+    chat = [
+        {"role": m["role"], "text": m["content"]}
+        for m in saved.record
+        if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str) and m["content"].strip()
+    ]
+    steps = [
+        {
+            "id": s.id,
+            "description": s.description,
+            "status": s.status,
+            "glyph": STATUS_TABLE[s.status].glyph,
+            "result": s.result,
+            "badge": VERIFICATION_BADGES[s.verified],
+            "verified": s.verified,
+        }
+        for s in plan.steps
+    ]
+    return {
+        "session": {"id": saved.info.id, "title": saved.info.title, "model": saved.info.model},
+        "updated": saved.info.updated,
+        "plan": {"goal": plan.goal, "steps": steps, "done": plan.done, "total": plan.total, "finished": finished},
+        "chat": chat[-CHAT_MESSAGES:],
+    }
+
+
+def watch_app(store: Store, session_id: str, token: str | None) -> web.Application:
+    page = resources.files("liveplan_tui").joinpath("watch.html").read_text(encoding="utf-8")
+
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    async def state(request: web.Request) -> web.Response:
+        try:
+            body = session_state(store, session_id)
+        except StoreError as exc:
+            return web.json_response({"error": str(exc)}, status=503)
+        return web.json_response(body, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+
+    app = web.Application(middlewares=[guard(token)])
+    app.add_routes([web.get("/", index), web.get("/state", state)])
+    return app
+
+
+def watch(store: Store, session_id: str, host: str, port: int) -> None:
+    url, token, warnings = access(host, port)
+    print(url, flush=True)
+    for warning in warnings:
+        print(warning, file=sys.stderr, flush=True)
+    print(f"liveplan: watching session {session_id} (read-only; Ctrl+C stops)", file=sys.stderr, flush=True)
+    web.run_app(watch_app(store, session_id, token), host=host, port=port, print=lambda *a: None)

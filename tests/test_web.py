@@ -1,0 +1,182 @@
+"""`liveplan serve` and `liveplan watch`: the URL first, the token off loopback, a live read-only plan page, and the
+TUI in a real headless Chromium (Debian's `chromium`, driven by Playwright with that executable)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cli
+from fake_openai import FakeOpenAI
+
+from liveplan_tui.web import access, is_loopback
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt install chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A `liveplan` server process and the URL it printed as its first line."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "liveplan_tui.cli", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ),
+    )
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://"), (url, proc.stderr.read() if proc.poll() is not None else "")
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break  # it answers (a refusal is an answer)
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield proc, url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def make_session(fake: FakeOpenAI, *extra: str) -> None:
+    steps = [{"description": "Read the code", "status": "in_progress"}, {"description": "Change it"}]
+    fake.script.extend(
+        [
+            {"tool_calls": [{"name": "update_plan", "arguments": {"goal": "Fix the bug", "steps": steps}}]},
+            {"tool_calls": [{"name": "update_plan", "arguments": {"updates": [{"id": 1, "status": "completed", "result": "found it"}, {"id": 2, "status": "in_progress"}]}}]},
+            {"text": "Halfway there."},
+            {"text": "Step 2 waits for your go."},  # the answer to LivePlan's question about the open step
+        ]
+    )
+    run_cli("exec", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", *extra, "fix the bug")
+
+
+def test_loopback_needs_no_token_and_anything_else_does() -> None:
+    assert access("127.0.0.1", 8100) == ("http://127.0.0.1:8100/", None, [])
+    url, token, warnings = access("0.0.0.0", 8100)
+    assert token and url.endswith(f"/?token={token}") and "warning" in warnings[0]
+    assert is_loopback("::1") and is_loopback("localhost") and not is_loopback("192.168.1.5")
+    assert access("0.0.0.0", 1)[1] != token  # a new token each time
+
+
+def test_watch_serves_the_plan_and_follows_the_store(fake: FakeOpenAI) -> None:
+    make_session(fake)
+    with running("watch", "--port", str(free_port())) as (_, url):
+        page = urllib.request.urlopen(url, timeout=5).read().decode()
+        assert "LivePlan · watch" in page and "/state" not in page.split("fetch(")[0]
+        state = get_json(url + "state")
+        plan = state["plan"]
+        assert plan["goal"] == "Fix the bug" and (plan["done"], plan["total"]) == (1, 2)
+        assert [s["glyph"] for s in plan["steps"]] == ["✔", "▶"] and plan["steps"][0]["result"] == "found it"
+        assert state["chat"][-1] == {"role": "assistant", "text": "Step 2 waits for your go."}
+        fake.script.extend(
+            [
+                {"tool_calls": [{"name": "update_plan", "arguments": {"updates": [{"id": 2, "status": "completed", "result": "changed"}]}}]},
+                {"text": "All done."},
+            ]
+        )
+        run_cli("exec", "--continue", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "go on")
+        later = get_json(url + "state")
+        assert later["plan"]["finished"] and later["plan"]["done"] == 2 and later["chat"][-1]["text"] == "All done."
+
+
+def test_watch_off_loopback_needs_the_token(fake: FakeOpenAI) -> None:
+    make_session(fake)
+    port = free_port()
+    with running("watch", "--host", "0.0.0.0", "--port", str(port)) as (proc, url):
+        assert "?token=" in url
+        token = url.split("token=")[1]
+        local = f"http://127.0.0.1:{port}/"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(local + "state", timeout=5)
+        assert refused.value.code == 403
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(local + "state?token=wrong", timeout=5)
+        assert get_json(f"{local}state?token={token}")["plan"]["goal"] == "Fix the bug"
+
+
+@pytest.mark.parametrize("args", [("watch", "nosuchsession"), ("watch", "--port", "70000"), ("serve", "--port", "0")])
+def test_bad_web_arguments_are_one_line(fake: FakeOpenAI, args: tuple[str, ...]) -> None:
+    make_session(fake)
+    proc = run_cli(*args)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
+
+
+def test_serve_prints_its_url_first_and_serves_the_app_page(fake: FakeOpenAI) -> None:
+    with running("serve", "--port", str(free_port()), "--base-url", fake.base_url, "--model", "m") as (_, url):
+        page = urllib.request.urlopen(url, timeout=5).read().decode()
+        assert "ws://" in page and "/ws" in page and "LivePlan" in page
+
+
+@needs_chromium
+def test_serve_in_headless_chromium_renders_the_tui_and_a_message_reaches_the_model(fake: FakeOpenAI) -> None:
+    from playwright.sync_api import sync_playwright
+
+    fake.script.append({"text": "Hello from the fake model."})
+    with running("serve", "--port", str(free_port()), "--base-url", fake.base_url, "--model", "m", "--mode", "direct") as (_, url):
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(url)
+            # The TUI draws into xterm.js's canvas; the page marks the first byte the app sent.
+            page.wait_for_function("document.body.classList.contains('-first-byte')", timeout=30000)
+            page.wait_for_timeout(1500)  # the app draws first, then builds its session
+            page.focus(".xterm-helper-textarea")  # where xterm.js takes the keyboard
+            page.keyboard.type("hello from the browser", delay=20)
+            page.keyboard.press("Enter")
+            deadline = time.monotonic() + 30
+            while not fake.main_requests() and time.monotonic() < deadline:
+                page.wait_for_timeout(200)
+            page.wait_for_timeout(1000)  # the streamed reply is drawn
+            page.screenshot(path=str(Path(os.environ.get("LIVEPLAN_SCREENSHOT_DIR", "/tmp")) / "liveplan-serve.png"))
+            browser.close()
+    sent = [m["content"] for r in fake.main_requests() for m in r["messages"] if m["role"] == "user"]
+    assert "hello from the browser" in sent
+
+
+@needs_chromium
+def test_watch_in_headless_chromium_shows_the_plan_large(fake: FakeOpenAI) -> None:
+    from playwright.sync_api import sync_playwright
+
+    make_session(fake)
+    with running("watch", "--port", str(free_port())) as (_, url):
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1600, "height": 900})
+            page.goto(url)
+            page.wait_for_function("document.getElementById('headline').innerText.startsWith('1/2')", timeout=15000)
+            assert page.inner_text("#headline") == "1/2 · Change it"
+            assert "✔" in page.inner_text("#steps") and "found it" in page.inner_text("#steps")
+            size = page.eval_on_selector("li .line", "e => parseFloat(getComputedStyle(e).fontSize)")
+            assert size >= 24  # readable on a projector
+            page.screenshot(path=str(Path(os.environ.get("LIVEPLAN_SCREENSHOT_DIR", "/tmp")) / "liveplan-watch.png"))
+            browser.close()
