@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
     _add_run_commands(sub)
     _add_session_commands(sub)
+    _add_web_commands(sub)
     return parser
 
 
@@ -214,20 +215,8 @@ def _add_run_commands(sub: Any) -> None:
     rt.set_defaults(handler=_cmd_route)
 
 
-def _add_session_commands(sub: Any) -> None:
-    """sessions, export and config: the commands that read what is stored."""
-    ss = sub.add_parser("sessions", help="list recent sessions", description="List recent sessions, newest first.")
-    ss.add_argument("--json", action="store_true", help="one JSON object per line")
-    ss.add_argument("-n", type=_positive, default=20, metavar="N", help="how many (default 20)")
-    ss.set_defaults(handler=_cmd_sessions)
-
-    xp = sub.add_parser(
-        "export", help="write a session as a Markdown transcript", description="Write session ID as Markdown."
-    )
-    xp.add_argument("id", metavar="ID", help="a session id or its first characters (see `liveplan sessions`)")
-    xp.add_argument("-o", "--output", metavar="PATH", help="file to write (default: stdout)")
-    xp.set_defaults(handler=_cmd_export)
-
+def _add_web_commands(sub: Any) -> None:
+    """serve, watch and mcp: the commands that open LivePlan to browsers and tool servers."""
     sv = sub.add_parser(
         "serve",
         help="serve the full chat (TUI) in a browser, on 127.0.0.1 unless --host says otherwise",
@@ -257,6 +246,21 @@ def _add_session_commands(sub: Any) -> None:
     mc.add_argument("action", choices=["list"], help="list: each server, its state and its tools")
     mc.add_argument("--json", action="store_true", help="one JSON object per server")
     mc.set_defaults(handler=_cmd_mcp)
+
+
+def _add_session_commands(sub: Any) -> None:
+    """sessions, export and config: the commands that read what is stored."""
+    ss = sub.add_parser("sessions", help="list recent sessions", description="List recent sessions, newest first.")
+    ss.add_argument("--json", action="store_true", help="one JSON object per line")
+    ss.add_argument("-n", type=_positive, default=20, metavar="N", help="how many (default 20)")
+    ss.set_defaults(handler=_cmd_sessions)
+
+    xp = sub.add_parser(
+        "export", help="write a session as a Markdown transcript", description="Write session ID as Markdown."
+    )
+    xp.add_argument("id", metavar="ID", help="a session id or its first characters (see `liveplan sessions`)")
+    xp.add_argument("-o", "--output", metavar="PATH", help="file to write (default: stdout)")
+    xp.set_defaults(handler=_cmd_export)
 
     rw = sub.add_parser(
         "rewind",

@@ -72,6 +72,7 @@ async def main() -> None:
                 await pilot.pause(0.5)
                 app.save_screenshot(str(OUT / "liveplan-finished.svg"))
         await plan_review(work)
+    browser_shots()
     print("\n".join(str(p.relative_to(ROOT)) for p in sorted(OUT.glob("*.svg"))))
 
 
@@ -89,6 +90,46 @@ async def plan_review(work: Path) -> None:
             step.cursor_position = len(step.value)
             await pilot.pause(0.5)
             app.save_screenshot(str(OUT / "liveplan-plan-review.svg"))
+
+
+def browser_shots() -> None:
+    """`serve` and `watch` in headless Chromium (Debian's `chromium`), when it is installed."""
+    import shutil
+    import subprocess
+    import time
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("chromium is not installed: no serve/watch screenshots (apt install chromium)")
+        return
+    from playwright.sync_api import sync_playwright
+
+    steps = [{"description": "Read cli.py and find where flags are built", "status": "in_progress"},
+             {"description": "Add the --verbose flag"}, {"description": "Run the tests"}]
+    script = [tc("update_plan", goal="Add a --verbose flag to the CLI", steps=steps),
+              tc("update_plan", updates=[{"id": 1, "status": "completed", "result": "flags live in build_parser()"},
+                                         {"id": 2, "status": "in_progress"}]),
+              {"text": "Adding the flag next."}, {"text": "Step 2 is under way."}, {"text": "Hello! Ask me for a change."}]
+    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(script) as fake:
+        env = {**__import__("os").environ, "LIVEPLAN_DATA_DIR": f"{tmp}/data", "LIVEPLAN_CONFIG": f"{tmp}/none.toml"}
+        cli = [sys.executable, "-m", "liveplan_tui.cli"]
+        subprocess.run([*cli, "exec", "--mode", "plan", "--base-url", fake.base_url, "--model", "gpt-4.1-mini",
+                        "--workspace", tmp, "Add a --verbose flag to the CLI and run the tests"], env=env, capture_output=True)
+        for name, args, size in (("watch", ["watch", "--port", "8391"], (1600, 900)),
+                                 ("serve", ["serve", "--port", "8392", "--base-url", fake.base_url, "--model", "m",
+                                            "--workspace", tmp, "--resume"], (1280, 800))):
+            server = subprocess.Popen([*cli, *args], env=env, stdout=subprocess.PIPE, text=True)
+            url = server.stdout.readline().strip()
+            time.sleep(1.5)
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+                page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+                page.goto(url)
+                page.wait_for_timeout(4000)
+                page.screenshot(path=str(OUT / f"liveplan-{name}.png"))
+                browser.close()
+            server.terminate()
+            server.wait(10)
 
 
 if __name__ == "__main__":

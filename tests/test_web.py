@@ -179,4 +179,9 @@ def test_watch_in_headless_chromium_shows_the_plan_large(fake: FakeOpenAI) -> No
             size = page.eval_on_selector("li .line", "e => parseFloat(getComputedStyle(e).fontSize)")
             assert size >= 24  # readable on a projector
             page.screenshot(path=str(Path(os.environ.get("LIVEPLAN_SCREENSHOT_DIR", "/tmp")) / "liveplan-watch.png"))
+            done = {"id": 2, "status": "completed", "result": "changed"}
+            fake.script.extend([{"tool_calls": [{"name": "update_plan", "arguments": {"updates": [done]}}]}, {"text": "Done."}])
+            run_cli("exec", "--continue", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "go on")
+            page.wait_for_function("document.getElementById('headline').innerText === '2/2 · finished'", timeout=15000)
+            assert page.inner_text("#steps").count("✔") == 2 and "changed" in page.inner_text("#steps")
             browser.close()
