@@ -319,14 +319,15 @@ def is_openai_url(url: str | None) -> bool:
     return host == "api.openai.com" or host.endswith(".openai.com")
 
 
-LOCAL_TEMPERATURE = 0.0  # the embedded 0.5B model: greedy decoding, so an answer is the same on every run
 
 
 def client_options(settings: Settings, *, local: bool = False) -> ClientOptions:
-    """The slice of the settings the LLM client needs; the client never sees the rest."""
+    """The slice of the settings the LLM client needs; the client never sees the rest.
+
+    The embedded model keeps the runtime's own sampling: measured greedy, the 0.5B model fell into loops that
+    repeat one line until the token limit.
+    """
     temperature = settings.temperature
-    if temperature is None and local:
-        temperature = LOCAL_TEMPERATURE
     return ClientOptions(
         retry_budget=settings.retry_budget,
         max_attempts=settings.max_attempts,
