@@ -319,8 +319,6 @@ def is_openai_url(url: str | None) -> bool:
     return host == "api.openai.com" or host.endswith(".openai.com")
 
 
-
-
 def client_options(settings: Settings, *, local: bool = False) -> ClientOptions:
     """The slice of the settings the LLM client needs; the client never sees the rest.
 

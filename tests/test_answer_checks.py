@@ -48,7 +48,7 @@ def test_code_that_keeps_failing_is_shown_with_its_failure(fake) -> None:
     fake.script.extend([PLAN, {"text": BROKEN}, {"text": STILL_BROKEN}, {"text": STILL_BROKEN}])
     code, events, _ = structured(fake, "--yes")
     answer = events[-1]["answer"]
-    assert "Its code failed when run: NameError" in answer
+    assert answer.startswith(BROKEN.strip()) and "Its code failed when run: AssertionError" in answer
     assert len(runs(events)) == 3
     step = final_plan(events)["steps"][-1]
     assert step["verified"] == "failed" and step["result"].startswith("failed twice: NameError")
@@ -117,39 +117,6 @@ def test_failures_are_named_in_one_line(output: str, line: str) -> None:
 def test_a_passing_run_reports_its_asserts() -> None:
     assert report(code_in("```python\nassert 1\nassert 2\n```"), ToolResult("exit code: 0")) == "ran 2 asserts: passed"
     assert report(code_in("```python\nprint(1)\n```"), ToolResult("exit code: 0")) == "ran the example calls: passed"
-
-
-EXPECTING = "```python\ndef double(x):\n    return x * 3\n\nprint(double(2))  # Output: 4\nprint(double(0))  # 0\n```"
-
-
-def test_example_comments_are_checked_against_what_the_calls_print(fake) -> None:
-    fixed = EXPECTING.replace("x * 3", "x * 2")
-    fake.script.extend([PLAN, {"text": EXPECTING}, {"text": fixed}])
-    code, events, stderr = structured(fake, "--yes", task="write a python function double(x) that returns 2*x")
-    assert code == 0, stderr
-    first, second = runs(events)
-    assert first["is_error"] and "double(2) gave 6, but its comment expects 4" in first["result"]
-    assert not second["is_error"] and events[-1]["answer"] == fixed
-    assert final_plan(events)["steps"][-1]["result"] == "ran 2 checked examples: passed after 1 fix"
-
-
-@pytest.mark.parametrize(
-    ("line", "checked"),
-    [
-        ("print(f(2))  # 4", True),
-        ("print(f(2))  # Output: '101'", True),
-        ("print(f(2))  # -> [1, 2]", True),
-        ("    print(f(2))  # expected: True", True),
-        ("print(f(2))  # prints the double", False),
-        ("print('x:', f(2))  # x: 4", False),
-        ("print(f(2))", False),
-        ("x = f(2)  # 4", False),
-    ],
-)
-def test_which_example_lines_are_checked(line: str, checked: bool) -> None:
-    from liveplan_tui.agent.code_check import AnswerCode
-
-    assert AnswerCode(f"def f(x):\n    return x\n{line}\n", "").expectations == int(checked)
 
 
 @pytest.mark.parametrize(

@@ -43,57 +43,11 @@ class AnswerCode:
     def asserts(self) -> int:
         return len(re.findall(r"^\s*assert\b", self.python, re.M))
 
-    @property
-    def expectations(self) -> int:
-        return sum(1 for line in self.python.splitlines() if _expectation(line) is not None)
-
-    def checked_python(self) -> str:
-        """The Python as it runs: each `print(call)  # expected` also checks what it printed."""
-        lines = [_checked(line) for line in self.python.splitlines()]
-        if not any(a != b for a, b in zip(lines, self.python.splitlines(), strict=True)):
-            return self.python
-        return EXPECT_HELPER + "\n".join(lines) + "\n"
-
     def script(self) -> str:
         """The one command that runs it all, in the temp dir."""
         parts = ["python3 answer.py"] if self.python.strip() else []
         parts += ["sh answer.sh"] if self.shell.strip() else []
         return " && ".join(parts)
-
-
-_PRINTED = re.compile(
-    r"^(?P<indent>\s*)print\((?P<expr>.+)\)\s*#\s*(?:(?:expected|expect|output|outputs|returns|result|prints|gives)\b\s*:?|->|=>|:)?\s*"
-    r"(?P<value>.+?)\s*$",
-    re.I,
-)
-EXPECT_HELPER = (
-    "def _liveplan_expect(value, expected, call):\n"
-    "    print(value)\n"
-    "    if value != expected and str(value) != str(expected):\n"
-    "        raise AssertionError(f'{call} gave {value!r}, but its comment expects {expected!r}')\n\n"
-)
-
-
-def _expectation(line: str) -> tuple[str, str, str] | None:
-    """(indent, call, expected literal) of `print(call)  # expected`, when the comment is a plain value."""
-    match = _PRINTED.match(line)
-    if match is None:
-        return None
-    value = match.group("value").strip().rstrip(".")
-    try:
-        ast.literal_eval(value)
-        ast.parse(match.group("expr"), mode="eval")
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-    return match.group("indent"), match.group("expr"), value
-
-
-def _checked(line: str) -> str:
-    found = _expectation(line)
-    if found is None:
-        return line
-    indent, call, value = found
-    return f"{indent}_liveplan_expect({call}, {value}, {call!r})"
 
 
 def code_in(answer: str) -> AnswerCode:
@@ -145,12 +99,10 @@ def shape_problems(task: str, code: AnswerCode) -> list[str]:
 def report(code: AnswerCode, outcome: ToolResult) -> str:
     """A step result for a run: what ran and how it went, in one line."""
     if not outcome.is_error:
-        counted = [
-            f"{n} {word}{'s' if n != 1 else ''}"
-            for n, word in ((code.asserts, "assert"), (code.expectations, "checked example"))
-            if n
-        ]
-        return f"ran {' and '.join(counted) or 'the example calls'}: passed"
+        what = (
+            f"ran {code.asserts} assert{'s' if code.asserts != 1 else ''}" if code.asserts else "ran the example calls"
+        )
+        return f"{what}: passed"
     return f"failed: {failure_line(outcome.text)}"
 
 

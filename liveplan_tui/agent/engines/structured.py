@@ -291,12 +291,14 @@ class StructuredTurn:
         for event in self._plan_call(PlanUpdate.model_validate({"steps": steps})):
             yield event
         check_id, best, failures = len(steps), self.answer, 0
+        first: tuple[str, str] | None = None  # the answer as asked for, and how it failed
         while True:
             outcome = ToolResult("")
             async for event in self._run_code(code, outcome):
                 yield event
             if not outcome.is_error and (problems := shape_problems(task, code)):
                 outcome.text, outcome.is_error = "error: " + "; ".join(problems), True
+            first = first or (best, outcome.text)
             if outcome.denied or not outcome.is_error or failures >= MAX_FIXES:
                 break
             failures += 1
@@ -308,11 +310,9 @@ class StructuredTurn:
                 break
             best, code = self.answer, fixed
         verdict, result = verdict_of(code, outcome, failures)
-        self.answer = (
-            best
-            if not outcome.is_error or outcome.denied
-            else f"{best}\n\n(Its code failed when run: {failure_line(outcome.text)})"
-        )
+        if outcome.is_error and not outcome.denied:  # no version passed: a fix that fails is no better evidence
+            best = f"{first[0]}\n\n(Its code failed when run: {failure_line(first[1])})" if first else best
+        self.answer = best
         update = PlanUpdate.model_validate({"updates": [{"id": check_id, "status": "completed", "result": result}]})
         for event in self._plan_call(update, verdicts={check_id: (verdict, "")}):
             yield event
@@ -322,7 +322,7 @@ class StructuredTurn:
         call = ToolCall(
             id=new_call_id(),
             name=RunAnswerTool.name,
-            arguments=json.dumps({"python": code.checked_python(), "shell": code.shell}),
+            arguments=json.dumps({"python": code.python, "shell": code.shell}),
         )
         yield ToolCallStarted(
             call_id=call.id, name=call.name, arguments=call.arguments, summary=f"run the answer's code: {code.script()}"
