@@ -55,6 +55,31 @@ def main() -> None:
         micros = per_call(agent)
         base = base or micros
         print(f"{n:>9}  {micros:>15.1f}  {micros / base:>10.2f}x")
+    print()
+    plan_overhead()
+
+
+def plan_overhead() -> None:
+    """Tokens the [PLAN] and [WORK] blocks add per step, beyond the step's own text (description and result)."""
+    from liveplan_tui.memory import Note, WorkMemory
+    from liveplan_tui.plan import LivePlan, StepPatch, apply
+    from liveplan_tui.tokens import counter_for
+
+    counter = counter_for("gpt-4o")
+    print(f"{'steps':>6}  {'[PLAN] tokens':>13}  {'own text':>8}  {'overhead/step':>13}  {'[WORK]/file':>11}")
+    for n in (3, 10, 30):
+        steps = [NewStep(description=f"Update module {i} to use the new parser API") for i in range(n)]
+        plan = apply(LivePlan(), PlanUpdate(goal="Move every module to the new parser", steps=steps))
+        done = [StepPatch(id=i + 1, status="completed", result=f"module {i} now calls parse_v2()") for i in range(n - 1)]
+        plan = apply(plan, PlanUpdate(updates=[*done, StepPatch(id=n, status="in_progress")]))
+        block = counter.count(plan.render())
+        own = counter.count(plan.goal) + sum(counter.count(s.description) + counter.count(s.result) for s in plan.steps)
+        memory = WorkMemory()
+        for i in range(n):
+            memory = memory.remember(Note("file", f"src/module_{i}.py", "edited"))
+        paths = sum(counter.count(f"src/module_{i}.py") for i in range(n))
+        work = (counter.count(memory.render()) - paths) / n
+        print(f"{n:>6}  {block:>13}  {own:>8}  {(block - own) / n:>13.1f}  {work:>11.1f}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,10 @@ import statistics
 import time
 from typing import Any
 
-import httpx
+try:
+    import httpx
+except ImportError:  # the openai SDK's newer releases ship it as httpx2
+    import httpx2 as httpx  # type: ignore[no-redef]
 
 from liveplan_tui.config import Endpoint, client_options, load_settings
 from liveplan_tui.llm.base import TextChunk
@@ -94,7 +97,7 @@ async def main(runs: int, threads: int) -> None:
     url = runtime.start()
     start = time.perf_counter() - t0
     settings = load_settings()
-    client = ChatClient(Endpoint(base_url=url, model=model.stem, api_key=None, local=True), client_options(settings, local=True))
+    client = ChatClient(Endpoint(base_url=url, model=model.stem, api_key=None, local=True), client_options(settings))
     app_rates, raw_rates, app_ttft, raw_ttft = [], [], [], []
     try:
         async with httpx.AsyncClient(timeout=300, trust_env=False) as http:

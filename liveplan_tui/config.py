@@ -319,7 +319,7 @@ def is_openai_url(url: str | None) -> bool:
     return host == "api.openai.com" or host.endswith(".openai.com")
 
 
-def client_options(settings: Settings, *, local: bool = False) -> ClientOptions:
+def client_options(settings: Settings) -> ClientOptions:
     """The slice of the settings the LLM client needs; the client never sees the rest.
 
     The embedded model keeps the runtime's own sampling: measured greedy, the 0.5B model fell into loops that

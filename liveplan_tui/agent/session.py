@@ -86,7 +86,7 @@ class Session:
     ):
         self.settings = settings
         self.endpoint = endpoint
-        self.llm = ChatClient(endpoint, client_options(settings, local=endpoint.local))
+        self.llm = ChatClient(endpoint, client_options(settings))
         self.counter = LazyCounter(endpoint.model)
         self.conv = Conversation(self.counter)
         local_window = settings.local_ctx if endpoint.local else None

@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from .. import commands
 from .messages import CoreEvent, TurnEnded, TurnStarted
 from .palette import SlashCommandProvider
+from .relay import relay
 from .widgets.approval import ApprovalScreen
 from .widgets.chat import (
     MAX_BLOCKS,
@@ -337,8 +338,7 @@ class LivePlanApp(App[int]):
         """Posts the turn's events as messages; the handlers below render them in order."""
         self.post_message(TurnStarted())
         try:
-            async for event in self.session.submit(text):
-                self.post_message(CoreEvent(event))
+            await relay(self.session.submit(text), self.post_message, CoreEvent)
         finally:
             self.post_message(TurnEnded())
 
