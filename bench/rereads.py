@@ -1,6 +1,6 @@
 """Re-reads after condensation: does the model still know which files it has read?
 
-    python bench/rereads.py [--files 24] [--window 4000]
+    python bench/rereads.py [--files 24] [--window 6000]
 
 A long scripted task (the fake model at the HTTP boundary) reads many files and writes a few notes in a small
 context window, so the conversation is condensed several times. After each condensation, the next request is
@@ -42,14 +42,15 @@ def script(files: int) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=24)
-    parser.add_argument("--window", type=int, default=4000)
+    parser.add_argument("--window", type=int, default=6000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(script(args.files)) as fake:
         work = Path(tmp) / "ws"
         (work / "src").mkdir(parents=True)
         for i in range(args.files):
             (work / "src" / f"module_{i:02d}.py").write_text("".join(f"def f{i}_{n}():\n    return {n}\n" for n in range(40)))
-        fake.default = lambda r: None if r.get("tools") else {"text": "Summary: read modules and wrote notes."}
+        summaries = iter(range(1, 1000))
+        fake.default = lambda r: None if r.get("tools") else {"text": f"Summary #{next(summaries)}: read modules, wrote notes."}
         env = {"LIVEPLAN_DATA_DIR": f"{tmp}/data", "LIVEPLAN_CONFIG": f"{tmp}/none.toml"}
         proc = subprocess.run(
             [sys.executable, "-m", "liveplan_tui.cli", "exec", "--json", "--yes", "--mode", "direct",
@@ -62,16 +63,17 @@ def main() -> None:
     condensations = sum(1 for e in events if e["type"] == "condensed")
     read_so_far: list[str] = []
     rows: list[tuple[int, int]] = []
-    previous = 0
+    summary = None
     for request in requests:
         for message in request["messages"]:
             match = re.match(r"(src/module_\d+\.py) \(lines", str(message.get("content") or ""))
             if message["role"] == "tool" and match and match.group(1) not in read_so_far:
                 read_so_far.append(match.group(1))
-        if len(request["messages"]) < previous:  # the history shrank: this call follows a condensation
-            text = system_prompt(request) + json.dumps(request["messages"])
+        text = system_prompt(request) + json.dumps(request["messages"])
+        now = re.search(r"Summary #(\d+)", text)
+        if now and now.group(1) != summary:  # a new summary: this is the first call after a condensation
+            summary = now.group(1)
             rows.append((len(read_so_far), sum(1 for p in read_so_far if p not in text)))
-        previous = len(request["messages"])
     print(f"exit {proc.returncode}; {len(requests)} model calls; {condensations} condensations; {args.files} files read")
     for n, (read, missing) in enumerate(rows, start=1):
         print(f"after condensation {n}: {read} files read so far, {missing} no longer named (would be read again)")

@@ -249,7 +249,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .web import serve
 
     _check_workspace(_settings(args))  # a bad flag fails here, once, not in every browser tab
-    serve(_serve_flags(args.argv), args.host, args.port)
+    try:
+        serve(_serve_flags(args.argv), args.host, args.port)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port} ({exc.strerror}); pick another --port") from None
     return 0
 
 
@@ -257,7 +260,10 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     from .web import watch
 
     store = _store()
-    watch(store, store.resolve(args.session), args.host, args.port)
+    try:
+        watch(store, store.resolve(args.session), args.host, args.port)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port} ({exc.strerror}); pick another --port") from None
     return 0
 
 

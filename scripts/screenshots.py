@@ -72,7 +72,6 @@ async def main() -> None:
                 await pilot.pause(0.5)
                 app.save_screenshot(str(OUT / "liveplan-finished.svg"))
         await plan_review(work)
-    browser_shots()
     print("\n".join(str(p.relative_to(ROOT)) for p in sorted(OUT.glob("*.svg"))))
 
 
@@ -134,3 +133,4 @@ def browser_shots() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    browser_shots()
