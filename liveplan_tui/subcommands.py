@@ -116,6 +116,9 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     )
     approver = fixed_approver(args.yes, reason)
 
+    if args.approve_plan and not (getattr(args, "cont", None) or getattr(args, "resume", None)):
+        raise ConfigError("--approve-plan runs a plan an earlier exec proposed: add --continue (or --resume ID)")
+
     async def go() -> int:
         agent = Session(settings, endpoint, approver=approver)
         _open_session(agent, args)

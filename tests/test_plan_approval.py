@@ -285,3 +285,9 @@ def test_the_line_chat_reviews_with_plan_edits_and_y(fake: FakeOpenAI, tmp_path)
     tool_result = [m for m in fake.main_requests()[1]["messages"] if m["role"] == "tool"][-1]["content"]
     assert 'reworded step 2: "Step number 2" -> "Step two, tested"' in tool_result
     assert 'deleted step 3 ("Step number 3")' in tool_result
+
+
+def test_approve_plan_without_continue_says_what_to_add(fake: FakeOpenAI) -> None:
+    proc = run_cli("exec", "--approve-plan", "--base-url", fake.base_url, "--model", "m", "go")
+    assert proc.returncode == 2 and "add --continue" in proc.stderr and "Traceback" not in proc.stderr
+    assert fake.main_requests() == []
