@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,6 @@ class SavedSession:
     board: PlanBoard
     artifacts: dict[str, str]
     memory: str = ""  # the working memory, as JSON
-    changes: list[tuple[int, str, bool]] = field(default_factory=list)  # (id, body, undone), oldest first
 
 
 class Store:
@@ -305,6 +304,14 @@ class Store:
             raise StoreError(f"session id {session_id!r} is ambiguous; give more characters")
         return rows[0][0]
 
+    def changes(self, session_id: str) -> list[tuple[int, str, bool]]:
+        """A session's file checkpoints, (id, body, undone) oldest first: read only by undo and rewind, since
+        they hold whole file contents."""
+        rows = self.db.execute(
+            "SELECT id, body, undone FROM changes WHERE session_id = ? ORDER BY id", (session_id,)
+        ).fetchall()
+        return [(cid, body, bool(undone)) for cid, body, undone in rows]
+
     def workspace_of(self, session_id: str) -> str:
         row = self.db.execute("SELECT workspace FROM sessions WHERE id = ?", (session_id,)).fetchone()
         return row[0] if row else ""
@@ -331,12 +338,6 @@ class Store:
                 ).fetchall()
             )
             memory_row = self.db.execute("SELECT body FROM memory WHERE session_id = ?", (session_id,)).fetchone()
-            changes = [
-                (cid, body, bool(undone))
-                for cid, body, undone in self.db.execute(
-                    "SELECT id, body, undone FROM changes WHERE session_id = ? ORDER BY id", (session_id,)
-                ).fetchall()
-            ]
             context = None
             if ctx_row:
                 context = json.loads(ctx_row[0]) + [json.loads(body) for mid, body in rows if mid > ctx_row[2]]
@@ -350,7 +351,6 @@ class Store:
             board,
             artifacts,
             memory_row[0] if memory_row else "",
-            changes,
         )
 
 

@@ -210,7 +210,7 @@ def log_from_rows(root: Path, rows: list[tuple[int, str, bool]]) -> ChangeLog:
 def rewind_saved(store: Store, session_id: str, step: int, force: bool = False) -> Outcome:
     """`liveplan rewind`: the same rewind on a saved session, without a model; the next turn is told."""
     saved = store.load(session_id)
-    log = log_from_rows(Path(store.workspace_of(session_id) or "."), saved.changes)
+    log = log_from_rows(Path(store.workspace_of(session_id) or "."), store.changes(session_id))
     log.persist = lambda change: store.add_change(session_id, change_to_json(change))
     log.mark = store.mark_change
     outcome = log.rewind(saved.board, step, force)

@@ -363,7 +363,7 @@ class Session:
         store.lock(saved.info.id)  # refused before anything here changes, when it is open elsewhere
         conv = restored(saved, Conversation(self.counter))
         self._use(conv, ArtifactStore(saved.artifacts))
-        self.changes = log_from_rows(self.ctx.workspace.root, saved.changes)
+        self.changes = log_from_rows(self.ctx.workspace.root, store.changes(saved.info.id))
         self.attach(store, saved.info.id)
         close_dangling(self.conv)
         return saved
