@@ -160,7 +160,7 @@ async def _work(session: Session, arg: str) -> CommandResult:
     return CommandResult(session.view.work or "nothing done yet: no file read or changed, no command run")
 
 
-def _rewound(session: Session, run: Callable[[], tuple[Outcome, Event | None]]) -> CommandResult:
+def _rewound(run: Callable[[], tuple[Outcome, Event | None]]) -> CommandResult:
     from .agent.session import RewindError
 
     try:
@@ -176,7 +176,7 @@ def _rewound(session: Session, run: Callable[[], tuple[Outcome, Event | None]]) 
 async def _undo(session: Session, arg: str) -> CommandResult:
     if arg not in ("", "force"):
         return CommandResult("usage: /undo, or /undo force to overwrite edits made since", error=True)
-    return _rewound(session, lambda: session.undo(force=arg == "force"))
+    return _rewound(lambda: session.undo(force=arg == "force"))
 
 
 @command(
@@ -188,7 +188,7 @@ async def _rewind(session: Session, arg: str) -> CommandResult:
     number, _, rest = arg.partition(" ")
     if not number.isdigit() or rest.strip() not in ("", "force"):
         return CommandResult("usage: /rewind N (a step number), or /rewind N force", error=True)
-    return _rewound(session, lambda: session.rewind(int(number), force=rest.strip() == "force"))
+    return _rewound(lambda: session.rewind(int(number), force=rest.strip() == "force"))
 
 
 @command("init", "/init", "write a starter AGENTS.md for this workspace (asks first, like any write)")

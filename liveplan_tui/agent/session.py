@@ -205,9 +205,10 @@ class Session:
             if self.recorder is not None:
                 self.recorder.event(event)
             yield event
-            await self.hooks.observe(event, self.conv.board.latest)
-            for notice in self.hooks.take_notices():
-                yield notice
+            if self.hooks.specs:  # nothing per streamed token when no hook is configured
+                await self.hooks.observe(event, self.conv.board.latest)
+                for notice in self.hooks.take_notices():
+                    yield notice
 
     async def _turn(self, text: str) -> AsyncIterator[Event]:
         if self.mcp.servers and not self.mcp.started:  # on the loop the turns run on, once
