@@ -10,7 +10,6 @@ as it writes.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import secrets
 import shlex
@@ -23,21 +22,13 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from .llm.openai_compat import loopback_host as is_loopback
 from .plan_status import STATUS_TABLE, VERIFICATION_BADGES
 from .store import Store, StoreError
 
 COOKIE = "liveplan_token"
 CHAT_MESSAGES = 40
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def public_host(host: str) -> str:

@@ -47,7 +47,11 @@ def sdk() -> Any:
 
 def is_loopback(url: str | None) -> bool:
     """127.0.0.0/8, ::1 and localhost: never sent through HTTP_PROXY (the embedded model, a local Ollama)."""
-    host = (urlparse(url).hostname or "") if url else ""
+    return loopback_host((urlparse(url).hostname or "") if url else "")
+
+
+def loopback_host(host: str) -> bool:
+    """A host name or address that stays on this machine."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
