@@ -20,6 +20,13 @@ Real servers' quirks, per entry:
     {"shared_index": True}                                  every call at index 0, whole in one chunk (Ollama)
     {"ids": "missing" | "number"}                           tool-call ids left out, or sent as numbers
     {"bad_chunk": True}                                     a chunk whose `choices` is not a list
+    {"stream_error": {...}, "error_after": 2, "error_style": "data" | "field" | "event"}
+        an error inside the 200 stream after 2 chunks, then [DONE]: `data: {"error": …}` (vLLM, llama-server
+        today, OpenRouter), `error: {…}` (llama-server through 2025), or `event: error` + `data: {…}`
+    {"keepalive": True}                                     `: ping` comments and empty `data:` frames between chunks
+    {"merged_frames": True}                                 two chunks in one frame, the blank line between them lost
+    {"json_for_stream": True}                               a whole JSON reply to a streamed request (stream ignored)
+    {"not_json": True}                                      a data frame that is not JSON
 and per server: FakeOpenAI(refuse={"stream_tools", "stream_options", "tool_choice"}, num_ctx=N), where
 num_ctx cuts long prompts silently, reporting N prompt tokens and answering as if the system prompt were gone.
 
@@ -154,7 +161,7 @@ class FakeOpenAI:
                 text = entry.get("text", "")
                 if "json" in entry:
                     text = json.dumps(entry["json"], separators=(",", ":"))
-                if not request.get("stream"):
+                if not request.get("stream") or entry.get("json_for_stream"):
                     self._json(200, server._whole(entry, text, request))
                     return
                 self._stream(entry, text, request)
@@ -175,7 +182,12 @@ class FakeOpenAI:
                             self.connection.shutdown(socket.SHUT_RDWR)
                             self.close_connection = True
                             return
-                        self._write_chunk(f"data: {json.dumps(event)}\n\n".encode())
+                        if "stream_error" in entry and n == int(entry.get("error_after", 1)):
+                            self._write_chunk(_error_frame(entry))
+                            break
+                        self._write_chunk(_frame(entry, event, events[n + 1] if n + 1 < len(events) else None))
+                        if entry.get("merged_frames") and event is not None and n + 1 < len(events):
+                            events[n + 1] = None
                         if delay:
                             time.sleep(delay)
                     self._write_chunk(b"data: [DONE]\n\n")
@@ -265,6 +277,30 @@ class FakeOpenAI:
     def __exit__(self, *exc: Any) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+def _frame(entry: dict[str, Any], event: Any, following: Any) -> bytes:
+    """One chunk as SSE, with the quirks an entry asks for."""
+    if event is None:  # already sent, merged into the frame before it
+        return b": merged\n\n"
+    text = f"data: {json.dumps(event)}\n"
+    if entry.get("merged_frames") and following is not None:
+        text += f"data: {json.dumps(following)}\n"
+    if entry.get("keepalive"):
+        text += "\n: ping\n\ndata:\n"
+    if entry.get("not_json"):
+        text = "data: <b>overloaded</b>\n"
+    return (text + "\n").encode()
+
+
+def _error_frame(entry: dict[str, Any]) -> bytes:
+    error = entry["stream_error"]
+    style = entry.get("error_style", "data")
+    if style == "field":
+        return f"error: {json.dumps(error)}\n\n".encode()
+    if style == "event":
+        return f"event: error\ndata: {json.dumps({'error': error})}\n\n".encode()
+    return f"data: {json.dumps({'error': error})}\n\n".encode()
 
 
 def _tool_call_chunks(entry: dict[str, Any], cid: str, model: str, n: int) -> list[dict[str, Any]]:

@@ -41,6 +41,11 @@ def split_thinking(text: str) -> tuple[str, str]:
     return visible.strip() if thinking else visible, "".join(thinking).replace(THINK_OPEN, "").replace(THINK_CLOSE, "")
 
 
+def field(obj: Any, name: str) -> Any:
+    """A field of a chunk, whether it came as parsed JSON (the stream) or as an SDK object (a whole reply)."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -88,25 +93,25 @@ class Assembler:
 
     def feed(self, chunk: Any) -> str:
         """Take one chunk; return the visible text it adds."""
-        usage = getattr(chunk, "usage", None)
+        usage = field(chunk, "usage")
         if usage:
-            self.prompt_tokens = getattr(usage, "prompt_tokens", None)
-            self.completion_tokens = getattr(usage, "completion_tokens", None)
+            self.prompt_tokens = field(usage, "prompt_tokens")
+            self.completion_tokens = field(usage, "completion_tokens")
         out = ""
-        for choice in getattr(chunk, "choices", None) or ():
-            delta = getattr(choice, "delta", None)
+        for choice in field(chunk, "choices") or ():
+            delta = field(choice, "delta")
             if delta is not None:
                 out += self._delta(delta)
-            if getattr(choice, "finish_reason", None):
-                self.finish_reason = str(choice.finish_reason)
+            if finish := field(choice, "finish_reason"):
+                self.finish_reason = str(finish)
         return out
 
     def _delta(self, delta: Any) -> str:
-        thinking = getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None)
+        thinking = field(delta, "reasoning_content") or field(delta, "reasoning")
         if isinstance(thinking, str):
             self.reasoning.append(thinking)
-        content = getattr(delta, "content", None)
-        for call in getattr(delta, "tool_calls", None) or ():
+        content = field(delta, "content")
+        for call in field(delta, "tool_calls") or ():
             self._call(call)
         if not content:
             return ""
@@ -119,10 +124,11 @@ class Assembler:
         return shown
 
     def _call(self, tc: Any) -> None:
-        index = tc.index if isinstance(getattr(tc, "index", None), int) else len(self.slots)
-        call_id = _text(getattr(tc, "id", None))
-        fn = getattr(tc, "function", None)
-        name = _text(getattr(fn, "name", None)) if fn is not None else ""
+        index = field(tc, "index")
+        index = index if isinstance(index, int) else len(self.slots)
+        call_id = _text(field(tc, "id"))
+        fn = field(tc, "function")
+        name = _text(field(fn, "name")) if fn is not None else ""
         slot = self.by_index.get(index)
         if slot is None or (call_id and slot["id"] and call_id != slot["id"]) or (name and _complete(slot)):
             slot = {"id": "", "name": "", "arguments": ""}
@@ -132,7 +138,7 @@ class Assembler:
             slot["id"] = call_id
         if name and name != slot["name"]:
             slot["name"] += name
-        arguments = getattr(fn, "arguments", None) if fn is not None else None
+        arguments = field(fn, "arguments") if fn is not None else None
         if isinstance(arguments, dict | list):
             slot["arguments"] = json.dumps(arguments)
         elif arguments:
@@ -176,14 +182,14 @@ def _complete(slot: dict[str, str]) -> bool:
 def completion_from_response(response: Any, seen: set[str] | None = None) -> Completion:
     """A non-streamed reply (the fallback for servers that refuse streaming with tools)."""
     asm = Assembler()
-    choice = (getattr(response, "choices", None) or [None])[0]
-    message = getattr(choice, "message", None)
+    choice = (field(response, "choices") or [None])[0]
+    message = field(choice, "message") if choice is not None else None
     if message is not None:
         asm._delta(message)
-    if choice is not None and getattr(choice, "finish_reason", None):
-        asm.finish_reason = str(choice.finish_reason)
-    usage = getattr(response, "usage", None)
+    if choice is not None and (finish := field(choice, "finish_reason")):
+        asm.finish_reason = str(finish)
+    usage = field(response, "usage")
     if usage is not None:
-        asm.prompt_tokens = getattr(usage, "prompt_tokens", None)
-        asm.completion_tokens = getattr(usage, "completion_tokens", None)
+        asm.prompt_tokens = field(usage, "prompt_tokens")
+        asm.completion_tokens = field(usage, "completion_tokens")
     return asm.result(seen)

@@ -13,6 +13,7 @@ the client can fall back once.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .base import Endpoint, LLMError
@@ -58,17 +59,16 @@ def window_in(text: str, body: Any = None) -> int | None:
     return None
 
 
-def _body(exc: openai.APIStatusError) -> tuple[str, str, Any]:
+def _described(body: Any, fallback: str) -> tuple[str, str, Any]:
     """(code, message, error object) from an error body of any of the usual shapes."""
-    body: Any = exc.body
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         body = body["error"]
     if isinstance(body, dict):
         code = str(body.get("code") or body.get("type") or "")
-        return code, str(body.get("message") or body.get("detail") or exc.message), body
+        return code, str(body.get("message") or body.get("detail") or fallback), body
     if isinstance(body, str) and body.strip():
         return "", body.strip()[:500], body
-    return "", str(exc.message), body
+    return "", fallback, body
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
@@ -79,10 +79,20 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
         return None
 
 
-def _status_error(exc: openai.APIStatusError, endpoint: Endpoint, where: str) -> LLMError:
-    code, detail, body = _body(exc)
-    status = exc.status_code
-    said = f"{code} {detail}"
+@dataclass(frozen=True)
+class _Refusal:
+    """What a server said when it refused a request: the HTTP status (or the one an in-stream error names)."""
+
+    status: int
+    code: str
+    detail: str
+    body: Any
+    retry_after: float | None = None
+
+
+def _status_error(said: _Refusal, endpoint: Endpoint, where: str) -> LLMError:
+    status, code, detail, body = said.status, said.code, said.detail, said.body
+    words = f"{code} {detail}"
     if status == 401:
         hint = "pass --api-key or set LIVEPLAN_API_KEY"
         if endpoint.key_withheld:
@@ -92,7 +102,7 @@ def _status_error(exc: openai.APIStatusError, endpoint: Endpoint, where: str) ->
         return LLMError("auth", f"authentication failed at {where} (401): {hint}")
     if status == 403:
         return LLMError("auth", f"access denied at {where} (403): {detail}")
-    if status == 404 and not OVERFLOW.search(said):
+    if status == 404 and not OVERFLOW.search(words):
         return LLMError(
             "not_found",
             f"model {endpoint.model!r} not found at {where} (404): check --model / LIVEPLAN_MODEL, "
@@ -101,10 +111,10 @@ def _status_error(exc: openai.APIStatusError, endpoint: Endpoint, where: str) ->
     if status == 429:
         if code == "insufficient_quota":
             return LLMError("quota", f"quota exhausted at {where} (429): check your plan and billing")
-        return LLMError("rate_limit", f"rate limited by {where} (429)", retry_after=_retry_after(exc))
-    if status in (400, 413, 422, 500) and OVERFLOW.search(said):
+        return LLMError("rate_limit", f"rate limited by {where} (429)", retry_after=said.retry_after)
+    if status in (400, 413, 422, 500) and OVERFLOW.search(words):
         err = LLMError("context_length", f"the prompt is larger than the model's context window: {detail}")
-        err.window = window_in(said, body)
+        err.window = window_in(words, body)
         return err
     for feature, pattern in UNSUPPORTED:
         if status in (400, 422, 500, 501) and pattern.search(detail):
@@ -114,8 +124,27 @@ def _status_error(exc: openai.APIStatusError, endpoint: Endpoint, where: str) ->
     if status in (400, 413, 422):
         return LLMError("bad_request", f"request rejected by {where} ({status}): {detail}")
     if status in (408, 409) or status >= 500:
-        return LLMError("server", f"server error at {where} ({status}): {detail}", retry_after=_retry_after(exc))
+        return LLMError("server", f"server error at {where} ({status}): {detail}", retry_after=said.retry_after)
     return LLMError("http", f"unexpected reply from {where} ({status}): {detail}")
+
+
+def _stream_status(error: dict[str, Any]) -> int:
+    """The HTTP status an in-stream error stands for: its numeric code, else 400 for a rejected request, else 500."""
+    for value in (error.get("code"), error.get("status")):
+        if isinstance(value, int | str) and str(value).isdigit() and 400 <= int(value) <= 599:
+            return int(value)
+    kind = str(error.get("type") or error.get("code") or "")
+    if kind == "insufficient_quota":
+        return 429
+    return 400 if "invalid_request" in kind or OVERFLOW.search(str(error.get("message") or "")) else 500
+
+
+def classify_stream_error(error: dict[str, Any], endpoint: Endpoint) -> LLMError:
+    """An error a server sent inside a 200 stream, classified as the same error sent as a status would be:
+    an overflow condenses, a refused feature falls back, a server error is retried."""
+    where = endpoint.base_url or "https://api.openai.com/v1"
+    code, detail, body = _described(error, "the server reported an error mid-stream")
+    return _status_error(_Refusal(_stream_status(error), code, detail, body), endpoint, where)
 
 
 def classify_error(exc: BaseException, endpoint: Endpoint) -> LLMError:
@@ -124,7 +153,9 @@ def classify_error(exc: BaseException, endpoint: Endpoint) -> LLMError:
 
     where = endpoint.base_url or "https://api.openai.com/v1"
     if isinstance(exc, openai.APIStatusError):
-        return _status_error(exc, endpoint, where)
+        code, detail, body = _described(exc.body, str(exc.message))
+        said = _Refusal(exc.status_code, code, detail, body, _retry_after(exc))
+        return _status_error(said, endpoint, where)
     if isinstance(exc, openai.APITimeoutError):
         return LLMError("timeout", f"timed out waiting for {where}")
     if isinstance(exc, openai.APIConnectionError):

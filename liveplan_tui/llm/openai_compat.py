@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import random
 import time
 from collections.abc import AsyncIterator
@@ -31,7 +32,8 @@ from .base import (
     TextChunk,
     ToolCall,
 )
-from .errors import classify_error
+from .errors import classify_error, classify_stream_error
+from .sse import Frame, SseDecoder, error_in, payloads
 
 NO_KEY = "sk-no-key-configured"
 __all__ = ["ChatClient", "ClientOptions", "Completion", "Endpoint", "LLMError", "ToolCall", "classify_error"]
@@ -124,9 +126,8 @@ class ChatClient:
             err.message = redact(err.message, [self.endpoint.api_key.get_secret_value()])
         return err
 
-    def _check_content_type(self, response: Any) -> None:
+    def _check_content_type(self, raw: Any) -> str:
         """A web page where an API should be (a wrong base URL, a login portal) fails at once, not after retries."""
-        raw = getattr(response, "response", None)
         kind = raw.headers.get("content-type", "") if raw is not None else ""
         if kind.startswith("text/html"):
             where = self.endpoint.base_url or "https://api.openai.com/v1"
@@ -135,6 +136,7 @@ class ChatClient:
                 f"{where} answered with a web page (text/html), not an OpenAI-compatible endpoint: "
                 "check --base-url (it usually ends in /v1)",
             )
+        return str(kind)
 
     def _request(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, extra: dict[str, Any]
@@ -156,47 +158,94 @@ class ChatClient:
         return kwargs
 
     async def _once(self, kwargs: dict[str, Any]) -> AsyncIterator[StreamItem]:
-        """One attempt: a streamed reply (or a whole one, where streaming was refused)."""
+        """One attempt: a streamed reply (or a whole one, where streaming was refused or not honoured)."""
         asm = Assembler()
         started = False
         try:
-            response = await self._client.chat.completions.create(**kwargs)
-            self._check_content_type(response)
-            started = True
             if not kwargs.get("stream"):
-                completion = completion_from_response(response, self.seen_ids)
-                if completion.content:
-                    yield TextChunk(text=completion.content)
-                yield completion
+                response = await self._client.chat.completions.with_raw_response.create(**kwargs)
+                self._check_content_type(response.http_response)
+                started = True
+                async for item in self._whole(response.parse()):
+                    yield item
                 return
-            async with response as stream:
-                async for chunk in stream:
-                    text = self._feed(asm, chunk)
-                    if asm.restart:
-                        asm.restart = False
-                        yield StreamRestart(reason="the model's thinking is hidden; its answer follows")
-                    if text:
-                        yield TextChunk(text=text)
+            async with self._client.chat.completions.with_streaming_response.create(**kwargs) as response:
+                kind = self._check_content_type(response.http_response)
+                started = True
+                if kind.startswith("application/json"):  # a server that ignored `stream: true`
+                    async for item in self._whole(json.loads(await response.read())):
+                        yield item
+                    return
+                async for item in self._frames(asm, response.iter_lines()):
+                    yield item
         except (sdk().OpenAIError, OSError) as exc:
             raise self._error(exc, started) from None
         except LLMError:
             raise
         except Exception as exc:  # transport errors from the HTTP layer, e.g. a cut body
-            if type(exc).__module__.split(".")[0] not in ("httpx", "httpx2", "httpcore", "h11", "anyio"):
+            if type(exc).__module__.split(".")[0] not in ("httpx", "httpx2", "httpcore", "httpcore2", "h11", "anyio"):
                 raise
             raise self._error(exc, started) from None
         if asm.finish_reason is None and not asm.received:
             raise LLMError("stream", "the stream ended before the model said anything")
         yield asm.result(self.seen_ids)  # a [DONE] without finish_reason is a finished reply
 
+    async def _whole(self, response: Any) -> AsyncIterator[StreamItem]:
+        completion = completion_from_response(response, self.seen_ids)
+        if completion.content:
+            yield TextChunk(text=completion.content)
+        yield completion
+
+    async def _frames(self, asm: Assembler, lines: AsyncIterator[str]) -> AsyncIterator[StreamItem]:
+        """The SSE body, frame by frame, up to `[DONE]`; the rest is read so the connection can be reused."""
+        decoder, done = SseDecoder(), False
+        async for line in lines:
+            frame = decoder.line(line)
+            if frame is None or done:
+                continue
+            done = frame.done
+            for item in [] if done else self._frame_items(asm, frame):
+                yield item
+        frame = decoder.flush()
+        if frame is not None and not done and not frame.done:
+            for item in self._frame_items(asm, frame):
+                yield item
+
+    def _frame_items(self, asm: Assembler, frame: Frame) -> list[StreamItem]:
+        items: list[StreamItem] = []
+        for chunk in self._payloads(frame):
+            text = self._feed(asm, chunk)
+            if asm.restart:
+                asm.restart = False
+                items.append(StreamRestart(reason="the model's thinking is hidden; its answer follows"))
+            if text:
+                items.append(TextChunk(text=text))
+        return items
+
+    def _payloads(self, frame: Frame) -> list[Any]:
+        """The chunks in one frame; an error the server sent inside the stream is raised as that error."""
+        try:
+            values = payloads(frame)
+        except ValueError as exc:
+            raise self._unreadable(exc) from None
+        for value in values:
+            if (error := error_in(frame, value)) is not None:
+                raise classify_stream_error(error, self.endpoint)
+        return values
+
+    def _unreadable(self, exc: Exception) -> LLMError:
+        where = self.endpoint.base_url or "https://api.openai.com/v1"
+        message = f"{where} sent a chunk LivePlan cannot read ({type(exc).__name__}: {exc})"
+        return LLMError("bad_response", message)
+
     def _feed(self, asm: Assembler, chunk: Any) -> str:
         """One chunk; a shape nobody expected is one line, never a crash."""
         try:
+            if not isinstance(chunk, dict):
+                raise TypeError(f"a chunk is a JSON object, not {type(chunk).__name__}")
             return asm.feed(chunk)
         except (TypeError, AttributeError, ValueError, KeyError) as exc:
-            where = self.endpoint.base_url or "https://api.openai.com/v1"
-            message = f"{where} sent a chunk LivePlan cannot read ({type(exc).__name__}: {exc})"
-            raise LLMError("bad_response", message) from None
+            raise self._unreadable(exc) from None
 
     async def stream(
         self,
