@@ -25,6 +25,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from .. import commands
+from .idle_gc import IdleCollector
 from .messages import CoreEvent, TurnEnded, TurnStarted
 from .palette import SlashCommandProvider
 from .relay import relay
@@ -88,6 +89,7 @@ class LivePlanApp(App[int]):
         self._queue: list[str] = []
         self._turn: Worker[None] | None = None
         self._last_ctrl_c = 0.0
+        self.idle_gc = IdleCollector()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -136,6 +138,7 @@ class LivePlanApp(App[int]):
         for notice in [*self._notices, *start_notices(settings.approval, session.view.key_withheld)]:
             self.notify(notice, severity="warning", timeout=10)
         self.refresh_status()
+        self.idle_gc.start(self)
         self.call_later(self._catch_up)
 
     async def _catch_up(self) -> None:
@@ -175,10 +178,7 @@ class LivePlanApp(App[int]):
         return self._session is not None
 
     def refresh_status(self, *, route: bool = True) -> None:
-        """The status bar from the session's view: after start-up and after every command.
-
-        The route shows the last decision until the mode changes (`route=False` keeps it).
-        """
+        """The status bar from the session's view, after start-up and every command (`route=False` keeps the route)."""
         view = self.session.view
         self.status.endpoint = view.endpoint_label
         self.status.context_limit = view.context_window
@@ -242,6 +242,7 @@ class LivePlanApp(App[int]):
 
     @on(PromptInput.Changed)
     def _prompt_changed(self, event: PromptInput.Changed) -> None:
+        self.idle_gc.typed()
         box = self.query_one("#completions", Static)
         text = event.text_area.text
         matches = commands.completions(text) if "\n" not in text else []
@@ -379,6 +380,7 @@ class LivePlanApp(App[int]):
             self.notify(message, title="Error", severity="error", timeout=10)
 
     async def on_unmount(self) -> None:
+        self.idle_gc.stop()
         if self._session is not None:
             await self._session.close()
 

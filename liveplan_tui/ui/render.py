@@ -31,6 +31,7 @@ from ..events import (
     Usage,
 )
 from ..present import describe
+from .segments import cut_point
 from .widgets.chat import ChatLog, ErrorBlock, NoticeBlock, ToolBlock
 from .widgets.plan_panel import PlanPanel
 from .widgets.reply import AssistantBlock
@@ -63,10 +64,12 @@ class Screenful(Protocol):
 class EventRenderer:
     def __init__(self, app: Screenful):
         self.app = app
-        self.reply: AssistantBlock | None = None
+        self.reply: AssistantBlock | None = None  # the reply's newest segment, streaming
+        self.segments: list[AssistantBlock] = []  # its finished segments, so a cut stream voids them too
         self.tools: dict[str, ToolBlock] = {}
 
     async def end_reply(self) -> None:
+        self.segments = []
         if self.reply is not None:
             reply, self.reply = self.reply, None
             await reply.finish()
@@ -80,16 +83,28 @@ class EventRenderer:
 
     async def _stream(self, event: TextDelta | StreamReset) -> None:
         if isinstance(event, TextDelta):
-            if self.reply is None:
-                self.reply = AssistantBlock()
-                await self.app.chat.add(self.reply)
-            await self.reply.write(event.text)
+            await self._write(event.text)
             return
-        if self.reply is not None:
-            reply, self.reply = self.reply, None
-            await reply.finish()
-            await reply.remove()
+        for segment in [*self.segments, self.reply]:
+            if segment is not None:
+                await segment.finish()
+                await segment.remove()
+        self.reply, self.segments = None, []
         await self.app.chat.add(NoticeBlock("the stream was cut; retrying", "warning"))
+
+    async def _write(self, text: str) -> None:
+        """Into the reply's newest segment; past `SEGMENT_CHARS`, the rest starts a new one at a safe cut."""
+        if self.reply is None:
+            self.reply = AssistantBlock()
+            await self.app.chat.add(self.reply)
+        while (at := cut_point(self.reply.text, text)) is not None:
+            await self.reply.write(text[:at])
+            await self.reply.finish()
+            self.segments.append(self.reply)
+            self.reply = AssistantBlock(continued=True)
+            await self.app.chat.add(self.reply)
+            text = text[at:]
+        await self.reply.write(text)
 
     async def handle(self, event: Event) -> None:
         app, chat = self.app, self.app.chat

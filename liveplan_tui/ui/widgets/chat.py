@@ -3,7 +3,8 @@
 Replies stream through `Markdown.get_stream()`, which merges fragments while
 the widget is busy, instead of re-rendering the whole reply per token. The log
 stays anchored to the bottom until the user scrolls up, and only the newest
-blocks stay mounted.
+blocks stay mounted: at most MAX_BLOCKS, and at most WIDGET_BUDGET widgets in all (Toad prunes by height;
+we count widgets, because a layout pass costs per widget, not per line), but never less than two screens.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from textual.widgets import Collapsible, Static
 from ...textsafe import terminal_safe as safe
 
 MAX_BLOCKS = 150
+WIDGET_BUDGET = 200  # widgets mounted in the chat, each block's parts counted: a layout pass walks them all
+PRUNE_EVERY = 0.5  # seconds
 
 
 class UserBlock(Static):
@@ -60,9 +63,23 @@ class ToolBlock(Collapsible):
 class ChatLog(VerticalScroll):
     def on_mount(self) -> None:
         self.anchor()
+        self.set_interval(PRUNE_EVERY, self.prune, name="prune")  # Markdown grows after it is mounted
 
     async def add(self, block: Widget) -> None:
         await self.mount(block)
-        excess = len(self.children) - MAX_BLOCKS
-        if excess > 0:
-            await self.remove_children(list(self.children)[:excess])
+        await self.prune()
+
+    async def prune(self) -> None:
+        """The oldest blocks go until at most MAX_BLOCKS and WIDGET_BUDGET are mounted, but what stays always
+        fills two screens, so the newest lines can be read back however heavy their Markdown."""
+        blocks = list(self.children)
+        weights = [1 + sum(1 for _ in block.walk_children()) for block in blocks]
+        heights = [block.outer_size.height for block in blocks]
+        total, lines, drop, floor = sum(weights), sum(heights), 0, 2 * max(self.size.height, 20)
+        while drop < len(blocks) - 1:
+            over_budget = total > WIDGET_BUDGET and lines - heights[drop] >= floor
+            if len(blocks) - drop <= MAX_BLOCKS and not over_budget:
+                break
+            total, lines, drop = total - weights[drop], lines - heights[drop], drop + 1
+        if drop:
+            await self.remove_children(blocks[:drop])

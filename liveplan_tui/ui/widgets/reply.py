@@ -13,10 +13,11 @@ from ...textsafe import terminal_safe as safe
 
 
 class AssistantBlock(Markdown):
-    """A reply; the stream starts on the first fragment and stops when the reply ends."""
+    """A reply, or one segment of a long one (see `ui/segments.py`); the stream starts on the first fragment and
+    stops when the reply ends."""
 
-    def __init__(self) -> None:
-        super().__init__("", classes="block assistant")
+    def __init__(self, continued: bool = False) -> None:
+        super().__init__("", classes="block assistant continued" if continued else "block assistant")
         self._stream: MarkdownStream | None = None
         self.text = ""
 
