@@ -10,16 +10,18 @@ rename them.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .llm.base import ErrorKind
 from .plan import LivePlan
 
 
 class _Event(BaseModel):
-    pass
+    # Each kind's validator is built when it is first made: a plain `exec` makes five of the seventeen.
+    model_config = ConfigDict(defer_build=True)
 
 
 class TextDelta(_Event):
@@ -165,7 +167,12 @@ AnyEvent = (
 )
 Event = Annotated[AnyEvent, Field(discriminator="type")]
 EVENT_TYPES: tuple[type[BaseModel], ...] = get_args(AnyEvent)
-EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+@cache
+def event_adapter() -> TypeAdapter[Event]:
+    """Reads any event back from its JSON (built on first use: it builds every kind's validator)."""
+    return TypeAdapter(Event)
 
 
 def tag_of(cls: type[BaseModel]) -> str:

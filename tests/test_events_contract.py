@@ -11,7 +11,7 @@ import pytest
 from tui_helpers import make_app
 
 from liveplan_tui.events import (
-    EVENT_ADAPTER,
+    event_adapter,
     EVENT_TYPES,
     AssistantMessage,
     Condensed,
@@ -74,7 +74,7 @@ def test_class_is_named_by_its_wire_tag(cls: type) -> None:
 
 def test_exec_json_schema_is_pinned() -> None:
     """A change here is a change to a stable contract: add fields and kinds, never rename or remove."""
-    schema = EVENT_ADAPTER.json_schema()
+    schema = event_adapter().json_schema()
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(json.dumps(schema, indent=1, sort_keys=True) + "\n")
     assert schema == json.loads(GOLDEN.read_text())
@@ -82,7 +82,7 @@ def test_exec_json_schema_is_pinned() -> None:
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.type)
 def test_every_event_round_trips_through_json(event) -> None:
-    assert EVENT_ADAPTER.validate_json(event.model_dump_json()) == event
+    assert event_adapter().validate_json(event.model_dump_json()) == event
 
 
 @pytest.mark.parametrize("verbose", [False, True])

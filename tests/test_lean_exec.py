@@ -1,4 +1,5 @@
-"""Import discipline: a plain question through `exec` loads no UI library and no tokenizer encoder."""
+"""Import discipline: a plain question through `exec` loads no UI library and no tokenizer encoder, nor what
+only plans, file searches or rewinds need."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ def test_a_plain_question_loads_no_ui_and_no_encoder(fake: FakeOpenAI) -> None:
         "from liveplan_tui.cli import main\n"
         f"rc = main(['exec', '--mode', 'direct', '--base-url', '{fake.base_url}', '--model', 'gpt-4o', 'capital of France?'])\n"
         "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'prompt_toolkit', 'tiktoken', 'rich'})\n"
-        "print('RC', rc, 'LOADED', loaded)\n"
+        "heavy = {'pathspec', 'difflib', 'liveplan_tui.agent.engines.strict', 'liveplan_tui.agent.engines.structured',\n"
+        "         'liveplan_tui.agent.code_check'}\n"
+        "print('RC', rc, 'LOADED', loaded, 'HEAVY', sorted(heavy & set(sys.modules)))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), timeout=60)
     assert "Paris." in proc.stdout
-    assert "RC 0 LOADED []" in proc.stdout, proc.stdout + proc.stderr
+    assert "RC 0 LOADED [] HEAVY []" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_counts_become_exact_as_a_prompt_nears_the_budget() -> None:

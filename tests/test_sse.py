@@ -80,3 +80,23 @@ def test_an_ordinary_chunk_and_done_are_not_errors() -> None:
     frames = decode(['data: {"choices": [], "error": null}', "", "data: [DONE]", ""])
     assert error_in(frames[0], payloads(frames[0])[0]) is None
     assert frames[1].done and not frames[0].done
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:11434/v1", "HTTP://gpu-box:8000/v1", "http://localhost:1234/v1"])
+def test_a_plain_http_endpoint_gets_a_tls_context_that_trusts_nothing(url: str) -> None:
+    """No trust store is loaded for it, and an https hop from it fails closed instead of going unverified."""
+    import ssl
+
+    from liveplan_tui.llm.openai_compat import tls_for
+
+    context = tls_for(url)
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0
+
+
+@pytest.mark.parametrize("url", ["https://api.openai.com/v1", "https://openrouter.ai/api/v1", None])
+def test_an_https_endpoint_verifies_with_the_system_trust_store(url: str | None) -> None:
+    from liveplan_tui.llm.openai_compat import tls_for
+
+    assert tls_for(url) is True

@@ -11,7 +11,6 @@ Shell commands are not tracked.
 from __future__ import annotations
 
 import base64
-import difflib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -66,6 +65,8 @@ def _text(data: bytes | None) -> list[str]:
 
 def loss(path: str, expected: bytes | None, actual: bytes | None) -> str:
     """The edits someone made after LivePlan's change, as the diff forcing would throw away."""
+    import difflib
+
     diff = difflib.unified_diff(_text(expected), _text(actual), f"{path} (as LivePlan left it)", f"{path} (now)")
     return "".join(line if line.endswith("\n") else line + "\n" for line in diff).rstrip("\n")
 

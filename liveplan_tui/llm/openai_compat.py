@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import json
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator
 from functools import partial
@@ -62,6 +63,15 @@ def loopback_host(host: str) -> bool:
         return False
 
 
+def tls_for(url: str | None) -> ssl.SSLContext | bool:
+    """The system's trust store for https; for a plain-http endpoint (Ollama, llama-server, vLLM, the embedded
+    model) a context that trusts nothing: loading the trust store costs ~20 ms of every start, and if such
+    an endpoint ever redirects to https, the request fails closed instead of trusting the new host blindly."""
+    if url is not None and url.lower().startswith("http://"):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return True
+
+
 class ChatClient:
     """Streaming chat completions with bounded retries, for one endpoint."""
 
@@ -78,7 +88,9 @@ class ChatClient:
             base_url=endpoint.base_url or "https://api.openai.com/v1",
             max_retries=0,
             timeout=timeout,
-            http_client=openai.DefaultAsyncHttpxClient(timeout=timeout, trust_env=not is_loopback(endpoint.base_url)),
+            http_client=openai.DefaultAsyncHttpxClient(
+                timeout=timeout, trust_env=not is_loopback(endpoint.base_url), verify=tls_for(endpoint.base_url)
+            ),
         )
 
     async def close(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import tempfile
 from pathlib import Path
@@ -156,6 +155,8 @@ def _write_tracked(path: Path, content: str, ctx: ToolContext) -> None:
 
 
 def unified_diff(rel: str, old: str, new: str, context: int = 3) -> str:
+    import difflib
+
     diff = difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{rel}", f"b/{rel}", n=context
     )

@@ -10,11 +10,13 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from ..textsafe import display_path
 from .errors import ToolError
+
+if TYPE_CHECKING:  # imported when the first ignore file is read: a turn without file tools never needs it
+    import pathspec
 
 ALWAYS_IGNORED = (".git/",)
 SECRET_NAME = re.compile(
@@ -109,6 +111,8 @@ class Workspace:
                     lines += gi.read_text(encoding="utf-8", errors="replace").splitlines()
                 except OSError:
                     pass
+            import pathspec
+
             self._specs[folder] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
         return self._specs[folder]
 

@@ -3,6 +3,8 @@
 - guided (`react.py`): the ReAct loop; the model follows and updates the plan;
 - strict (`strict.py`): the model plans, our code walks the steps with subagents;
 - structured (`structured.py`): small models; the harness owns the plan's moves.
+
+Strict and structured are imported with their first turn: a one-shot `exec` of a plain question needs neither.
 """
 
 from __future__ import annotations
@@ -13,18 +15,27 @@ from ...events import Event, Route
 from ...router import GREETING_REASON
 from ..turn import TurnContext
 from .react import run_guided
-from .strict import run_strict
-from .structured import StructuredTurn
 
 Engine = Callable[[TurnContext, str], AsyncIterator[Event]]
 
 
+async def run_strict(ctx: TurnContext, text: str) -> AsyncIterator[Event]:
+    from .strict import run_strict as strict
+
+    async for event in strict(ctx, text):
+        yield event
+
+
 async def run_structured(ctx: TurnContext, text: str) -> AsyncIterator[Event]:
+    from .structured import StructuredTurn
+
     async for event in StructuredTurn(ctx).run(text):
         yield event
 
 
 async def run_structured_chat(ctx: TurnContext, text: str) -> AsyncIterator[Event]:
+    from .structured import StructuredTurn
+
     async for event in StructuredTurn(ctx).chat(text):
         yield event
 
