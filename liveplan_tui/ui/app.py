@@ -58,6 +58,7 @@ WELCOME = (
 
 class LivePlanApp(App[int]):
     CSS_PATH = "app.tcss"
+    AUTO_FOCUS = "#prompt"
     TITLE = "LivePlan"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     COMMANDS = App.COMMANDS | {SlashCommandProvider}
@@ -93,20 +94,18 @@ class LivePlanApp(App[int]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield ChatLog(id="chat")
+            yield ChatLog(NoticeBlock(WELCOME), id="chat")
             yield PlanPanel(id="plan")
         yield Static(id="completions")
         yield PromptInput(id="prompt")
         yield StatusBar(id="status")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # our own Ctrl+P binding is listed (and remappable)
 
     def on_mount(self) -> None:
         try:  # SIGTERM: leave the terminal clean; exiting cancels the turn, and each command's supervisor
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: self.exit(return_code=143))
         except (NotImplementedError, RuntimeError, ValueError):
             pass
-        self.chat.mount(NoticeBlock(WELCOME))
-        self.prompt.focus()
         self.status.endpoint = "starting…"
         self.call_after_refresh(lambda: self.run_worker(self._build_session, thread=True, group="start"))
 

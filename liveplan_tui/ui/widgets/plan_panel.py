@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 
 from ...plan_status import glyph
 
@@ -98,6 +98,8 @@ class PlanPanel(Vertical):
             yield StepRow(step)
         if plan.notes:
             yield Static(Content(f"Notes: {plan.notes}"), classes="plan-notes")
+        from textual.widgets import ProgressBar  # with the first plan, not before the first frame
+
         bar = ProgressBar(total=max(plan.total, 1), show_eta=False, show_percentage=False, classes="plan-progress")
         bar.progress = plan.done
         yield bar
