@@ -185,7 +185,7 @@ class ChatClient:
                 kind = self._check_content_type(response.http_response)
                 started = True
                 if kind.startswith("application/json"):  # a server that ignored `stream: true`
-                    async for item in self._whole(json.loads(await response.read())):
+                    async for item in self._whole(self._json_body(await response.read())):
                         yield item
                     return
                 async for item in self._frames(asm, response.iter_lines()):
@@ -244,6 +244,12 @@ class ChatClient:
             if (error := error_in(frame, value)) is not None:
                 raise classify_stream_error(error, self.endpoint)
         return values
+
+    def _json_body(self, body: bytes) -> Any:
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise self._unreadable(exc) from None
 
     def _unreadable(self, exc: Exception) -> LLMError:
         where = self.endpoint.base_url or "https://api.openai.com/v1"

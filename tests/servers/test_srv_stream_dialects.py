@@ -118,3 +118,10 @@ def test_a_frame_that_is_not_json_is_one_line_not_a_crash(fake: FakeOpenAI) -> N
     fake.script.append({"text": "hello", "not_json": True})
     code, _, stderr = run(fake, "--mode", "direct")
     assert code == 1 and "cannot read" in one_line(stderr)
+
+
+@pytest.mark.parametrize("body", ["{not json", "", "[1, 2"])
+def test_a_json_reply_that_is_not_json_is_one_line_not_a_crash(fake: FakeOpenAI, body: str) -> None:
+    fake.script.append({"raw": body, "content_type": "application/json"})
+    code, _, stderr = run(fake, "--mode", "direct")
+    assert code == 1 and "cannot read" in one_line(stderr)
