@@ -227,3 +227,28 @@ async def test_a_reply_in_segments_looks_exactly_like_one_reply(seed: int) -> No
 )
 def test_only_a_plain_paragraph_may_start_a_segment(text: str, plain: bool) -> None:
     assert starts_paragraph(text) is plain
+
+
+async def test_blocks_the_user_reads_back_stay_until_a_ceiling(fake: FakeOpenAI) -> None:
+    from liveplan_tui.ui.widgets.chat import READING_BACK
+
+    def weight(app) -> int:
+        return sum(1 + len(list(b.walk_children())) for b in app.chat.children)
+
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for i in range(12):
+            await app.chat.add(HistoryReply(f"reply {i}\n\n- a\n- b\n\n```\ncode\n```"))
+        await pilot.pause(0.3)
+        app.chat.scroll_home(animate=False)
+        await pilot.pause(0.2)
+        oldest = app.chat.children[0]
+        for i in range(12):  # more than the budget, well under the ceiling
+            await app.chat.add(UserBlock(f"while reading {i}"))
+            await app.chat.add(HistoryReply(f"more {i}\n\n- a\n- b"))
+        await pilot.pause(2 * PRUNE_EVERY)
+        assert app.chat.reading_back and oldest in app.chat.children
+        assert WIDGET_BUDGET < weight(app) <= READING_BACK * WIDGET_BUDGET
+        app.chat.scroll_end(animate=False)
+        await pilot.pause(3 * PRUNE_EVERY)
+        assert not app.chat.reading_back and oldest not in app.chat.children and within_budget(app.chat)

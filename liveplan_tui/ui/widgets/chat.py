@@ -19,6 +19,7 @@ from ...textsafe import terminal_safe as safe
 MAX_BLOCKS = 150
 WIDGET_BUDGET = 200  # widgets mounted in the chat, each block's parts counted: a layout pass walks them all
 PRUNE_EVERY = 0.5  # seconds
+READING_BACK = 4
 
 
 class UserBlock(Static):
@@ -69,15 +70,22 @@ class ChatLog(VerticalScroll):
         await self.mount(block)
         await self.prune()
 
+    @property
+    def reading_back(self) -> bool:
+        """The user has scrolled more than a screen above the newest line."""
+        return self.max_scroll_y - self.scroll_y > self.size.height
+
     async def prune(self) -> None:
         """The oldest blocks go until at most MAX_BLOCKS and WIDGET_BUDGET are mounted, but what stays always
-        fills two screens, so the newest lines can be read back however heavy their Markdown."""
+        fills two screens, so the newest lines can be read back however heavy their Markdown. While the user reads
+        back, the budget stretches READING_BACK times, so what they read does not vanish under them."""
         blocks = list(self.children)
         weights = [1 + sum(1 for _ in block.walk_children()) for block in blocks]
         heights = [block.outer_size.height for block in blocks]
         total, lines, drop, floor = sum(weights), sum(heights), 0, 2 * max(self.size.height, 20)
+        budget = WIDGET_BUDGET * (READING_BACK if self.reading_back else 1)
         while drop < len(blocks) - 1:
-            over_budget = total > WIDGET_BUDGET and lines - heights[drop] >= floor
+            over_budget = total > budget and lines - heights[drop] >= floor
             if len(blocks) - drop <= MAX_BLOCKS and not over_budget:
                 break
             total, lines, drop = total - weights[drop], lines - heights[drop], drop + 1
