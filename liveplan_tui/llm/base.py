@@ -40,6 +40,7 @@ ErrorKind = Literal[
     "strict_failed",
     "step_open",
 ]
+OPENAI_BASE_URL = "https://api.openai.com/v1"
 RETRYABLE_KINDS: frozenset[str] = frozenset({"rate_limit", "server", "timeout", "connection", "stream"})
 
 
@@ -51,6 +52,11 @@ class Endpoint(BaseModel):
     api_key: SecretStr | None
     key_withheld: bool = False
     local: bool = False
+
+    @property
+    def url(self) -> str:
+        """Where requests go, and what every message names: the base URL, or OpenAI's when none is set."""
+        return self.base_url or OPENAI_BASE_URL
 
     @property
     def label(self) -> str:

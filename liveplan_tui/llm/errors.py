@@ -142,7 +142,7 @@ def _stream_status(error: dict[str, Any]) -> int:
 def classify_stream_error(error: dict[str, Any], endpoint: Endpoint) -> LLMError:
     """An error a server sent inside a 200 stream, classified as the same error sent as a status would be:
     an overflow condenses, a refused feature falls back, a server error is retried."""
-    where = endpoint.base_url or "https://api.openai.com/v1"
+    where = endpoint.url
     code, detail, body = _described(error, "the server reported an error mid-stream")
     return _status_error(_Refusal(_stream_status(error), code, detail, body), endpoint, where)
 
@@ -151,7 +151,7 @@ def classify_error(exc: BaseException, endpoint: Endpoint) -> LLMError:
     """Map SDK and transport errors to LLMError with an actionable message."""
     import openai
 
-    where = endpoint.base_url or "https://api.openai.com/v1"
+    where = endpoint.url
     if isinstance(exc, openai.APIStatusError):
         code, detail, body = _described(exc.body, str(exc.message))
         said = _Refusal(exc.status_code, code, detail, body, _retry_after(exc))

@@ -85,7 +85,7 @@ class ChatClient:
         timeout = openai.Timeout(options.read_timeout, connect=options.connect_timeout)
         self._client = openai.AsyncOpenAI(
             api_key=key,
-            base_url=endpoint.base_url or "https://api.openai.com/v1",
+            base_url=endpoint.url,
             max_retries=0,
             timeout=timeout,
             http_client=openai.DefaultAsyncHttpxClient(
@@ -131,7 +131,7 @@ class ChatClient:
     def _error(self, exc: BaseException, started: bool) -> LLMError:
         """Once the reply has begun, any transport failure is a cut stream, not an unreachable host."""
         if started and not isinstance(exc, sdk().APIStatusError):
-            where = self.endpoint.base_url or "https://api.openai.com/v1"
+            where = self.endpoint.url
             return LLMError("stream", f"the stream from {where} was cut mid-way", retryable=True)
         err = classify_error(exc, self.endpoint)
         if self.endpoint.api_key is not None:
@@ -142,7 +142,7 @@ class ChatClient:
         """A web page where an API should be (a wrong base URL, a login portal) fails at once, not after retries."""
         kind = raw.headers.get("content-type", "") if raw is not None else ""
         if kind.startswith("text/html"):
-            where = self.endpoint.base_url or "https://api.openai.com/v1"
+            where = self.endpoint.url
             raise LLMError(
                 "not_openai",
                 f"{where} answered with a web page (text/html), not an OpenAI-compatible endpoint: "
@@ -252,7 +252,7 @@ class ChatClient:
             raise self._unreadable(exc) from None
 
     def _unreadable(self, exc: Exception) -> LLMError:
-        where = self.endpoint.base_url or "https://api.openai.com/v1"
+        where = self.endpoint.url
         message = f"{where} sent a chunk LivePlan cannot read ({type(exc).__name__}: {exc})"
         return LLMError("bad_response", message)
 
