@@ -25,6 +25,7 @@ from aiohttp.typedefs import Middleware
 from .llm.openai_compat import loopback_host as is_loopback
 from .plan_status import STATUS_TABLE, VERIFICATION_BADGES
 from .store import Store, StoreError
+from .textsafe import terminal_safe
 
 COOKIE = "liveplan_token"
 CHAT_MESSAGES = 40
@@ -41,32 +42,67 @@ def public_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def access(host: str, port: int) -> tuple[str, str | None, list[str]]:
-    """The URL to print first, the token every request must carry (None on loopback), and the warnings."""
+def access(host: str, port: int, *, secret: bool = False) -> tuple[str, str | None, list[str]]:
+    """The URL to print first, the token every request must carry, and the warnings.
+
+    Off loopback there is always a token; on loopback only when `secret` (serve runs commands, so any page
+    the user visits must not be able to drive it, and only the printed URL can).
+    """
     base = f"http://{public_host(host)}:{port}/"
-    if is_loopback(host):
+    if is_loopback(host) and not secret:
         return base, None, []
     token = secrets.token_urlsafe(18)
-    warning = (
-        f"liveplan: warning: listening on {host}, reachable from other machines; only people with the URL above "
-        "(it holds a token) can open it. Use --host 127.0.0.1 to keep it on this machine."
-    )
-    return f"{base}?token={token}", token, [warning]
+    warnings = []
+    if not is_loopback(host):
+        warnings.append(
+            f"liveplan: warning: listening on {host}, reachable from other machines; only people with the URL above "
+            "(it holds a token) can open it. Use --host 127.0.0.1 to keep it on this machine."
+        )
+    return f"{base}?token={token}", token, warnings
 
 
-def guard(token: str | None) -> Middleware:
-    """Refuse requests without the token (URL or cookie); the first good URL sets the cookie."""
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """The `Host` values a request may carry: the loopback names and the `--host` name, with the port.
+
+    Anything else is a page that reached us through a name it controls (DNS rebinding) or a forged header.
+    """
+    names = {"127.0.0.1", "localhost", "[::1]", public_host(host), f"[{host}]" if ":" in host else host}
+    with_port = {f"{name}:{port}".lower() for name in names if name}
+    return frozenset(with_port | ({name.lower() for name in names if name} if port == 80 else set()))
+
+
+def refusal(request: web.Request, hosts: frozenset[str]) -> str | None:
+    """Why this request is refused (a wrong `Host`, or an `Origin` other than the page's own), or None."""
+    given = request.headers.get("Host", "").lower()
+    if given not in hosts:
+        return f"Host {given!r} is not this server"
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.lower() != f"http://{given}":
+        return f"Origin {origin!r} is another site"
+    return None
+
+
+def guard(token: str | None, hosts: frozenset[str], port: int) -> Middleware:
+    """Check every request and WebSocket upgrade: its Host and Origin, then the token (URL or cookie).
+
+    The first good URL sets the cookie, named by port so two LivePlan servers on one machine keep their own.
+    """
+    cookie = f"{COOKIE}_{port}"
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if token is None:
-            return await handler(request)
-        given = request.query.get("token") or request.cookies.get(COOKIE, "")
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        reason = refusal(request, hosts)
+        if reason is None and token is not None:
+            given = request.query.get("token") or request.cookies.get(cookie, "")
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                reason = "no token or a wrong one"
+        if reason is not None:
+            line = f"liveplan: refused {request.method} {request.path} from {request.remote}: {reason}"
+            print(terminal_safe(line[:300]), file=sys.stderr, flush=True)
             raise web.HTTPForbidden(text="LivePlan: this page needs the URL with its token, as printed at start-up.")
         response = await handler(request)
-        if request.query.get("token") and isinstance(response, web.Response):
-            response.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
+        if token is not None and request.query.get("token") and isinstance(response, web.Response):
+            response.set_cookie(cookie, token, httponly=True, samesite="Strict")
         return response
 
     return check
@@ -83,16 +119,23 @@ def chat_command(forwarded: list[str]) -> str:
 def serve(forwarded: list[str], host: str, port: int) -> None:
     from textual_serve.server import Server
 
-    url, token, warnings = access(host, port)
+    url, token, warnings = access(host, port, secret=True)
+    hosts = allowed_hosts(host, port)
 
     class GuardedServer(Server):
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
-            app.middlewares.append(guard(token))
+            app.middlewares.append(guard(token, hosts, port))
             return app
 
         async def on_startup(self, app: web.Application) -> None:
             return None  # the URL was printed first, before anything else
+
+        async def handle_index(self, request: web.Request) -> Any:
+            # The page's WebSocket goes back to the name the page was opened by (its Host, checked by the
+            # guard), so its Origin matches and its cookie goes with it, whether that is localhost or 127.0.0.1.
+            self.public_url = f"http://{request.host}"
+            return await super().handle_index(request)
 
     print(url, flush=True)
     for warning in warnings:
@@ -134,7 +177,7 @@ def session_state(store: Store, session_id: str) -> dict[str, Any]:
     }
 
 
-def watch_app(store: Store, session_id: str, token: str | None) -> web.Application:
+def watch_app(store: Store, session_id: str, token: str | None, hosts: frozenset[str], port: int) -> web.Application:
     page = resources.files("liveplan_tui").joinpath("watch.html").read_text(encoding="utf-8")
 
     async def index(request: web.Request) -> web.Response:
@@ -147,7 +190,7 @@ def watch_app(store: Store, session_id: str, token: str | None) -> web.Applicati
             return web.json_response({"error": str(exc)}, status=503)
         return web.json_response(body, dumps=lambda v: json.dumps(v, ensure_ascii=False))
 
-    app = web.Application(middlewares=[guard(token)])
+    app = web.Application(middlewares=[guard(token, hosts, port)])
     app.add_routes([web.get("/", index), web.get("/state", state)])
     return app
 
@@ -158,4 +201,5 @@ def watch(store: Store, session_id: str, host: str, port: int) -> None:
     for warning in warnings:
         print(warning, file=sys.stderr, flush=True)
     print(f"liveplan: watching session {session_id} (read-only; Ctrl+C stops)", file=sys.stderr, flush=True)
-    web.run_app(watch_app(store, session_id, token), host=host, port=port, print=lambda *a: None)
+    app = watch_app(store, session_id, token, allowed_hosts(host, port), port)
+    web.run_app(app, host=host, port=port, print=lambda *a: None)
