@@ -38,6 +38,7 @@ from .subcommands import (
     _cmd_watch,
     _on_sigterm,
 )
+from .textsafe import echo
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -296,7 +297,7 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
     try:
         return handler(args)
     except ConfigError as exc:
-        print(f"liveplan: error: {exc}", file=sys.stderr)
+        echo(f"liveplan: error: {exc}", err=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("liveplan: interrupted", file=sys.stderr)
@@ -306,13 +307,12 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
         return EXIT_TERMINATED
     except Exception as exc:
         if _is_known_failure(exc):  # a bad session database or model file: one line, exit 1
-            print(f"liveplan: error: {exc}", file=sys.stderr)
+            echo(f"liveplan: error: {exc}", err=True)
             return 1
         if os.environ.get("LIVEPLAN_DEBUG"):
             raise
-        print(
-            f"liveplan: internal error: {type(exc).__name__}: {exc} (rerun with LIVEPLAN_DEBUG=1 for details)",
-            file=sys.stderr,
+        echo(
+            f"liveplan: internal error: {type(exc).__name__}: {exc} (rerun with LIVEPLAN_DEBUG=1 for details)", err=True
         )
         return EXIT_INTERNAL
 

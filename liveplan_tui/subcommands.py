@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .choices import ConfigError
-from .textsafe import clean_text
+from .textsafe import clean_text, echo, terminal_safe
 
 if TYPE_CHECKING:  # imported where used, so parsing flags and drawing the TUI never wait for pydantic-settings
     from .config import Endpoint, Settings
@@ -175,9 +175,9 @@ def _cmd_route(args: argparse.Namespace) -> int:
         out = decision.model_dump()
         if note:
             out["note"] = note
-        print(json.dumps(out))
+        echo(json.dumps(out))
     else:
-        print(f"{decision.strategy} ({decision.level}): {decision.reason}" + (f"  [{note}]" if note else ""))
+        echo(f"{decision.strategy} ({decision.level}): {decision.reason}" + (f"  [{note}]" if note else ""))
     return 0
 
 
@@ -209,16 +209,14 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
     rows = _store().sessions(args.n)
     if args.json:
         for r in rows:
-            print(
-                json.dumps({"id": r.id, "updated": r.updated, "title": r.title, "plan": r.progress, "model": r.model})
-            )
+            echo(json.dumps({"id": r.id, "updated": r.updated, "title": r.title, "plan": r.progress, "model": r.model}))
         return 0
     if not rows:
-        print("no sessions yet")
+        echo("no sessions yet")
         return 0
     for r in rows:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated))
-        print(f"{r.id}  {when}  {r.progress:<10}  {r.model[:28]:<28}  {r.title[:60]}")
+        echo(f"{r.id}  {when}  {r.progress:<10}  {r.model[:28]:<28}  {r.title[:60]}")
     return 0
 
 
@@ -226,12 +224,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_markdown
 
     store = _store()
-    text = export_markdown(store.load(store.resolve(args.id)))
+    # Made terminal-safe in the file too: a transcript is read with `cat` and `less` as often as in an editor.
+    text = terminal_safe(export_markdown(store.load(store.resolve(args.id))))
     if args.output:
         Path(args.output).expanduser().write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}", file=sys.stderr)
+        echo(f"wrote {args.output}", err=True)
     else:
-        sys.stdout.write(text)
+        echo(text, end="")
     return 0
 
 
@@ -278,7 +277,7 @@ def _cmd_mcp(args: argparse.Namespace) -> int:
 
     hub = McpHub.configured(load_settings().mcp_servers)
     if not hub.servers:
-        print("no MCP servers configured; add [mcp_servers.NAME] with command and args to the config file")
+        echo("no MCP servers configured; add [mcp_servers.NAME] with command and args to the config file")
         return 0
 
     async def go() -> list[tuple[str, str, str, list[str]]]:
@@ -293,9 +292,9 @@ def _cmd_mcp(args: argparse.Namespace) -> int:
     rows = asyncio.run(go())
     for name, state, error, tools in rows:
         if args.json:
-            print(json.dumps({"server": name, "state": state, "error": error, "tools": tools}))
+            echo(json.dumps({"server": name, "state": state, "error": error, "tools": tools}))
         else:
-            print(f"{name}  {state}  " + (f"{len(tools)} tools: {', '.join(tools)}" if state == "running" else error))
+            echo(f"{name}  {state}  " + (f"{len(tools)} tools: {', '.join(tools)}" if state == "running" else error))
     return 1 if any(state == "failed" for _, state, _, _ in rows) else 0
 
 
@@ -308,14 +307,14 @@ def _cmd_rewind(args: argparse.Namespace) -> int:
     try:
         outcome = rewind_saved(store, session_id, args.step, force=args.force)
     except RewindError as exc:
-        print(f"liveplan: error: {exc}", file=sys.stderr)
+        echo(f"liveplan: error: {exc}", err=True)
         return 1
     if not outcome.done:
         lost = "\n\n".join(outcome.lost)
         message = outcome.message.replace(f"/rewind {args.step} force", f"liveplan rewind {args.step} --force")
-        print(f"liveplan: {message}\n{lost}", file=sys.stderr)
+        echo(f"liveplan: {message}\n{lost}", err=True)
         return 1
-    print(f"session {session_id}: {outcome.message}")
+    echo(f"session {session_id}: {outcome.message}")
     return 0
 
 
@@ -325,15 +324,15 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
     path = config_path()
     if args.action == "path":
-        print(path)
+        echo(str(path))
     elif args.action == "show":
-        print(effective_config(load_settings()), end="")
+        echo(effective_config(load_settings()), end="")
     else:
         if path.exists():
             raise ConfigError(f"{path} already exists; edit it, or move it aside to start again")
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         path.write_text(config_template(), encoding="utf-8")
-        print(f"wrote {path}")
+        echo(f"wrote {path}")
     return 0
 
 

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
-# C0 controls except \t and \n, DEL, C1 controls, bidi overrides/isolates and invisible separators.
+# C0 controls except \t and \n (ESC, so every CSI, OSC and DCS sequence loses its introducer), DEL, C1 controls
+# (0x9b is a one-byte CSI), bidi marks, overrides and isolates, zero-width and invisible characters (soft hyphen,
+# joiners, word joiner, fillers), interlinear annotations, and the tag block that smuggles invisible ASCII.
 _CONTROL = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u2064\u2066-\u2069\ufeff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u206f\u3164\ufe00-\ufe0e\ufeff\uffa0\ufff9-\ufffb"
+    "\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
 )
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACE_RUN = re.compile(r" {8,}")
@@ -22,7 +27,9 @@ _TRAILING = re.compile(r"[ \t]+$", re.MULTILINE)
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def clean_text(text: str) -> str:
@@ -31,7 +38,11 @@ def clean_text(text: str) -> str:
 
 
 def terminal_safe(text: str) -> str:
-    """Neutralise control sequences: each control character is shown as its escape, never obeyed."""
+    """Neutralise control sequences: each control character is shown as its escape, never obeyed.
+
+    The one way untrusted text (a model's, a tool's, a file name, a hook's or an MCP server's) reaches a
+    terminal: every widget and printer passes it through here.
+    """
     text = clean_text(text).replace("\r\n", "\n")
     return _CONTROL.sub(_escape, text)
 
@@ -57,3 +68,10 @@ def display_path(name: str) -> str:
     if not _SURROGATE.search(name):
         return terminal_safe(name)
     return terminal_safe(os.fsencode(name).decode("utf-8", errors="backslashreplace"))
+
+
+def echo(text: str = "", *, err: bool = False, end: str = "\n") -> None:
+    """Print for the CLI's subcommands: every line may hold text from outside, so it is made terminal-safe."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(terminal_safe(text) + end)
+    stream.flush()

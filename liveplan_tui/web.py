@@ -25,7 +25,7 @@ from aiohttp.typedefs import Middleware
 from .llm.openai_compat import loopback_host as is_loopback
 from .plan_status import STATUS_TABLE, VERIFICATION_BADGES
 from .store import Store, StoreError
-from .textsafe import terminal_safe
+from .textsafe import echo
 
 COOKIE = "liveplan_token"
 CHAT_MESSAGES = 40
@@ -98,7 +98,7 @@ def guard(token: str | None, hosts: frozenset[str], port: int) -> Middleware:
                 reason = "no token or a wrong one"
         if reason is not None:
             line = f"liveplan: refused {request.method} {request.path} from {request.remote}: {reason}"
-            print(terminal_safe(line[:300]), file=sys.stderr, flush=True)
+            echo(line[:300], err=True)
             raise web.HTTPForbidden(text="LivePlan: this page needs the URL with its token, as printed at start-up.")
         response = await handler(request)
         if token is not None and request.query.get("token") and isinstance(response, web.Response):
@@ -137,9 +137,9 @@ def serve(forwarded: list[str], host: str, port: int) -> None:
             self.public_url = f"http://{request.host}"
             return await super().handle_index(request)
 
-    print(url, flush=True)
+    echo(url)
     for warning in warnings:
-        print(warning, file=sys.stderr, flush=True)
+        echo(warning, err=True)
     public = url.split("/?", 1)[0].rstrip("/")
     GuardedServer(chat_command(forwarded), host=host, port=port, title="LivePlan", public_url=public).serve()
 
@@ -197,9 +197,9 @@ def watch_app(store: Store, session_id: str, token: str | None, hosts: frozenset
 
 def watch(store: Store, session_id: str, host: str, port: int) -> None:
     url, token, warnings = access(host, port)
-    print(url, flush=True)
+    echo(url)
     for warning in warnings:
-        print(warning, file=sys.stderr, flush=True)
-    print(f"liveplan: watching session {session_id} (read-only; Ctrl+C stops)", file=sys.stderr, flush=True)
+        echo(warning, err=True)
+    echo(f"liveplan: watching session {session_id} (read-only; Ctrl+C stops)", err=True)
     app = watch_app(store, session_id, token, allowed_hosts(host, port), port)
     web.run_app(app, host=host, port=port, print=lambda *a: None)

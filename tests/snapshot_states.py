@@ -56,14 +56,14 @@ async def finished(pilot) -> None:
     await app.chat.add(UserBlock("Add a --verbose flag to the CLI and run the tests"))
     await app.handle_event(PlanUpdated(old=plan_at(2), new=plan_at(3), archived=True))
     await app.handle_event(TextDelta(text="Done. `--verbose` now raises the log level, and all **42 tests** pass."))
-    await app._end_reply()
+    await app.renderer.end_reply()
     await pilot.pause(0.3)
 
 
 async def approval(pilot) -> None:
     app = pilot.app
     await mid_stream(pilot)
-    await app._end_reply()
+    await app.renderer.end_reply()
     request = ApprovalRequest(
         call_id="2",
         tool="edit_file",

@@ -13,7 +13,7 @@ import asyncio
 import signal
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -25,6 +25,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from .. import commands
+from ..textsafe import terminal_safe
 from .idle_gc import IdleCollector
 from .messages import CoreEvent, TurnEnded, TurnStarted
 from .palette import SlashCommandProvider
@@ -70,6 +71,10 @@ class LivePlanApp(App[int]):
         Binding("ctrl+n", "new_chat", "New chat", id="new-chat"),
         Binding("ctrl+p", "command_palette", "Commands", id="command-palette"),
     ]
+
+    def notify(self, message: str, *, title: str = "", markup: bool = True, **options: Any) -> None:
+        """Every toast is plain terminal-safe text: a notice may be a hook's or an MCP server's words."""
+        super().notify(terminal_safe(message), title=terminal_safe(title), markup=False, **options)
 
     def __init__(
         self,
@@ -360,9 +365,6 @@ class LivePlanApp(App[int]):
             self.status.busy = False
         except NoMatches:
             pass
-
-    async def _end_reply(self) -> None:
-        await self.renderer.end_reply()
 
     async def handle_event(self, event: Event) -> None:
         """The one place core events become widgets (see `EventRenderer`)."""

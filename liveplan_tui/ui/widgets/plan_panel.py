@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ...plan_status import glyph
+from ...textsafe import terminal_safe as safe
 
 if TYPE_CHECKING:  # pydantic loads with the first plan, not before the first frame
     from ...plan import LivePlan, Step
@@ -35,19 +36,19 @@ class StepRow(Vertical):
         with Horizontal(classes="step-head"):
             yield Static(f"{glyph(s.status)} {s.id}.", classes="step-marker")
             badge = Content(f"  [{s.badge}]") if s.badge else Content("")
-            yield Static(Content(s.description).append(Content(after)).append(badge), classes="step-line")
+            yield Static(Content(safe(s.description)).append(Content(after)).append(badge), classes="step-line")
         if s.result:
-            yield Static(Content(f"→ {s.result}"), classes="step-result")
+            yield Static(Content(f"→ {safe(s.result)}"), classes="step-result")
 
 
 def headline(plan: LivePlan, finished: bool) -> str:
-    """The panel's pinned first line: progress and the step in progress, or `finished`."""
+    """The panel's pinned first line: progress and the step in progress, or `finished` (terminal-safe)."""
     if plan.is_empty:
         return "no plan yet"
     if finished or plan.is_finished:
         return f"{plan.done}/{plan.total} · finished"
     current = plan.current
-    return f"{plan.done}/{plan.total} · {current.description if current else 'next: ' + _next(plan)}"
+    return safe(f"{plan.done}/{plan.total} · {current.description if current else 'next: ' + _next(plan)}")
 
 
 def _next(plan: LivePlan) -> str:
@@ -93,11 +94,11 @@ class PlanPanel(Vertical):
             yield Static("Multi-step tasks get one;\nor type /plan add TEXT.", classes="plan-empty")
             return
         if plan.goal:
-            yield Static(Content(plan.goal), classes="plan-goal")
+            yield Static(Content(safe(plan.goal)), classes="plan-goal")
         for step in plan.steps:
             yield StepRow(step)
         if plan.notes:
-            yield Static(Content(f"Notes: {plan.notes}"), classes="plan-notes")
+            yield Static(Content(f"Notes: {safe(plan.notes)}"), classes="plan-notes")
         from textual.widgets import ProgressBar  # with the first plan, not before the first frame
 
         bar = ProgressBar(total=max(plan.total, 1), show_eta=False, show_percentage=False, classes="plan-progress")

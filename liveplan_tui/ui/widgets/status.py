@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
+
+from ...textsafe import terminal_safe
 
 
 def _k(n: int) -> str:
@@ -22,14 +25,17 @@ class StatusBar(Static):
     plan_approval: reactive[str] = reactive("auto")
     instructions: reactive[str] = reactive("none")
 
-    def render(self) -> str:
+    def render(self) -> Content:
         limit = f"/{_k(self.context_limit)}" if self.context_limit else ""
         approx = "~" if self.estimated else ""
         state = "● working" if self.busy else "○ idle"
-        return (
-            f"{state} │ {self.endpoint} │ {self.route} │ "
-            f"ctx {approx}{_k(self.context_used)}{limit} │ session {approx}{_k(self.session_tokens)} tok"
-            + (" │ plans: ask" if self.plan_approval == "ask" else "")
-            + (f" │ {self.instructions}" if self.instructions != "none" else "")
-            + (f" │ {self.sandbox}" if self.sandbox else "")
+        # The route's reason may be a classifier model's words and the endpoint a user's: shown, never markup.
+        return Content(
+            terminal_safe(
+                f"{state} │ {self.endpoint} │ {self.route} │ "
+                f"ctx {approx}{_k(self.context_used)}{limit} │ session {approx}{_k(self.session_tokens)} tok"
+                + (" │ plans: ask" if self.plan_approval == "ask" else "")
+                + (f" │ {self.instructions}" if self.instructions != "none" else "")
+                + (f" │ {self.sandbox}" if self.sandbox else "")
+            )
         )
