@@ -6,7 +6,9 @@ Both paths honour .gitignore and print `file:line: text`, capped.
 from __future__ import annotations
 
 import asyncio
+import base64
 import fnmatch
+import json
 import re
 import shutil
 from pathlib import Path
@@ -59,8 +61,17 @@ def python_search(ws: Workspace, start: Path, regex: re.Pattern[str], glob: str 
     return hits
 
 
+def _rg_text(field: dict[str, str]) -> str:
+    """ripgrep's JSON gives text as `text`, or as base64 `bytes` when it is not UTF-8."""
+    if "text" in field:
+        return field["text"]
+    return base64.b64decode(field.get("bytes", "")).decode("utf-8", errors="surrogateescape")
+
+
 async def ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, glob: str | None) -> list[str]:
-    args = [rg, "--line-number", "--no-heading", "--color=never", "--max-filesize", "2M", "--sort=path"]
+    """ripgrep's JSON output, so a name holding `:` or a single searched file (printed without a name in
+    the text format) cannot be misread; each file is judged by `is_secret` before any of its lines is kept."""
+    args = [rg, "--json", "--max-filesize", "2M", "--sort=path"]
     args += ["--hidden", "--no-require-git", "--glob", "!.git/"]  # same files as the Python walker
     if glob:
         args += ["--glob", glob]
@@ -71,13 +82,18 @@ async def ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, glob
     out, err = await proc.communicate()
     if proc.returncode not in (0, 1):
         raise ToolError(f"search failed: {err.decode(errors='replace').strip()[:300]}")
-    hits = []
-    for raw in out.decode(errors="replace").splitlines():
-        file, _, rest = raw.partition(":")
-        line_no, _, text = rest.partition(":")
-        if ws.is_secret(ws.root / file):
+    hits: list[str] = []
+    secret: dict[str, bool] = {}
+    for raw in out.splitlines():
+        message = json.loads(raw)
+        if message.get("type") != "match":
             continue
-        hits.append(f"{Path(file).as_posix().removeprefix('./')}:{line_no}: {_clip(text)}")
+        data = message["data"]
+        file = _rg_text(data["path"])
+        path = ws.root / file
+        if secret.setdefault(file, ws.is_secret(path)):
+            continue
+        hits.append(f"{ws.rel(path)}:{data['line_number']}: {_clip(_rg_text(data['lines']))}")
         if len(hits) > MAX_MATCHES:
             break
     return hits
@@ -102,6 +118,8 @@ class SearchTool(Tool):
         start = ctx.workspace.resolve(params.path)
         if not start.exists():
             raise ToolError(f"{params.path!r} does not exist")
+        if start.is_file() and ctx.workspace.is_secret(start):
+            return ToolResult(f"no matches: {params.path!r} is a secret file (credentials), which search never reads")
         if self.rg:
             hits = await ripgrep_search(self.rg, ctx.workspace, start, params.pattern, params.glob)
         else:

@@ -7,11 +7,12 @@ unless it lands inside the workspace root.
 from __future__ import annotations
 
 import os
-import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..secret_files import is_secret_name, looks_secret
 from ..textsafe import display_path
 from .errors import ToolError
 
@@ -19,12 +20,23 @@ if TYPE_CHECKING:  # imported when the first ignore file is read: a turn without
     import pathspec
 
 ALWAYS_IGNORED = (".git/",)
-SECRET_NAME = re.compile(
-    r"(^|/)(\.env(\.[^/]*)?|[^/]*\.env|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.htpasswd|credentials(\.[^/]*)?"
-    r"|id_(rsa|dsa|ed25519|ecdsa)|[^/]*\.(pem|key|p12|pfx|keystore|jks)|secrets?\.(json|ya?ml|toml|txt))$"
-)
+SNIFF_BYTES = 4096
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".tox"}
 MAX_INDEX_ENTRIES = 50_000
+
+
+def _head(path: Path) -> bytes:
+    """A regular file's first bytes, without blocking on a FIFO or following a link swapped in since."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return b""
+    try:
+        return os.read(fd, SNIFF_BYTES)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
 
 
 class PathError(ToolError):
@@ -69,20 +81,25 @@ class Workspace:
             return False
 
     def is_secret(self, path: Path) -> bool:
-        """Judged on the name a file is reached by *and* on the real file behind it.
+        """Judged on the name a file is reached by, on the real file behind it, and on what that file holds.
 
-        A symlink `notes.txt -> .env` and a hardlink to `.env` are as secret as `.env` itself.
+        A symlink `notes.txt -> .env`, a hardlink to `.env` and a private key saved as `notes.txt` are all as
+        secret as `.env` itself (see `secret_files` for the table).
         """
-        if SECRET_NAME.search(path.as_posix()):
+        if is_secret_name(path.as_posix()):
             return True
         try:
             real = path.resolve()
-            if SECRET_NAME.search(real.as_posix()):
+            if is_secret_name(real.as_posix()):
                 return True
             info = real.stat()
         except (OSError, RuntimeError):
             return False
-        return info.st_nlink > 1 and (info.st_dev, info.st_ino) in self._secret_inodes()
+        if not stat.S_ISREG(info.st_mode):
+            return False
+        if info.st_nlink > 1 and (info.st_dev, info.st_ino) in self._secret_inodes():
+            return True
+        return looks_secret(_head(real))
 
     def _secret_inodes(self) -> set[tuple[int, int]]:
         """Inodes of the secret-named files in the workspace, ignored ones included (.env usually is)."""
@@ -92,7 +109,7 @@ class Workspace:
             dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
             for name in files:
                 seen += 1
-                if SECRET_NAME.search(name):
+                if is_secret_name(name):
                     try:
                         info = os.stat(os.path.join(folder, name), follow_symlinks=False)
                     except OSError:
