@@ -7,6 +7,7 @@ view, so the TUI and the REPL behave the same.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -196,7 +197,7 @@ async def _init(session: Session, arg: str) -> CommandResult:
     from .instructions import FILENAME, starter
 
     root = session.ctx.workspace.root
-    if (root / FILENAME).exists():
+    if os.path.lexists(root / FILENAME):  # a link there (even a dangling one) is not ours to replace
         return CommandResult(f"{FILENAME} already exists in {root}; edit it, and LivePlan reads it", error=True)
     result = await session.call_tool("write_file", {"path": FILENAME, "content": starter(root)})
     if result.is_error:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import confined
+from .secret_files import is_secret_name, looks_secret
+
 FILENAME = "AGENTS.md"
 BUDGET_TOKENS = 2000
 CHARS_PER_TOKEN = 4
@@ -22,10 +25,22 @@ class Instructions:
     cut: tuple[Path, ...] = field(default_factory=tuple)  # files shortened or left out to fit the budget
     tokens: int = 0  # the estimated size of all the files, before any cut
     root: Path = Path(".")  # the repository root the files are named from
+    skipped: tuple[str, ...] = ()  # files left out whole, each with why (secret, or leading outside)
 
     @property
     def over_budget(self) -> bool:
         return bool(self.cut)
+
+    def notices(self) -> list[str]:
+        """What the user is told once: files skipped, and files cut to fit the budget."""
+        told = [f"project instructions: {why}" for why in self.skipped]
+        if self.cut:
+            cut = ", ".join(str(p) for p in self.cut)
+            told.append(
+                f"project instructions are ~{self.tokens} tokens, over the budget of {BUDGET_TOKENS}; cut: {cut}. "
+                "Shorten them, or pass --no-project-instructions"
+            )
+        return told
 
     def describe(self) -> str:
         """For the status bar and `liveplan config show`: which files, named from the repository root."""
@@ -59,16 +74,44 @@ def find(workspace: Path) -> list[Path]:
     return [f / FILENAME for f in folders if (f / FILENAME).is_file()]
 
 
+def _read(path: Path, root: Path, limit: int) -> tuple[str, int] | str:
+    """The file's text (at most `limit` bytes) and its size, read through the confined open; or why it is skipped.
+
+    A cloned repository's `AGENTS.md` may be a link to `.env` or `~/.aws/credentials`: what it leads to is judged
+    before a byte is read, and a secret or a file outside the repository never reaches the model.
+    """
+    shown = _shown(path, root)
+    try:
+        real = path.resolve()
+        if not real.is_relative_to(root):
+            return f"{shown} leads outside the repository (to {real}); skipped"
+        if is_secret_name(path.as_posix()) or is_secret_name(real.as_posix()):
+            return f"{shown} is a secret file ({real.name}); skipped"
+        data = confined.read_bytes(root, confined.relative(root, real), limit)
+        size = real.stat().st_size
+    except (OSError, RuntimeError) as exc:
+        return f"{shown} cannot be read ({exc}); skipped"
+    if looks_secret(data[:4096]):
+        return f"{shown} holds a private key or credentials; skipped"
+    return data.decode("utf-8", errors="replace").strip(), size
+
+
 def load(workspace: Path, budget: int = BUDGET_TOKENS) -> Instructions:
-    """Read the files; when they exceed `budget`, the nearest are kept first and the farther ones cut."""
-    files = find(workspace)
+    """Read the files; when they exceed `budget`, the nearest are kept first and the farther ones cut.
+
+    No file is read past what the budget could keep (4 bytes a character at most).
+    """
+    root = repository_root(workspace.resolve())
     texts: dict[Path, str] = {}
-    for path in files:
-        try:
-            texts[path] = path.read_text(encoding="utf-8", errors="replace").strip()
-        except OSError:
+    skipped: list[str] = []
+    total = 0
+    for path in find(workspace):
+        read = _read(path, root, budget * CHARS_PER_TOKEN * 4 + 1)
+        if isinstance(read, str):
+            skipped.append(read)
             continue
-    total = sum(len(t) for t in texts.values()) // CHARS_PER_TOKEN
+        texts[path], size = read
+        total += size // CHARS_PER_TOKEN
     room = budget * CHARS_PER_TOKEN
     kept: dict[Path, str] = {}
     cut: list[Path] = []
@@ -81,10 +124,9 @@ def load(workspace: Path, budget: int = BUDGET_TOKENS) -> Instructions:
         if text:
             kept[path] = text
     ordered = [p for p in texts if p in kept]
-    root = repository_root(workspace.resolve())
     parts = [f"## {_shown(p, root)}\n{kept[p]}" for p in ordered]
     block = "[PROJECT INSTRUCTIONS]\n" + "\n\n".join(parts) + "\n[/PROJECT INSTRUCTIONS]" if parts else ""
-    return Instructions(tuple(ordered), block, tuple(cut), total, root)
+    return Instructions(tuple(ordered), block, tuple(cut), total, root, tuple(skipped))
 
 
 def starter(workspace: Path) -> str:

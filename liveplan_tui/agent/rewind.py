@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from .. import confined
 from ..events import PlanUpdated
 from ..memory import WorkMemory
 from ..plan import PlanBoard
@@ -24,6 +25,7 @@ from ..store import Store
 from .planning import BoardHolder
 
 SHELL_NOTE = "Changes made by shell commands are not tracked and were not undone."
+UNSAFE = {"link": "a link", "folder": "a folder", "other": "not a regular file", "outside": "reached through a link"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class ChangeLog:
         persist: Callable[[Change], int] | None = None,
         mark: Callable[[int, bool], None] | None = None,
     ):
-        self.root = root
+        self.root = root.resolve()
         self.changes = list(changes or [])
         self.persist = persist
         self.mark = mark
@@ -100,16 +102,26 @@ class ChangeLog:
             self.mark(change_id, undone)
 
     def _read(self, rel: str) -> bytes | None:
-        path = self.root / rel
-        return path.read_bytes() if path.is_file() else None
+        return confined.read_bytes(self.root, rel) if confined.kind(self.root, rel) == "file" else None
 
     def _write(self, rel: str, data: bytes | None) -> None:
-        path = self.root / rel
         if data is None:
-            path.unlink(missing_ok=True)
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+            confined.remove(self.root, rel)
+        else:
+            confined.write_bytes(self.root, rel, data)
+
+    def _refused(self, targets: dict[str, tuple[bytes | None, bytes | None]]) -> Outcome | None:
+        """Only regular files inside the workspace are restored: where a link, a folder or a path through a link
+        now stands (planted by a command, say), the whole operation stops, even forced, and names each file."""
+        unsafe = {rel: confined.kind(self.root, rel) for rel in targets}
+        named = [f"{rel} (now {UNSAFE[k]})" for rel, k in sorted(unsafe.items()) if k in UNSAFE]
+        if not named:
+            return None
+        return Outcome(
+            False,
+            "refused: these files are no longer plain files in the workspace, so nothing was "
+            "restored (not even with force): " + "; ".join(named),
+        )
 
     def _restore(
         self, targets: dict[str, tuple[bytes | None, bytes | None]], force: bool
@@ -129,6 +141,8 @@ class ChangeLog:
             raise RewindError("nothing to undo: no file was changed by a tool in this session")
         last = live[-1]
         targets = {f.path: (f.before, f.after) for f in reversed(last.files)}
+        if refused := self._refused(targets):
+            return refused
         lost, _ = self._restore(targets, force)
         if lost:
             return Outcome(False, _stopped("undo", "/undo force"), lost=lost)
@@ -154,6 +168,8 @@ class ChangeLog:
             for f in change.files:
                 first = targets.get(f.path, (f.before, f.after))[0]
                 targets[f.path] = (first, f.after)
+        if refused := self._refused(targets):
+            return refused
         lost, files = self._restore(targets, force)
         if lost:
             return Outcome(False, _stopped("rewind", f"/rewind {step} force"), lost=lost)

@@ -18,7 +18,6 @@ from typing import Any
 from ..choices import Mode, PlanApproval
 from ..config import Endpoint, Settings, client_options
 from ..events import Condensed, Event, Notice, PlanUpdated, Route
-from ..instructions import BUDGET_TOKENS as INSTRUCTIONS_BUDGET
 from ..instructions import Instructions
 from ..instructions import load as load_instructions
 from ..llm.assemble import new_call_id
@@ -215,13 +214,10 @@ class Session:
             for line in await self.mcp.start():
                 yield Notice(message=line)
             self.tools = self.tools.plus(list(self.mcp.tools()))
-        if self.instructions.over_budget and not self._instructions_noted:
+        if not self._instructions_noted:
             self._instructions_noted = True
-            cut = ", ".join(str(p) for p in self.instructions.cut)
-            yield Notice(
-                message=f"project instructions are ~{self.instructions.tokens} tokens, over the budget of "
-                f"{INSTRUCTIONS_BUDGET}; cut: {cut}. Shorten them, or pass --no-project-instructions"
-            )
+            for message in self.instructions.notices():
+                yield Notice(message=message)
         approved = self._approve_pending and self.conv.board.awaiting_approval
         events, told = resolve_pending(self.keeper, self._approve_pending, text)
         self._approve_pending = False

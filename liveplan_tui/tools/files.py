@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from .. import confined
 from ..memory import Note
 from .base import Tool, ToolContext, ToolKind, ToolResult
 from .workspace import PathError
@@ -22,8 +21,8 @@ def _is_binary(head: bytes) -> bool:
     return b"\x00" in head
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
+def _decode(root: Path, path: Path) -> str:
+    data = confined.read_bytes(root, confined.relative(root, path), MAX_READ_BYTES + 1)
     if _is_binary(data[:8192]):
         raise PathError(f"{path.name} is a binary file; read_file only reads text")
     return data.decode("utf-8", errors="replace")
@@ -56,7 +55,7 @@ class ReadFileTool(Tool):
             raise PathError(f"{params.path!r} is not a file" + ("" if path.exists() else " (it does not exist)"))
         if path.stat().st_size > MAX_READ_BYTES:
             raise PathError(f"{params.path!r} is {path.stat().st_size:,} bytes; use search to find the part you need")
-        lines = _decode(path).splitlines()
+        lines = _decode(ctx.workspace.root, path).splitlines()
         start = params.start_line or 1
         end = min(params.end_line or start + MAX_READ_LINES - 1, start + MAX_READ_LINES - 1, len(lines))
         if lines and start > len(lines):
@@ -114,44 +113,16 @@ class ListDirTool(Tool):
         return ToolResult(text)
 
 
-def current_umask() -> int:
-    """The process umask, read without changing it where /proc allows."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(path: Path, content: str) -> None:
-    """Write through a temp file and rename, so a crash never leaves half a file.
-
-    The file keeps its mode when it existed (an executable hook stays executable); a new
-    file gets what the umask gives, as `open()` would, not mkstemp's private 0600.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~current_umask()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(content)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_tracked(path: Path, content: str, ctx: ToolContext) -> None:
-    """Write, and hand the bytes before and after to the session's checkpoints, so /undo and /rewind can revert it."""
-    before = path.read_bytes() if path.is_file() else None
-    _atomic_write(path, content)
+    """Write through the confined open (a temp file and a rename; a crash never leaves half a file, the file keeps
+    its mode), and hand the bytes before and after to the session's checkpoints, so /undo and /rewind can revert it."""
+    root = ctx.workspace.root
+    rel = confined.relative(root, path)
+    before = confined.read_bytes(root, rel) if confined.kind(root, rel) == "file" else None
+    after = content.encode("utf-8")
+    confined.write_bytes(root, rel, after)
     if ctx.checkpoint is not None:
-        ctx.checkpoint(ctx.workspace.rel(path), before, path.read_bytes())
+        ctx.checkpoint(ctx.workspace.rel(path), before, after)
 
 
 def unified_diff(rel: str, old: str, new: str, context: int = 3) -> str:
@@ -187,7 +158,7 @@ class WriteFileTool(Tool):
 
     def preview(self, params: WriteFileParams, ctx: ToolContext) -> str:
         path = ctx.workspace.resolve(params.path)
-        old = _decode(path) if path.is_file() else ""
+        old = _decode(ctx.workspace.root, path) if path.is_file() else ""
         verb = "overwrite" if path.exists() else "create"
         return f"{verb} {ctx.workspace.rel(path)}\n" + (
             unified_diff(ctx.workspace.rel(path), old, params.content) or "(no change)"
@@ -250,7 +221,7 @@ class EditFileTool(Tool):
     def preview(self, params: EditFileParams, ctx: ToolContext) -> str:
         path = ctx.workspace.resolve(params.path)
         rel = ctx.workspace.rel(path)
-        old = _decode(path)
+        old = _decode(ctx.workspace.root, path)
         return f"edit {rel}\n" + unified_diff(rel, old, _edited(params, old, rel))
 
     async def run(self, params: EditFileParams, ctx: ToolContext) -> ToolResult:
@@ -258,7 +229,7 @@ class EditFileTool(Tool):
         if not path.is_file():
             raise PathError(f"{params.path!r} does not exist; use write_file to create it")
         rel = ctx.workspace.rel(path)
-        old = _decode(path)
+        old = _decode(ctx.workspace.root, path)
         new = _edited(params, old, rel)
         _write_tracked(path, new, ctx)
         return ToolResult(f"edited {rel}\n{unified_diff(rel, old, new)}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from attack import call, exec_attack, make_workspace
 
-from liveplan_tui.tools.files import current_umask
+from liveplan_tui.confined import current_umask
 
 
 def mode(path: Path) -> int:
