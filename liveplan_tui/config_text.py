@@ -11,12 +11,18 @@ from .config import Settings, config_path
 def effective_config(settings: Settings) -> str:
     """The settings in effect, as TOML, with secrets masked."""
     from .instructions import load
-    from .tools.reaper import sandbox_status
+    from .tools.reaper import PARTS, parts_in_force, sandbox_status
 
     found = load(settings.workspace) if settings.project_instructions else None
+    sandboxed = settings.shell_sandbox == "workspace"
     lines = [
         f"# settings in effect (flags > env > {config_path()} > defaults)",
         f"# {sandbox_status(settings.shell_sandbox)}",
+        *(
+            f"#   {'in force' if held else 'missing '}: {PARTS[name]}"
+            for name, held in parts_in_force().items()
+            if sandboxed
+        ),
         f"# project instructions: {found.describe() if found else 'off (--no-project-instructions)'}",
     ]
     for name, value in settings.model_dump(exclude={"openai_api_key"}).items():

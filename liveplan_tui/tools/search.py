@@ -61,11 +61,12 @@ def python_search(ws: Workspace, start: Path, regex: re.Pattern[str], glob: str 
     return hits
 
 
-def _rg_text(field: dict[str, str]) -> str:
-    """ripgrep's JSON gives text as `text`, or as base64 `bytes` when it is not UTF-8."""
+def _rg_text(field: dict[str, str], errors: str) -> str:
+    """ripgrep's JSON gives text as `text`, or as base64 `bytes` when it is not UTF-8: a file name keeps its bytes
+    (`surrogateescape`, so it still opens), a line's are shown as U+FFFD."""
     if "text" in field:
         return field["text"]
-    return base64.b64decode(field.get("bytes", "")).decode("utf-8", errors="surrogateescape")
+    return base64.b64decode(field.get("bytes", "")).decode("utf-8", errors=errors)
 
 
 async def ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, glob: str | None) -> list[str]:
@@ -89,11 +90,11 @@ async def ripgrep_search(rg: str, ws: Workspace, start: Path, pattern: str, glob
         if message.get("type") != "match":
             continue
         data = message["data"]
-        file = _rg_text(data["path"])
+        file = _rg_text(data["path"], "surrogateescape")
         path = ws.root / file
         if secret.setdefault(file, ws.is_secret(path)):
             continue
-        hits.append(f"{ws.rel(path)}:{data['line_number']}: {_clip(_rg_text(data['lines']))}")
+        hits.append(f"{ws.rel(path)}:{data['line_number']}: {_clip(_rg_text(data['lines'], 'replace'))}")
         if len(hits) > MAX_MATCHES:
             break
     return hits

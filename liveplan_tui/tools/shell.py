@@ -4,7 +4,8 @@ The supervisor (`reaper.py`) is a child subreaper in its own session: when the
 command ends, times out, is cancelled, or LivePlan dies, everything it started
 is killed, including children that called `setsid` or daemonized. The command
 gets an environment without the app's secrets, and with `shell_sandbox =
-"workspace"` it can write only in the workspace and the temp dir (Landlock).
+"workspace"` it is sandboxed (see `reaper.py`): it can write only in the workspace and
+the temp dir, and reach no process, socket or file metadata outside them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from ..memory import Note
 from .base import Tool, ToolContext, ToolKind, ToolResult
 from .errors import ToolError
-from .reaper import landlock_abi
+from .reaper import landlock_abi, parts_in_force
 
 REAPER = Path(__file__).with_name("reaper.py")
 SECRET_ENV = re.compile(
@@ -95,6 +96,8 @@ def supervised(command: str, ctx: ToolContext, writable: tuple[Path, ...] | None
             folders = writable or (ctx.workspace.root, Path(tempfile.gettempdir()), Path("/dev/shm"))
             for folder in folders:
                 argv += ["--write", str(folder)]
+            if parts_in_force()["metadata"]:
+                argv.append("--isolate")
         else:
             note = "note: the command ran without a sandbox: this kernel has no Landlock\n"
     return [*argv, "--", "/bin/sh", "-c", command], note
