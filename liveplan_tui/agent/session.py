@@ -67,10 +67,15 @@ class SessionView:
     saving: bool
     approval: str
     plan_approval: PlanApproval
-    sandbox: str
+    shell_sandbox: str
     instructions: str  # which AGENTS.md files are in the prompt
     local: bool
     key_withheld: bool
+
+    @property
+    def sandbox(self) -> str:
+        """The sandbox in force; asked only when shown, since it probes the kernel once (`exec` never shows it)."""
+        return sandbox_status(self.shell_sandbox)
 
 
 class Session:
@@ -136,7 +141,7 @@ class Session:
             saving=self.store is not None,
             approval=self.settings.approval,
             plan_approval=self.plan_approval,
-            sandbox=sandbox_status(self.settings.shell_sandbox),
+            shell_sandbox=self.settings.shell_sandbox,
             instructions=self.instructions.describe(),
             local=self.endpoint.local,
             key_withheld=self.endpoint.key_withheld,
