@@ -22,8 +22,10 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from .agent.masking import mask_plan
 from .llm.openai_compat import loopback_host as is_loopback
 from .plan_status import STATUS_TABLE, VERIFICATION_BADGES
+from .redact import redact
 from .store import Store, StoreError
 from .textsafe import echo
 
@@ -150,10 +152,10 @@ def serve(forwarded: list[str], host: str, port: int) -> None:
 def session_state(store: Store, session_id: str) -> dict[str, Any]:
     """What the page shows, read from the store: the plan (or the last finished one) and the latest chat."""
     saved = store.load(session_id)
-    plan = saved.board.latest
+    plan = mask_plan(saved.board.latest, ())  # sessions stored before masking are masked on the way out
     finished = saved.board.active.is_empty and not plan.is_empty
     chat = [
-        {"role": m["role"], "text": m["content"]}
+        {"role": m["role"], "text": redact(m["content"])}
         for m in saved.record
         if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str) and m["content"].strip()
     ]

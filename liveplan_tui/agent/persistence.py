@@ -7,28 +7,35 @@ from typing import Any
 from ..events import Event
 from ..memory import WorkMemory
 from ..plan import PlanBoard
+from ..redact import redact
 from ..store import SavedSession, Store
 from .conversation import Conversation
+from .masking import mask_board, mask_message
 
 RECORDED_EVENTS = {"route", "condensed", "error"}
 
 
 class SessionRecorder:
-    def __init__(self, store: Store, session_id: str):
+    """Writes what the session holds to the store, masked: nothing stored (and so nothing `watch`, `export` or a
+    resumed session shows) holds a secret the model or a tool repeated."""
+
+    def __init__(self, store: Store, session_id: str, secrets: tuple[str, ...] = ()):
         self.store = store
         self.session_id = session_id
+        self.secrets = secrets
 
     def message(self, message: dict[str, Any]) -> None:
-        self.store.add_message(self.session_id, message)
+        self.store.add_message(self.session_id, mask_message(message, self.secrets))
 
     def board(self, board: PlanBoard) -> None:
-        self.store.save_board(self.session_id, board)
+        self.store.save_board(self.session_id, mask_board(board, self.secrets))
 
     def replaced(self, messages: list[dict[str, Any]], summary: str) -> None:
-        self.store.save_context(self.session_id, messages, summary)
+        masked = [mask_message(m, self.secrets) for m in messages]
+        self.store.save_context(self.session_id, masked, redact(summary, self.secrets))
 
     def artifact(self, artifact_id: str, text: str) -> None:
-        self.store.save_artifact(self.session_id, artifact_id, text)
+        self.store.save_artifact(self.session_id, artifact_id, redact(text, self.secrets))
 
     def event(self, event: Event) -> None:
         if event.type in RECORDED_EVENTS:

@@ -41,6 +41,7 @@ from .conversation import Conversation
 from .engines import pick
 from .engines.react import run_tool
 from .hooks import Hooks
+from .masking import mask_event
 from .persistence import SessionRecorder, close_dangling, restored
 from .planning import PlanKeeper
 from .reviews import PlanReview, PlanReviewer, defer_review, resolve_pending
@@ -204,15 +205,17 @@ class Session:
         )
 
     async def submit(self, text: str) -> AsyncIterator[Event]:
-        """Run one turn for the user's `text`; every event is recorded, then yielded."""
+        """Run one turn for the user's `text`; every event is masked and recorded, then yielded."""
+        secrets = self.ctx.secrets
         async for event in self._turn(text):
+            shown = mask_event(event, secrets)
             if self.recorder is not None:
-                self.recorder.event(event)
-            yield event
+                self.recorder.event(shown)
+            yield shown
             if self.hooks.specs:  # nothing per streamed token when no hook is configured
                 await self.hooks.observe(event, self.conv.board.latest)
                 for notice in self.hooks.take_notices():
-                    yield notice
+                    yield mask_event(notice, secrets)
 
     async def _turn(self, text: str) -> AsyncIterator[Event]:
         if self.mcp.servers and not self.mcp.started:  # on the loop the turns run on, once
@@ -351,7 +354,7 @@ class Session:
         self.session_id = session_id or store.create_session(self.endpoint.model, str(self.ctx.workspace.root))
         store.lock(self.session_id)
         self.hooks.session_id = self.session_id
-        self.recorder = SessionRecorder(store, self.session_id)
+        self.recorder = SessionRecorder(store, self.session_id, self.ctx.secrets)
         self.conv.recorder = self.recorder
         self.ctx.artifacts.on_add = self.recorder.artifact
         sid = self.session_id

@@ -22,6 +22,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from ..memory import Note
+from ..redact import redact
 from .base import Tool, ToolContext, ToolKind, ToolResult
 from .errors import ToolError
 from .reaper import landlock_abi, parts_in_force
@@ -29,6 +30,11 @@ from .reaper import landlock_abi, parts_in_force
 REAPER = Path(__file__).with_name("reaper.py")
 SECRET_ENV = re.compile(
     r"(?i)(api_?key|secret|token|passw(or)?d|passphrase|credential|(^|_)(key|keys|pat|pwd|pass)(_|$))"
+)
+# Names that say a credential or a door to one: DSNs, auth settings, agent and daemon sockets, ticket caches.
+CREDENTIAL_ENV = re.compile(
+    r"(?i)(_DSN$|^DSN$|_AUTH$|^AUTH_|_AUTH_|AUTH_SOCK|AGENT_INFO|AGENT_SOCK|_SOCK$|_SOCKET$|^DOCKER_HOST$|^KRB5CCNAME$"
+    r"|^DBUS_SESSION_BUS_ADDRESS$|COOKIE)"
 )
 NOT_SECRET_ENV = {"PWD", "OLDPWD"}
 TERM_GRACE = 2.0
@@ -73,15 +79,20 @@ def _failure_line(text: str) -> str:
     return "failed"
 
 
+def secret_variable(name: str, value: str, secrets: tuple[str, ...]) -> bool:
+    """Whether a variable carries a credential, by its name or by the shape of its value: a URL with a password
+    (`DATABASE_URL`, `HTTPS_PROXY=http://user:pass@…`), a provider token (`sk-…`, `ghp_…`, `AKIA…`), a private key,
+    or one of our own keys."""
+    if name in NOT_SECRET_ENV:
+        return False
+    if name.startswith("LIVEPLAN_API") or SECRET_ENV.search(name) or CREDENTIAL_ENV.search(name):
+        return True
+    return any(s and s in value for s in secrets) or redact(value) != value
+
+
 def shell_env(secrets: tuple[str, ...], allow: tuple[str, ...]) -> dict[str, str]:
     """The environment a command sees: ours, less anything named or valued like a secret, unless allowed."""
-    env = {}
-    for name, value in os.environ.items():
-        if name not in allow and name not in NOT_SECRET_ENV:
-            if name.startswith("LIVEPLAN_API") or SECRET_ENV.search(name) or any(s and s in value for s in secrets):
-                continue
-        env[name] = value
-    return env
+    return {n: v for n, v in os.environ.items() if n in allow or not secret_variable(n, v, secrets)}
 
 
 def supervised(command: str, ctx: ToolContext, writable: tuple[Path, ...] | None = None) -> tuple[list[str], str]:

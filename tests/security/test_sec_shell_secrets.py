@@ -67,3 +67,97 @@ def test_main_call_errors_are_masked_in_output_and_store(fake, tmp_path: Path, i
     assert KEY not in proc.stderr and "abcdefghijklmnopqrstu" not in proc.stderr
     db = (isolated_env / "data" / "sessions.db").read_bytes()
     assert KEY.encode() not in db and b"abcdefghijklmnopqrstu" not in db
+
+
+# -- credentials known by the shape of their value, and secrets kept out of what is shown and stored ----------
+
+BY_VALUE = {
+    "DATABASE_URL": "postgres://app:pw-by-url-0001@db:5432/app",
+    "REDIS_URL": "rediss://:pw-by-url-0002@cache:6380/0",
+    "HTTPS_PROXY": "http://bob:pw-proxy-0003@proxy.corp:3128",
+    "ALL_PROXY": "socks5://carol:pw-proxy-0004@proxy:1080",
+    "SENTRY_DSN": "https://dsn-public-0005@o1.ingest.sentry.io/1",
+    "NPM_CONFIG__AUTH": "YXV0aC12YWx1ZS0wMDA2",
+    "REGISTRY_AUTH": "auth-value-0007",
+    "SSH_AUTH_SOCK": "/tmp/ssh-agent-0008/agent.1",
+    "GPG_AGENT_INFO": "/run/user/0/gnupg/S.gpg-agent-0009:0:1",
+    "DOCKER_HOST": "unix:///var/run/docker-0010.sock",
+    "BUILD_CONFIG": "ghp_" + "0011" * 9,
+    "DEPLOY_NOTE": "AKIAABCDEFGHIJKLMN12",
+}
+KEPT = {"HTTP_PROXY": "http://proxy.corp:3128", "DATABASE_HOST": "db.internal", "LANG": "C.UTF-8", "EDITOR": "vim"}
+
+
+def test_credentials_are_dropped_by_the_shape_of_their_value(fake, tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    fake.script.extend([call("run_shell", command="env"), {"text": "done"}])
+    proc = exec_attack(fake, ws, "--yes", env={**BY_VALUE, **KEPT})
+    assert proc.returncode == 0, proc.stderr
+    (result,) = tool_messages(fake)
+    for name, value in BY_VALUE.items():
+        assert f"{name}=" not in result and value not in everything_sent(fake), name
+    for name, value in KEPT.items():
+        assert f"{name}={value}" in result, name
+
+
+def test_shell_env_allow_still_lets_a_name_through(fake, tmp_path: Path, isolated_env: Path) -> None:
+    (isolated_env / "config.toml").write_text('shell_env_allow = ["DATABASE_URL"]\n')
+    ws = make_workspace(tmp_path / "ws")
+    fake.script.extend([call("run_shell", command="echo $DATABASE_URL | base64"), {"text": "done"}])
+    exec_attack(fake, ws, "--yes", env={"DATABASE_URL": BY_VALUE["DATABASE_URL"]})
+    assert base64.b64encode((BY_VALUE["DATABASE_URL"] + "\n").encode()).decode() in tool_messages(fake)[0]
+
+
+def test_hooks_get_the_same_scrubbed_environment(fake, tmp_path: Path, isolated_env: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    (isolated_env / "config.toml").write_text(
+        '[[hooks]]\nevent = "turn_finished"\ncommand = "env > hook-env.txt"\n'
+    )
+    fake.script.append({"text": "done"})
+    exec_attack(fake, ws, env=BY_VALUE)
+    seen = (ws / "hook-env.txt").read_text()
+    assert not any(value in seen for value in BY_VALUE.values())
+
+
+LEAKED = "sk-proj-" + "L" * 30
+CREDS_URL = "postgres://app:hunter2-leak@db/app"
+
+
+def test_answers_notices_plans_and_the_store_are_masked(fake, tmp_path: Path, isolated_env: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    noisy = f"python3 -c \"import sys; sys.stderr.write('token {LEAKED}'); sys.exit(1)\""
+    (isolated_env / "config.toml").write_text(f'[[hooks]]\nevent = "plan_created"\ncommand = {json.dumps(noisy)}\n')
+    steps = [{"description": f"Use {CREDS_URL}", "status": "in_progress"}]
+    fake.script.extend([
+        call("update_plan", goal=f"Rotate {LEAKED}", steps=steps, notes=f"key {LEAKED}"),
+        call("update_plan", updates=[{"id": 1, "status": "completed", "result": f"got {LEAKED}"}]),
+        {"text": f"The key is {LEAKED} and the database is {CREDS_URL}."},
+    ])
+    proc = exec_attack(fake, ws, "--mode", "plan")
+    assert proc.returncode == 0, proc.stderr
+    assert "[REDACTED]" in proc.stdout and "hook" in proc.stderr
+    shown = proc.stdout + proc.stderr
+    fake.script.append({"text": f"again {LEAKED}"})
+    as_json = run_cli("exec", "--continue", "--json", "--mode", "direct", "--base-url", fake.base_url, "--model", "m",
+                      "--workspace", str(ws), "again")
+    assert as_json.returncode == 0, as_json.stderr
+    shown += as_json.stdout
+    session = json.loads(run_cli("sessions", "--json").stdout.splitlines()[0])["id"]
+    shown += run_cli("export", session).stdout
+    stored = b"".join(p.read_bytes() for p in (isolated_env / "data").rglob("*") if p.is_file())
+    assert LEAKED not in shown and "hunter2-leak" not in shown
+    assert LEAKED.encode() not in stored and b"hunter2-leak" not in stored
+
+
+def test_the_watch_page_masks_sessions_stored_before_masking(tmp_path: Path) -> None:
+    from liveplan_tui.plan import LivePlan, PlanBoard, Step
+    from liveplan_tui.store import open_store
+    from liveplan_tui.web import session_state
+
+    (tmp_path / "data").mkdir()
+    store = open_store(tmp_path / "data")
+    sid = store.create_session("m", str(tmp_path))
+    store.add_message(sid, {"role": "assistant", "content": f"here: {LEAKED}"})
+    plan = LivePlan(goal=f"g {LEAKED}", steps=(Step(id=1, description=CREDS_URL, result=LEAKED),))
+    store.save_board(sid, PlanBoard(active=plan))
+    assert LEAKED not in json.dumps(session_state(store, sid)) and "hunter2-leak" not in json.dumps(session_state(store, sid))
