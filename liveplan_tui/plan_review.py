@@ -16,6 +16,12 @@ from .plan import LivePlan, NewStep, PlanError, PlanUpdate
 Verdict = Literal["approve", "reject", "defer"]
 
 
+def makes_new_plan(before: LivePlan, after: LivePlan) -> bool:
+    """Whether a change makes a new plan (none before, or a new goal), which waits for review under `ask`;
+    a step's progress on the plan already approved does not."""
+    return not after.is_empty and (before.is_empty or before.goal != after.goal)
+
+
 @dataclass(frozen=True)
 class DraftStep:
     description: str

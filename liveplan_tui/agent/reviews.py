@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ..events import Event, PlanProposed, PlanReviewed, PlanUpdated
-from ..plan import LivePlan, PlanError
-from ..plan_review import PlanDraft, Verdict, changes, told, update_from
+from ..plan import LivePlan, PlanError, PlanUpdate
+from ..plan_review import PlanDraft, Verdict, changes, makes_new_plan, told, update_from
 from .planning import PlanKeeper
 
 DEFERRED = "The plan is waiting for the user's approval; this turn ends here. Do nothing else."
 NOT_RUN = "not run: {why}"
+HELD = "a new plan waits for the user's approval, and no tool runs before it; call it again once the plan is approved"
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,27 @@ class ReviewOutcome:
 
 
 def is_new_plan(event: PlanUpdated) -> bool:
-    """A plan the model just made: none before, or a new goal; not a step's progress."""
-    if event.source == "user" or event.new.is_empty or event.archived:
-        return False
-    return event.old.is_empty or event.old.goal != event.new.goal
+    """A plan the model just made: none before, or a new goal; not a step's progress. A new plan that arrives
+    finished (every step completed) is one too: nothing in it was approved."""
+    return event.source != "user" and makes_new_plan(event.old, event.new)
+
+
+def held_back(reviewer: PlanReviewer | None, keeper: PlanKeeper, plan_calls: list[PlanUpdate]) -> str | None:
+    """Why the other tool calls of a reply that proposes a new plan must not run (None: they may).
+
+    Under `ask`, nothing runs before the plan is approved: not a command listed before the plan in the same reply,
+    not one after it. The model is told to call them again once the plan is approved.
+    """
+    if reviewer is None:
+        return None
+    for update in plan_calls:
+        try:
+            after = keeper.preview(update)
+        except PlanError:
+            continue
+        if makes_new_plan(keeper.board.active, after):
+            return NOT_RUN.format(why=HELD)
+    return None
 
 
 async def review_plan(reviewer: PlanReviewer | None, keeper: PlanKeeper, event: PlanUpdated) -> ReviewOutcome:

@@ -107,6 +107,7 @@ class Session:
             secrets=secrets,
             shell_env_allow=tuple(settings.shell_env_allow),
             sandbox=settings.shell_sandbox,
+            reviews_plans=lambda: self.plan_approval == "ask",
         )
         self.ctx.artifact_budget = min(self.ctx.artifact_budget, window // 8)
         self.gate = ApprovalGate(settings.approval, approver or fixed_approver(False, "no one is there to approve it"))

@@ -113,6 +113,7 @@ class ToolContext:
     after_tool: Callable[[str, str, ToolResult], Awaitable[None]] | None = None
     sandbox: str = "workspace"
     sandbox_noted: bool = False
+    reviews_plans: Callable[[], bool] | None = None  # whether new plans wait for the user's review (plan_approval)
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:

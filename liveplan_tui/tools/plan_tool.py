@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from ..agent.planning import acceptance, rejection
 from ..plan import LivePlan, PlanError, PlanUpdate, Verification
+from ..plan_review import makes_new_plan
 from ..plan_shapes import VALID_ARGUMENTS
 from .base import CheckOutcome, Tool, ToolContext, ToolKind, ToolResult
 
@@ -58,7 +59,13 @@ class UpdatePlanTool(Tool):
         except PlanError as exc:
             return ToolResult(rejection(exc, ctx.plans.board), is_error=True)
         checks = dict(_newly_checked(before, after))
-        outcomes = {sid: await self._check(cmd, ctx) for sid, cmd in checks.items()}
+        if ctx.reviews_plans is not None and ctx.reviews_plans() and makes_new_plan(before, after):
+            # A plan that arrives with steps completed and checks attached waits for review like any new plan:
+            # its checks are commands, and nothing runs before the user approves.
+            waiting = CheckOutcome("unverified", "not run: the plan was not approved yet when the step was completed")
+            outcomes = dict.fromkeys(checks, waiting)
+        else:
+            outcomes = {sid: await self._check(cmd, ctx) for sid, cmd in checks.items()}
         failed = {sid: o for sid, o in outcomes.items() if o.verdict == "failed"}
         if failed:
             event = ctx.plans.mark({sid: ("failed", "") for sid in failed})

@@ -31,7 +31,7 @@ from ...tools import ToolRegistry
 from ...tools.artifact_store import shrink
 from ...tools.base import ToolContext, ToolResult, parse_arguments
 from ...tools.errors import ToolError
-from ..reviews import ReviewOutcome, review_plan
+from ..reviews import ReviewOutcome, held_back, review_plan
 from ..turn import Reply, ToolGate, TurnContext, fail_turn, finish_turn, usage_event
 from .replies import ReplyState
 
@@ -227,12 +227,13 @@ class ReactLoop:
         ]
         ctx.conv.add({"role": "assistant", "content": completion.content or None, "tool_calls": calls})
         plan_result = await self._plan_batch(completion.tool_calls)
+        held = held_back(ctx.review_plan, ctx.keeper, self._plan_updates(completion.tool_calls))
         stopped: ReviewOutcome | None = None
         for call in completion.tool_calls:
             summary = ctx.tools.summary(call.name, call.arguments)
             yield ToolCallStarted(call_id=call.id, name=call.name, arguments=call.arguments, summary=summary)
-            if stopped is not None:
-                result = ToolResult(stopped.why_not_run, is_error=True)
+            if stopped is not None or (held and call.name != "update_plan"):
+                result = ToolResult(stopped.why_not_run if stopped else str(held), is_error=True)
             else:
                 batched = plan_result is not None and call.name == "update_plan"
                 result = (
@@ -254,17 +255,20 @@ class ReactLoop:
             ctx.conv.add({"role": "assistant", "content": PROPOSED})
             yield TurnFinished(answer="", reason="awaiting_approval")
 
+    def _plan_updates(self, calls: list[ToolCall]) -> list[PlanUpdate]:
+        """The update_plan calls of a reply that parse."""
+        tool = self.ctx.tools.get("update_plan")
+        parsed = [parse_arguments(tool, c.arguments) for c in calls if c.name == "update_plan"] if tool else []
+        return [u for u in parsed if isinstance(u, PlanUpdate)]
+
     async def _plan_batch(self, calls: list[ToolCall]) -> ToolResult | None:
         """Several update_plan calls in one reply are the one change the model meant: merged, applied once."""
         plan_calls = [c for c in calls if c.name == "update_plan"]
-        tool = self.ctx.tools.get("update_plan")
-        if len(plan_calls) < 2 or tool is None:
-            return None
-        updates = [parse_arguments(tool, c.arguments) for c in plan_calls]
-        if not all(isinstance(u, PlanUpdate) for u in updates):
+        updates = self._plan_updates(calls)
+        if len(plan_calls) < 2 or len(updates) != len(plan_calls):
             return None
         try:
-            merged = merge_updates([u for u in updates if isinstance(u, PlanUpdate)])
+            merged = merge_updates(updates)
         except ValueError:
             return None
         call = ToolCall(id=plan_calls[0].id, name="update_plan", arguments=merged.model_dump_json(exclude_none=True))
