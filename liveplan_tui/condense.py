@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import jsonsafe
+
 Message = dict[str, Any]
 MASK_MIN_TOKENS = 200
 SUMMARY_HEADER = "Earlier conversation (condensed; the current plan above is authoritative for step statuses):"
@@ -129,7 +131,7 @@ def fallback_summary(
         for call in m.get("tool_calls") or ():
             fn = call.get("function", {})
             try:
-                args = json.loads(fn.get("arguments") or "{}")
+                args = jsonsafe.loads(fn.get("arguments") or "{}")
             except json.JSONDecodeError:
                 args = {}
             what = target(str(fn.get("name")), args) if isinstance(args, dict) else ""

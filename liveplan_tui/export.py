@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from . import jsonsafe
 from .plan import STATUS_TABLE
 from .store import SavedSession
 
@@ -42,7 +43,7 @@ def export_markdown(saved: SavedSession) -> str:
             for call in msg.get("tool_calls") or ():
                 fn = call.get("function", {})
                 try:
-                    args = json.dumps(json.loads(fn.get("arguments") or "{}"), ensure_ascii=False)
+                    args = json.dumps(jsonsafe.loads(fn.get("arguments") or "{}"), ensure_ascii=False)
                 except json.JSONDecodeError:
                     args = fn.get("arguments", "")
                 out += [f"- tool `{fn.get('name')}` {args}"]

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from . import jsonsafe
+
 Strategy = Literal["direct", "plan", "plan_and_subagent"]
 STRATEGIES: tuple[str, ...] = ("direct", "plan", "plan_and_subagent")
 GREETING_REASON = "a greeting or thanks"
@@ -125,7 +127,7 @@ def keyword_route(message: str) -> RouteDecision:
 def parse_classifier(content: str) -> RouteDecision | None:
     """The classifier's JSON answer, or None when it is not exactly valid."""
     try:
-        data = json.loads(content.strip())
+        data = jsonsafe.loads(content.strip())
     except (json.JSONDecodeError, AttributeError):
         return None
     if not isinstance(data, dict) or data.get("strategy") not in STRATEGIES:

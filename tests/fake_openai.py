@@ -27,6 +27,9 @@ Real servers' quirks, per entry:
     {"merged_frames": True}                                 two chunks in one frame, the blank line between them lost
     {"json_for_stream": True}                               a whole JSON reply to a streamed request (stream ignored)
     {"not_json": True}                                      a data frame that is not JSON
+    {"endless": "la "}                                      content chunks of that text without end, until the client
+                                                            hangs up (a looping model with no token limit: Ollama's
+                                                            num_predict -1, llama-server without n_predict)
 and per server: FakeOpenAI(refuse={"stream_tools", "stream_options", "tool_choice"}, num_ctx=N), where
 num_ctx cuts long prompts silently, reporting N prompt tokens and answering as if the system prompt were gone.
 
@@ -171,6 +174,9 @@ class FakeOpenAI:
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("transfer-encoding", "chunked")
                 self.end_headers()
+                if entry.get("endless"):
+                    self._endless(str(entry["endless"]))
+                    return
                 events = stream_events(entry, text, request, len(server.requests), server._usage(request, text))
                 cut_after = entry.get("cut_after")
                 delay = float(entry.get("delay", 0))
@@ -194,6 +200,14 @@ class FakeOpenAI:
                     self.wfile.write(b"0\r\n\r\n")
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+
+            def _endless(self, piece: str) -> None:
+                frame = _frame({}, _chunk("chatcmpl-endless", "fake-model", {"content": piece * 256}), None)
+                try:
+                    while True:
+                        self._write_chunk(frame)
+                except (BrokenPipeError, ConnectionResetError, OSError):
                     self.close_connection = True
 
             def _write_chunk(self, data: bytes) -> None:

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import jsonsafe
 from ..events import Event, Notice, PlanUpdated, TurnFinished
 from ..plan import LivePlan
 from ..tools.base import ToolContext
-from ..tools.shell import shell_env, stop_process
+from ..tools.shell import exited, read_tail, reaped, shell_env, stop_process
 
 BLOCK = 2  # the exit code of a `before_tool` hook that refuses the call
 OUTPUT_LIMIT = 2000
@@ -60,6 +61,16 @@ def plan_events(event: PlanUpdated) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+async def _feed(stdin: asyncio.StreamWriter, data: bytes) -> None:
+    """The event's JSON on the hook's stdin; a hook that does not read it is not an error."""
+    try:
+        stdin.write(data)
+        await stdin.drain()
+        stdin.close()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
 @dataclass
 class Hooks:
     specs: tuple[HookSpec, ...]
@@ -75,8 +86,8 @@ class Hooks:
     async def _run(self, hook: HookSpec, payload: dict[str, Any]) -> Ran:
         data = json.dumps(payload).encode()
         try:
-            proc = await asyncio.create_subprocess_shell(
-                hook.command,
+            proc = await asyncio.create_subprocess_exec(
+                *reaped(hook.command),
                 cwd=self.workspace,
                 env=shell_env(self.secrets, self.env_allow),
                 stdin=asyncio.subprocess.PIPE,
@@ -86,12 +97,16 @@ class Hooks:
             )
         except OSError as exc:
             return Ran(None, f"could not start: {exc.strerror}")
+        assert proc.stdin is not None and proc.stderr is not None
         try:
-            _, err = await asyncio.wait_for(proc.communicate(data), hook.timeout)
+            err, _ = await asyncio.wait_for(
+                asyncio.gather(read_tail(proc.stderr, OUTPUT_LIMIT * 4), _feed(proc.stdin, data)), hook.timeout
+            )
+            code = await asyncio.wait_for(exited(proc), hook.timeout)
         except TimeoutError:
             await stop_process(proc)
             return Ran(None, f"timed out after {hook.timeout:g}s")
-        return Ran(proc.returncode, err.decode("utf-8", errors="replace")[-OUTPUT_LIMIT:].strip())
+        return Ran(code, err.decode("utf-8", errors="replace")[-OUTPUT_LIMIT:].strip())
 
     async def fire(self, name: str, plan: LivePlan | None, extra: dict[str, Any] | None = None) -> list[Ran]:
         """Run every hook for `name`, in config order; failures (not blocks) are noted for the user."""
@@ -160,6 +175,6 @@ class Hooks:
 
 def _parsed(arguments: str) -> Any:
     try:
-        return json.loads(arguments or "{}")
+        return jsonsafe.loads(arguments or "{}")
     except json.JSONDecodeError:
         return arguments

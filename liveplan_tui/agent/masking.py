@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .. import jsonsafe
 from ..events import AssistantMessage, Event, Notice, PlanUpdated, Route, TextDelta, TurnFinished
 from ..plan import LivePlan, PlanBoard
 from ..redact import redact
@@ -67,7 +68,7 @@ def _mask_arguments(arguments: Any, secrets: tuple[str, ...]) -> Any:
     if not isinstance(arguments, str):
         return arguments
     try:
-        return json.dumps(_mask_json(json.loads(arguments), secrets), ensure_ascii=False)
+        return json.dumps(_mask_json(jsonsafe.loads(arguments), secrets), ensure_ascii=False)
     except ValueError:
         return redact(arguments, secrets)
 

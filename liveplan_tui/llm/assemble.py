@@ -16,6 +16,7 @@ import re
 import uuid
 from typing import Any
 
+from .. import jsonsafe
 from .base import Completion, ToolCall
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
@@ -77,10 +78,18 @@ class ThinkFilter:
         return "".join(out)
 
 
+MAX_REPLY_CHARS = 2_000_000  # ~500k tokens: far past any real reply, short of exhausting memory
+
+
+class ReplyTooLong(ValueError):
+    """A server that streams without end (a looping model, a broken proxy): the reply is cut at the bound."""
+
+
 class Assembler:
-    """Joins streamed deltas into one Completion."""
+    """Joins streamed deltas into one Completion, up to MAX_REPLY_CHARS of text, thinking and arguments."""
 
     def __init__(self) -> None:
+        self.size = 0
         self.text: list[str] = []
         self.reasoning: list[str] = []
         self.slots: list[dict[str, str]] = []
@@ -92,7 +101,9 @@ class Assembler:
         self.restart = False  # a `</think>` without its opening tag: what streamed so far was thinking
 
     def feed(self, chunk: Any) -> str:
-        """Take one chunk; return the visible text it adds."""
+        """Take one chunk; return the visible text it adds (ReplyTooLong past the bound)."""
+        if self.size > MAX_REPLY_CHARS:
+            raise ReplyTooLong(f"the reply passed {MAX_REPLY_CHARS:,} characters")
         usage = field(chunk, "usage")
         if usage:
             self.prompt_tokens = field(usage, "prompt_tokens")
@@ -110,12 +121,14 @@ class Assembler:
         thinking = field(delta, "reasoning_content") or field(delta, "reasoning")
         if isinstance(thinking, str):
             self.reasoning.append(thinking)
+            self.size += len(thinking)
         content = field(delta, "content")
         for call in field(delta, "tool_calls") or ():
             self._call(call)
         if not content:
             return ""
         self.text.append(_text(content))
+        self.size += len(self.text[-1])
         shown = self.filter.feed(_text(content))
         if not self.restart and THINK_CLOSE in shown:
             self.restart = True
@@ -143,6 +156,7 @@ class Assembler:
             slot["arguments"] = json.dumps(arguments)
         elif arguments:
             slot["arguments"] += _text(arguments)
+        self.size += len(slot["arguments"]) if isinstance(arguments, dict | list) else len(_text(arguments or ""))
 
     def result(self, seen: set[str] | None = None) -> Completion:
         """The reply; call ids already `seen` in this session (or missing) are replaced by fresh ones."""
@@ -173,7 +187,7 @@ def _complete(slot: dict[str, str]) -> bool:
     if not slot["name"] or not slot["arguments"]:
         return False
     try:
-        json.loads(slot["arguments"])
+        jsonsafe.loads(slot["arguments"])
     except json.JSONDecodeError:
         return False
     return True

@@ -13,6 +13,7 @@ import json
 import re
 from typing import Any
 
+from .. import jsonsafe
 from .assemble import new_call_id
 from .base import ToolCall
 
@@ -51,7 +52,7 @@ def json_objects(text: str) -> list[dict[str, Any]]:
     found = []
     for raw in candidates:
         try:
-            value = json.loads(raw)
+            value = jsonsafe.loads(raw)
         except json.JSONDecodeError:
             continue
         if isinstance(value, dict):
@@ -69,7 +70,7 @@ def _as_call(obj: dict[str, Any], tools: set[str]) -> tuple[str, dict[str, Any]]
     args = obj.get("arguments", obj.get("args", obj.get("parameters", {})))
     if isinstance(args, str):
         try:
-            args = json.loads(args)
+            args = jsonsafe.loads(args)
         except json.JSONDecodeError:
             return None
     if isinstance(name, str) and name in tools and isinstance(args, dict) and action in (None, "tool"):

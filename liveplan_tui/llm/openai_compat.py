@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import random
 import ssl
 import time
@@ -20,8 +19,9 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlparse
 
+from .. import jsonsafe
 from ..redact import redact
-from .assemble import Assembler, completion_from_response
+from .assemble import Assembler, ReplyTooLong, completion_from_response
 from .base import (
     ClientOptions,
     Completion,
@@ -247,7 +247,7 @@ class ChatClient:
 
     def _json_body(self, body: bytes) -> Any:
         try:
-            return json.loads(body)
+            return jsonsafe.loads(body)
         except ValueError as exc:
             raise self._unreadable(exc) from None
 
@@ -262,6 +262,10 @@ class ChatClient:
             if not isinstance(chunk, dict):
                 raise TypeError(f"a chunk is a JSON object, not {type(chunk).__name__}")
             return asm.feed(chunk)
+        except ReplyTooLong as exc:
+            raise LLMError(
+                "truncated", f"{self.endpoint.url} kept streaming: {exc}, so LivePlan cut it there", retryable=False
+            ) from None
         except (TypeError, AttributeError, ValueError, KeyError) as exc:
             raise self._unreadable(exc) from None
 

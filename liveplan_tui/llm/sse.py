@@ -16,6 +16,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .. import jsonsafe
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -65,12 +67,12 @@ class SseDecoder:
 def payloads(frame: Frame) -> list[Any]:
     """The JSON values in a frame; raises ValueError for data that is not JSON."""
     try:
-        return [json.loads(frame.data)]
+        return [jsonsafe.loads(frame.data, check_depth=False)]
     except json.JSONDecodeError:
         lines = [part for part in frame.data.split("\n") if part.strip()]
         if len(lines) < 2:
             raise
-        return [json.loads(part) for part in lines]
+        return [jsonsafe.loads(part, check_depth=False) for part in lines]
 
 
 def error_in(frame: Frame, payload: Any) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .. import jsonsafe
 from .artifacts import ReadArtifactTool
 from .base import Tool
 from .files import EditFileTool, ListDirTool, ReadFileTool, WriteFileTool
@@ -15,7 +16,7 @@ from .shell import RunShellTool
 
 def parse_args(arguments: str) -> dict[str, Any] | None:
     try:
-        args = json.loads(arguments or "{}")
+        args = jsonsafe.loads(arguments or "{}")
     except json.JSONDecodeError:
         return None
     return args if isinstance(args, dict) else {}

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from .. import jsonsafe
 from ..agent.planning import PlanKeeper
 from ..events import PlanUpdated
 from ..memory import Note
@@ -159,7 +160,7 @@ def explain_validation(exc: ValidationError) -> str:
 def parse_arguments(tool: Tool, raw: str) -> BaseModel | str:
     """Return validated params, or an `error: ...` text the model can act on."""
     try:
-        data = json.loads(raw) if raw.strip() else {}
+        data = jsonsafe.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError as exc:
         return (
             f"error: arguments for {tool.name} are not valid JSON ({exc.msg} at position {exc.pos}); "
@@ -167,7 +168,7 @@ def parse_arguments(tool: Tool, raw: str) -> BaseModel | str:
         )
     if isinstance(data, str):  # arguments encoded twice, as a JSON string holding the object
         try:
-            data = json.loads(data)
+            data = jsonsafe.loads(data)
         except json.JSONDecodeError:
             pass
     if not isinstance(data, dict):

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from .base import Tool, ToolContext, ToolKind, ToolResult
+from .stderr_tail import StderrTail
 
 SEPARATOR = "__"
 
@@ -54,7 +54,7 @@ class McpServer:
     _queue: asyncio.Queue[tuple[str, dict[str, Any], asyncio.Future[Any]] | None] | None = None
     _task: asyncio.Task[None] | None = None
     _inflight: Any = None  # the cancel scope of the call being served
-    _errlog: Any = None  # the server's stderr, kept to say why it failed
+    _errlog: StderrTail | None = None  # the tail of the server's stderr, kept to say why it failed
 
     async def start(self) -> None:
         """Start the server and list its tools, within `start_timeout`; a failure is kept in `error`."""
@@ -75,7 +75,8 @@ class McpServer:
         spec = self.spec
         params = StdioServerParameters(command=spec.command, args=list(spec.args), env=dict(spec.env) or None)
         try:
-            errlog = self._errlog = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
+            self._errlog = StderrTail()
+            errlog = self._errlog.writer
             async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
                 with anyio.move_on_after(spec.start_timeout) as deadline:
                     await session.initialize()
@@ -87,12 +88,16 @@ class McpServer:
                 ready.set()
                 await self._answer(session)
         except Exception as exc:  # the SDK wraps a dead process in exception groups
+            if self._errlog is not None:
+                self._errlog.close(wait=0.5)  # a dead server's last words, read before they are quoted
             self._fail(_reason(exc))
         finally:
             if self.state == "running":
                 self._fail("the server stopped")
             ready.set()
             self._drain()
+            if self._errlog is not None:
+                self._errlog.close()
 
     async def _answer(self, session: Any) -> None:
         """Serve queued calls until `close` sends None; a call that outlives its caller is cancelled."""
@@ -120,14 +125,7 @@ class McpServer:
 
     def _said(self) -> str:
         """The last line the server wrote on stderr: usually why it could not start."""
-        if self._errlog is None:
-            return ""
-        try:
-            self._errlog.seek(0)
-            lines = [line.strip() for line in self._errlog.read()[-4000:].splitlines() if line.strip()]
-        except (OSError, ValueError):
-            return ""
-        return lines[-1][:200] if lines else ""
+        return self._errlog.last_line() if self._errlog is not None else ""
 
     def _drain(self) -> None:
         while self._queue is not None and not self._queue.empty():

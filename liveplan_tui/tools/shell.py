@@ -52,6 +52,21 @@ class RunShellParams(BaseModel):
     )
 
 
+async def read_tail(stream: asyncio.StreamReader, keep: int) -> bytes:
+    """The last `keep` bytes of a stream, read to its end without holding more."""
+    tail = bytearray()
+    while chunk := await stream.read(65536):
+        tail += chunk
+        del tail[: max(0, len(tail) - keep)]
+    return bytes(tail)
+
+
+def reaped(command: str) -> list[str]:
+    """The argv that runs `command` under the supervisor alone, with no sandbox (hooks: the user's own commands),
+    so whatever it starts, detached or not, ends with it."""
+    return [sys.executable, "-I", "-S", str(REAPER), "--parent", str(os.getpid()), "--", "/bin/sh", "-c", command]
+
+
 async def read_capped(stream: asyncio.StreamReader) -> tuple[bytes, int]:
     kept = bytearray()
     total = 0

@@ -11,6 +11,7 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+from ... import jsonsafe
 from ...events import (
     AssistantMessage,
     Condensed,
@@ -60,7 +61,7 @@ OVERFLOW = (
 def _safe_arguments(raw: str) -> str:
     """Keep invalid JSON out of the history we send back; the error result explains it."""
     try:
-        json.loads(raw or "{}")
+        jsonsafe.loads(raw or "{}")
         return raw or "{}"
     except json.JSONDecodeError:
         return "{}"
