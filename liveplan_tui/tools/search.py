@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from .. import confined
 from .base import Tool, ToolContext, ToolKind, ToolResult
 from .errors import ToolError
 from .workspace import Workspace
@@ -48,8 +49,8 @@ def python_search(ws: Workspace, start: Path, regex: re.Pattern[str], glob: str 
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
                 continue
-            data = path.read_bytes()
-        except OSError:
+            data = confined.read_bytes(ws.root, confined.relative(ws.root, path.resolve()), MAX_FILE_BYTES)
+        except (OSError, RuntimeError):
             continue
         if b"\x00" in data[:8192]:
             continue
