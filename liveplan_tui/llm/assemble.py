@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from .. import jsonsafe
@@ -85,6 +87,20 @@ class ReplyTooLong(ValueError):
     """A server that streams without end (a looping model, a broken proxy): the reply is cut at the bound."""
 
 
+@dataclass
+class _Slot:
+    """One tool call being streamed. Its arguments arrive a token at a time and are kept as parts, joined once:
+    adding to one growing string copies it on every token (quadratic on a long write_file)."""
+
+    id: str = ""
+    name: str = ""
+    parts: list[str] = dataclass_field(default_factory=list)
+
+    @property
+    def arguments(self) -> str:
+        return "".join(self.parts)
+
+
 class Assembler:
     """Joins streamed deltas into one Completion, up to MAX_REPLY_CHARS of text, thinking and arguments."""
 
@@ -92,8 +108,8 @@ class Assembler:
         self.size = 0
         self.text: list[str] = []
         self.reasoning: list[str] = []
-        self.slots: list[dict[str, str]] = []
-        self.by_index: dict[int, dict[str, str]] = {}
+        self.slots: list[_Slot] = []
+        self.by_index: dict[int, _Slot] = {}
         self.finish_reason: str | None = None
         self.prompt_tokens: int | None = None
         self.completion_tokens: int | None = None
@@ -143,20 +159,20 @@ class Assembler:
         fn = field(tc, "function")
         name = _text(field(fn, "name")) if fn is not None else ""
         slot = self.by_index.get(index)
-        if slot is None or (call_id and slot["id"] and call_id != slot["id"]) or (name and _complete(slot)):
-            slot = {"id": "", "name": "", "arguments": ""}
+        if slot is None or (call_id and slot.id and call_id != slot.id) or (name and _complete(slot)):
+            slot = _Slot()
             self.slots.append(slot)
             self.by_index[index] = slot
         if call_id:
-            slot["id"] = call_id
-        if name and name != slot["name"]:
-            slot["name"] += name
+            slot.id = call_id
+        if name and name != slot.name:
+            slot.name += name
         arguments = field(fn, "arguments") if fn is not None else None
         if isinstance(arguments, dict | list):
-            slot["arguments"] = json.dumps(arguments)
+            slot.parts = [json.dumps(arguments)]
         elif arguments:
-            slot["arguments"] += _text(arguments)
-        self.size += len(slot["arguments"]) if isinstance(arguments, dict | list) else len(_text(arguments or ""))
+            slot.parts.append(_text(arguments))
+        self.size += len(slot.parts[-1]) if slot.parts and arguments else 0
 
     def result(self, seen: set[str] | None = None) -> Completion:
         """The reply; call ids already `seen` in this session (or missing) are replaced by fresh ones."""
@@ -164,9 +180,9 @@ class Assembler:
         seen = seen if seen is not None else set()
         calls = []
         for slot in self.slots:
-            call_id = slot["id"] if slot["id"] and slot["id"] not in seen else new_call_id()
+            call_id = slot.id if slot.id and slot.id not in seen else new_call_id()
             seen.add(call_id)
-            calls.append(ToolCall(id=call_id, name=slot["name"], arguments=slot["arguments"]))
+            calls.append(ToolCall(id=call_id, name=slot.name, arguments=slot.arguments))
         finish = self.finish_reason or ("tool_calls" if calls else "stop")
         return Completion(
             content=visible,
@@ -182,12 +198,12 @@ class Assembler:
         return bool(self.text or self.slots or self.reasoning)
 
 
-def _complete(slot: dict[str, str]) -> bool:
+def _complete(slot: _Slot) -> bool:
     """A call that already has its name and whole JSON arguments: a new name starts another call."""
-    if not slot["name"] or not slot["arguments"]:
+    if not slot.name or not slot.parts:
         return False
     try:
-        jsonsafe.loads(slot["arguments"])
+        jsonsafe.loads(slot.arguments)
     except json.JSONDecodeError:
         return False
     return True
