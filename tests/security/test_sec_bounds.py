@@ -21,6 +21,7 @@ from fake_openai import FakeOpenAI  # noqa: E402
 from liveplan_tui import jsonsafe  # noqa: E402
 
 DEEP = 200_000
+DEEP_CALL = 5_000  # deep enough to exhaust the recursion limit, small enough to stream quickly
 
 
 def nested(kind: str, depth: int) -> str:
@@ -42,13 +43,13 @@ def test_deep_json_is_a_decode_error_never_a_recursion_error(kind: str, depth: i
 @pytest.mark.parametrize(
     ("tool", "arguments"),
     [
-        ("read_file", '{"path": ' + nested("arrays", DEEP) + "}"),
-        ("update_plan", '{"goal": "g", "steps": ' + nested("mixed", DEEP) + "}"),
+        ("read_file", '{"path": ' + nested("arrays", DEEP_CALL) + "}"),
+        ("update_plan", '{"goal": "g", "steps": ' + nested("mixed", DEEP_CALL) + "}"),
         ("write_file", json.dumps(json.dumps({"path": "x", "content": json.loads(nested("objects", 500))}))),
         ("search", nested("objects", 300)),
         ("run_shell", '{"command": "ls", "timeout": ' + nested("arrays", 150) + "}"),
     ],
-    ids=["arrays-200k", "mixed-200k", "twice-encoded-500", "objects-300", "arrays-150"],  # short ids: they go in env
+    ids=["arrays-5k", "mixed-5k", "twice-encoded-500", "objects-300", "arrays-150"],  # short ids: they go in env
 )
 def test_deeply_nested_arguments_are_an_error_result_for_the_model(fake: FakeOpenAI, tmp_path: Path, tool: str, arguments: str) -> None:
     ws = make_workspace(tmp_path / "ws")
@@ -60,7 +61,7 @@ def test_deeply_nested_arguments_are_an_error_result_for_the_model(fake: FakeOpe
 
 
 def test_a_deep_stream_frame_is_one_line(fake: FakeOpenAI, tmp_path: Path) -> None:
-    frame = "data: " + nested("arrays", DEEP) + "\n\ndata: [DONE]\n\n"
+    frame = "data: " + nested("arrays", DEEP_CALL) + "\n\ndata: [DONE]\n\n"
     fake.script.extend([{"raw": frame, "content_type": "text/event-stream"}] * 4)
     proc = exec_attack(fake, make_workspace(tmp_path / "ws"))
     assert proc.returncode not in (0, 70), proc.stderr
@@ -68,7 +69,7 @@ def test_a_deep_stream_frame_is_one_line(fake: FakeOpenAI, tmp_path: Path) -> No
 
 
 def test_a_deep_classifier_answer_falls_back(fake: FakeOpenAI, tmp_path: Path) -> None:
-    fake.script.extend([{"when": "classify", "text": nested("objects", DEEP)}, {"text": "hi"}])
+    fake.script.extend([{"when": "classify", "text": nested("objects", DEEP_CALL)}, {"text": "hi"}])
     proc = exec_attack(fake, make_workspace(tmp_path / "ws"), "--mode", "auto", task="refactor the parser in three steps")
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
 
