@@ -31,7 +31,11 @@ Real servers' quirks, per entry:
                                                             hangs up (a looping model with no token limit: Ollama's
                                                             num_predict -1, llama-server without n_predict)
 and per server: FakeOpenAI(refuse={"stream_tools", "stream_options", "tool_choice"}, num_ctx=N), where
-num_ctx cuts long prompts silently, reporting N prompt tokens and answering as if the system prompt were gone.
+num_ctx cuts long prompts silently, reporting N prompt tokens and answering as if the system prompt were gone;
+ollama={"version": "0.30.1", "ps": N, "num_ctx": N, "looks_like": False} answers Ollama's native API beside /v1
+(`/api/version`, `/api/ps`, `/api/show`); counts="exact" | "cache_excluded" | "cached_details" | "zero" | "missing" |
+"other_tokenizer" reports prompt tokens as those servers do (Ollama 0.30.x, OpenAI-style details, older Ollama and
+gateways for a cached prompt, none at all, another tokenizer).
 
 An entry may also be a callable taking the request body and returning one.
 Run it alone for manual checks: `python tests/fake_openai.py SCRIPT.json`.
@@ -40,6 +44,7 @@ Run it alone for manual checks: `python tests/fake_openai.py SCRIPT.json`.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 import threading
@@ -91,10 +96,15 @@ class FakeOpenAI:
         default: Entry | None = None,
         refuse: set[str] | None = None,
         num_ctx: int | None = None,
+        ollama: dict[str, Any] | None = None,
+        counts: str = "exact",
     ):
         self.script: list[Entry] = list(script or [])
         self.refuse = refuse or set()
         self.num_ctx = num_ctx
+        self.ollama = ollama
+        self.counts = counts
+        self.previous_prompt = ""  # what the last request sent, for a cache-excluded count
         self.default = default
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -110,7 +120,10 @@ class FakeOpenAI:
                 pass
 
             def do_GET(self) -> None:
-                if self.path.rstrip("/").endswith("/models"):
+                native = server._ollama_native(self.path.rstrip("/"), None)
+                if native is not None:
+                    self._json(*native)
+                elif self.path.rstrip("/").endswith("/models"):
                     self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
                 else:
                     self._json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
@@ -118,6 +131,10 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 request = json.loads(self.rfile.read(length) or b"{}")
+                native = server._ollama_native(self.path.rstrip("/"), request)
+                if native is not None:
+                    self._json(*native)
+                    return
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._json(404, {"error": {"message": f"unknown path {self.path}", "type": "invalid_request_error"}})
                     return
@@ -238,12 +255,48 @@ class FakeOpenAI:
     def _prompt_tokens(request: dict[str, Any]) -> int:
         return (len(json.dumps(request.get("messages", []))) + len(json.dumps(request.get("tools", [])))) // 4
 
-    def _usage(self, request: dict[str, Any], text: str) -> dict[str, int]:
+    def _ollama_native(self, path: str, body: dict[str, Any] | None) -> tuple[int, Any] | None:
+        """Ollama's native API beside /v1, as `ollama` says: {"version", "ps", "num_ctx", "looks_like"}."""
+        if self.ollama is None or not path.startswith("/api/"):
+            return None
+        if path == "/api/version":
+            if self.ollama.get("looks_like"):  # a server that answers the path but is not Ollama
+                return 200, {"status": "ok", "name": "not-ollama"}
+            return 200, {"version": self.ollama.get("version", "0.30.1")}
+        if path == "/api/ps":
+            size = self.ollama.get("ps")
+            return 200, {"models": [{"name": "m:latest", "model": "m:latest", "context_length": size}] if size else []}
+        if path == "/api/show" and body is not None:
+            num_ctx = self.ollama.get("num_ctx")
+            return 200, {"parameters": f"stop \"<|im_end|>\"\nnum_ctx {num_ctx}" if num_ctx else "stop \"x\"",
+                         "model_info": {"qwen2.context_length": 32768}}
+        return 404, {"error": "not found"}
+
+    def _reported_prompt(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The prompt count as `counts` says real servers report it: exact, cache-excluded (Ollama 0.30.x), split
+        into new and cached tokens (OpenAI-style details), zero for a cached prompt, missing, or another tokenizer's."""
         prompt = self._prompt_tokens(request)
         if self.num_ctx is not None:
             prompt = min(prompt, self.num_ctx)
+        sent = json.dumps([m for m in request.get("messages", []) if m.get("role") != "system"])
+        shared = len(os.path.commonprefix([sent, self.previous_prompt])) // 4
+        self.previous_prompt = sent
+        if self.counts == "cache_excluded":
+            return {"prompt_tokens": max(1, prompt - shared)}
+        if self.counts == "cached_details":
+            return {"prompt_tokens": max(1, prompt - shared), "prompt_tokens_details": {"cached_tokens": shared}}
+        if self.counts == "zero":
+            return {"prompt_tokens": 0 if shared else prompt}
+        if self.counts == "missing":
+            return {}
+        if self.counts == "other_tokenizer":
+            return {"prompt_tokens": int(prompt * 0.55)}
+        return {"prompt_tokens": prompt}
+
+    def _usage(self, request: dict[str, Any], text: str) -> dict[str, Any]:
+        usage = self._reported_prompt(request)
         completion = max(1, len(text) // 4)
-        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        return {**usage, "completion_tokens": completion, "total_tokens": usage.get("prompt_tokens", 0) + completion}
 
     def _whole(self, entry: dict[str, Any], text: str, request: dict[str, Any]) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": text}

@@ -30,6 +30,12 @@ from ..tokens import LazyCounter, count_tools
 from .conversation import Conversation
 
 SUMMARY_TOKENS = 600
+NEEDED_WINDOW = 8192  # instructions, tools, the plan and a few files in view
+OLLAMA_SMALL = (
+    "Ollama runs {model} with a {window}-token window ({source}; its num_ctx), smaller than the ~{needed} LivePlan "
+    "needs, so older work is condensed early: raise it (OLLAMA_CONTEXT_LENGTH={needed} on the server, or num_ctx in a "
+    "Modelfile), then pass --context-window {needed}"
+)
 SHARPEN_AT = 0.4  # of the window: from here on, counts are exact
 
 
@@ -40,6 +46,7 @@ class Condenser:
         settings: Settings,
         window: int,
         target: Callable[[str, dict[str, Any]], str] | None = None,
+        asks: bool = True,
     ):
         self.llm = llm
         self.target = target  # how a tool names what a call acted on, for the fallback summary
@@ -48,6 +55,9 @@ class Condenser:
         self.enabled = settings.condense
         self.reserve = settings.reply_reserve if settings.reply_reserve is not None else min(4096, window // 4)
         self.calibration = 0
+        self.stated_window: int | None = None  # the window the server itself states (Ollama), once asked
+        self.window_told = False  # the user was told the window is small, and how to raise it
+        self.asks = asks and not settings.context_window  # a flag's, env's or profile's window wins over the server's
 
     @property
     def limit(self) -> int:
@@ -119,6 +129,24 @@ class Condenser:
         conv.replace(kept, summary)
         after = self.estimate(conv, system(), specs)
         return Condensed(replaced_messages=len(old), tokens_before=before, tokens_after=after, method=method)
+
+    async def fit_to_server(self, base_url: str | None, model: str) -> str | None:
+        """Before the first call: where the server is Ollama, fit to the window it states (and remember it, so a
+        count pinned there is believed); the notice, with the fix, when it is smaller than LivePlan needs."""
+        from ..llm.ollama import ollama_window
+
+        if not self.asks or not base_url:
+            return None
+        self.asks = False
+        found = await ollama_window(base_url, model)
+        if found is None:
+            return None
+        self.stated_window = found.window
+        self.learn_window(found.window)
+        if found.window >= NEEDED_WINDOW:
+            return None
+        self.window_told = True
+        return OLLAMA_SMALL.format(model=model, window=found.window, source=found.source, needed=NEEDED_WINDOW)
 
     def learn_window(self, window: int) -> None:
         """The server named its real window (an overflow error, a truncated prompt): use it from now on."""

@@ -97,7 +97,7 @@ class Session:
         local_window = settings.local_ctx if endpoint.local else None
         window = context_window(endpoint.model, settings.context_window or local_window)
         self.tools = tools or default_tools()
-        self.condenser = Condenser(self.llm, settings, window, target=self.tools.target)
+        self.condenser = Condenser(self.llm, settings, window, target=self.tools.target, asks=not endpoint.local)
         self.keeper = PlanKeeper(self.conv)
         secrets = tuple(k.get_secret_value() for k in (endpoint.api_key, settings.openai_api_key) if k)
         self.ctx = ToolContext(
@@ -120,7 +120,7 @@ class Session:
         self.instructions = (
             load_instructions(self.ctx.workspace.root) if settings.project_instructions else Instructions()
         )
-        self._instructions_noted = False
+        self._first_turn_done = False  # what the first turn says once: instructions cut, the server's window
         self.mode: Mode = settings.mode
         self.plan_approval: PlanApproval = settings.plan_approval
         self.plan_reviewer = plan_reviewer
@@ -223,9 +223,10 @@ class Session:
             for line in await self.mcp.start():
                 yield Notice(message=line)
             self.tools = self.tools.plus(list(self.mcp.tools()))
-        if not self._instructions_noted:
-            self._instructions_noted = True
-            for message in self.instructions.notices():
+        if not self._first_turn_done:
+            self._first_turn_done = True
+            fitted = await self.condenser.fit_to_server(self.endpoint.base_url, self.endpoint.model)
+            for message in [*self.instructions.notices(), *([fitted] if fitted else [])]:
                 yield Notice(message=message)
         approved = self._approve_pending and self.conv.board.awaiting_approval
         events, told = resolve_pending(self.keeper, self._approve_pending, text)

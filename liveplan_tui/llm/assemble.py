@@ -113,6 +113,7 @@ class Assembler:
         self.finish_reason: str | None = None
         self.prompt_tokens: int | None = None
         self.completion_tokens: int | None = None
+        self.cached_tokens: int | None = None
         self.filter = ThinkFilter()
         self.restart = False  # a `</think>` without its opening tag: what streamed so far was thinking
 
@@ -122,8 +123,7 @@ class Assembler:
             raise ReplyTooLong(f"the reply passed {MAX_REPLY_CHARS:,} characters")
         usage = field(chunk, "usage")
         if usage:
-            self.prompt_tokens = field(usage, "prompt_tokens")
-            self.completion_tokens = field(usage, "completion_tokens")
+            self.read_usage(usage)
         out = ""
         for choice in field(chunk, "choices") or ():
             delta = field(choice, "delta")
@@ -132,6 +132,12 @@ class Assembler:
             if finish := field(choice, "finish_reason"):
                 self.finish_reason = str(finish)
         return out
+
+    def read_usage(self, usage: Any) -> None:
+        self.prompt_tokens = field(usage, "prompt_tokens")
+        self.completion_tokens = field(usage, "completion_tokens")
+        cached = field(field(usage, "prompt_tokens_details") or {}, "cached_tokens")
+        self.cached_tokens = cached if isinstance(cached, int) else None
 
     def _delta(self, delta: Any) -> str:
         thinking = field(delta, "reasoning_content") or field(delta, "reasoning")
@@ -190,6 +196,7 @@ class Assembler:
             finish_reason=finish,
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
+            cached_tokens=self.cached_tokens,
             reasoning="".join(self.reasoning) + thinking,
         )
 
@@ -220,6 +227,5 @@ def completion_from_response(response: Any, seen: set[str] | None = None) -> Com
         asm.finish_reason = str(finish)
     usage = field(response, "usage")
     if usage is not None:
-        asm.prompt_tokens = field(usage, "prompt_tokens")
-        asm.completion_tokens = field(usage, "completion_tokens")
+        asm.read_usage(usage)
     return asm.result(seen)

@@ -92,6 +92,7 @@ class Completion:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cached_tokens: int | None = None  # prompt_tokens_details.cached_tokens, where a server sends it
     reasoning: str = ""  # thinking, kept out of `content` (reasoning_content, reasoning, <think> blocks)
 
 

@@ -160,11 +160,13 @@ def test_loopback_is_never_proxied(fake) -> None:
     assert answer(events) == "Direct."
 
 
-@pytest.mark.parametrize("num_ctx", [2400, 2600])
-def test_silent_truncation_is_noticed_fitted_and_said_once(logs, num_ctx: int) -> None:
+@pytest.mark.parametrize(("num_ctx", "stated"), [(2400, "ps"), (2600, "num_ctx")])
+def test_ollamas_window_is_asked_fitted_and_said_once(logs, num_ctx: int, stated: str) -> None:
+    """Ollama states its window (`/api/ps` for a loaded model, `/api/show`'s num_ctx otherwise): LivePlan fits to it
+    before the first call, so nothing is cut, and says once how to raise it."""
     big_reads = {"when": "tools", "tool_calls": [
         {"name": "read_file", "arguments": {"path": "log.txt", "start_line": 1 + 400 * i, "end_line": 400 + 400 * i}} for i in range(3)]}
-    with FakeOpenAI(num_ctx=num_ctx) as fake:
+    with FakeOpenAI(num_ctx=num_ctx, ollama={stated: num_ctx}) as fake:
         fake.script.extend([big_reads, {"when": "tools", "text": "Fitted and answered."}])
         fake.default = lambda r: None if r.get("tools") else {"text": "Summary: read log ranges."}
         code, events, stderr = run(fake, "--mode", "direct", workspace=logs)
@@ -179,7 +181,7 @@ def test_silent_truncation_is_noticed_fitted_and_said_once(logs, num_ctx: int) -
 
 def test_a_window_too_small_for_the_prompt_fails_honestly(logs) -> None:
     big_reads = {"when": "tools", "tool_calls": [{"name": "read_file", "arguments": {"path": "log.txt", "end_line": 400}}] * 3}
-    with FakeOpenAI(num_ctx=800) as fake:
+    with FakeOpenAI(num_ctx=800, ollama={"ps": 800}) as fake:
         fake.script.extend([big_reads, {"when": "tools", "text": "never reached"}])
         code, events, stderr = run(fake, "--mode", "direct", workspace=logs)
         assert code == 1

@@ -33,6 +33,7 @@ from ...tools.artifact_store import shrink
 from ...tools.base import ToolContext, ToolResult, parse_arguments
 from ...tools.errors import ToolError
 from ..reviews import ReviewOutcome, held_back, review_plan
+from ..truncation import TOO_SMALL, TRUNCATED, Counts, believed_cut
 from ..turn import Reply, ToolGate, TurnContext, fail_turn, finish_turn, usage_event
 from .replies import ReplyState
 
@@ -42,16 +43,6 @@ PROPOSED = "I proposed the plan above and am waiting for your approval before do
 OPEN_STEP = (
     "Step {id} ({description}) is still in progress. Before you finish: complete it with update_plan "
     "(its check runs, if it has one), cancel it with a reason in its result, or say what blocks it."
-)
-TOO_SMALL = (
-    "{where} cuts prompts to {window} tokens, too few for LivePlan's instructions and tools even condensed: "
-    "raise the server's context window (Ollama: OLLAMA_CONTEXT_LENGTH or num_ctx)"
-)
-TRUNCATION_RATIO = 0.7  # tokenizers differ by less than this; a cut prompt by more
-TRUNCATED = (
-    "the server kept {kept} of the ~{sent} prompt tokens it was sent, without an error (Ollama's num_ctx does this): "
-    "LivePlan now fits requests to {window} tokens; raise the server's window (Ollama: OLLAMA_CONTEXT_LENGTH or "
-    "num_ctx) and pass --context-window to use more"
 )
 OVERFLOW = (
     "the conversation does not fit the model's context window, even condensed: start /new or lower --context-window"
@@ -169,18 +160,18 @@ class ReactLoop:
         )
 
     def _silently_cut(self, completion: Completion) -> bool:
-        """The server cut the prompt without saying so: it counted far fewer tokens than were sent,
-        or the same count as last time although more was sent (pinned at its window)."""
-        told, before = completion.prompt_tokens, self.last_told
-        if told is not None and told < self.estimate * 0.9:
+        """Whether the server cut the prompt without saying so (see `truncation.believed_cut`)."""
+        if not completion.prompt_tokens:  # zero or missing: no word on the prompt at all
+            return False
+        told, before = completion.prompt_tokens + (completion.cached_tokens or 0), self.last_told
+        if told < self.estimate * 0.9:
             self._count_exactly()
         self.last_told, grown = told, self.estimate - self.last_estimate
         self.last_estimate = self.estimate
-        if self.ctx.condenser is None or told is None or self.refits >= 2 or self.estimate <= 1000:
+        condenser = self.ctx.condenser
+        if condenser is None or self.refits >= 2:
             return False
-        pinned = before is not None and abs(told - before) <= max(2, told // 100) and grown > 100
-        at_ceiling = self.learned is not None and told >= self.learned - 2
-        return told < self.estimate * TRUNCATION_RATIO or pinned or at_ceiling
+        return believed_cut(Counts(told, before, self.estimate, grown, condenser.stated_window, self.learned))
 
     def _measure(self, system: str) -> int:
         """The prompt the next call sends: system prompt, tools, conversation and this call's extra messages."""
@@ -207,7 +198,8 @@ class ReactLoop:
         self.refits += 1
         window = max(completion.prompt_tokens, 512)
         condenser.learn_window(window)
-        if self.refits == 1:
+        if self.refits == 1 and not condenser.window_told:
+            condenser.window_told = True
             yield Notice(message=TRUNCATED.format(sent=self.estimate, kept=completion.prompt_tokens, window=window))
         self.learned = window
         for _ in range(MAX_SHRINKS):
