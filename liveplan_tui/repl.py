@@ -22,6 +22,7 @@ from . import commands
 from .agent.session import ApprovalRequest, Decision, PlanReview, Session
 from .config import Endpoint, Settings, data_dir
 from .events import Event
+from .lines import EditorLines, Lines, LineTooLong, PipedLines
 from .plan import LivePlan, PlanError
 from .plan_review import DRAFT_COMMANDS, PlanDraft, changes, edited_by_command
 from .present import describe, plan_lines
@@ -48,9 +49,9 @@ class SlashCompleter(Completer):
 class Repl:
     """The line chat: prints events as lines, asks approvals with y/n/a, runs slash commands."""
 
-    def __init__(self, agent: Session | None, session: PromptSession[str] | None, out: TextIO):
+    def __init__(self, agent: Session | None, lines: Lines | None, out: TextIO):
         self.agent = agent  # set after construction by run_repl, which passes `approve` into the Session
-        self.session = session
+        self.lines = lines
         self.out = out
         self.streaming = False
 
@@ -71,8 +72,11 @@ class Repl:
             )
 
     async def _ask(self, question: str) -> str:
-        assert self.session is not None
-        return (await self.session.prompt_async(question)).strip()
+        assert self.lines is not None
+        try:
+            return (await self.lines.read(question)).strip()
+        except LineTooLong:
+            return ""
 
     async def approve(self, request: ApprovalRequest) -> Decision:
         self._end_stream()
@@ -227,9 +231,14 @@ async def run_repl(
     output: Any = None,
     out: TextIO | None = None,
 ) -> int:
-    history = FileHistory(str(data_dir() / "repl_history")) if store is not None else InMemoryHistory()
-    session: PromptSession[str] = PromptSession(history=history, completer=SlashCompleter(), input=input, output=output)
-    repl = Repl(None, session, out or sys.stdout)
+    lines: Lines
+    if input is None and not sys.stdin.isatty():  # a pipe or a file: plain lines, no line editor
+        lines = PipedLines(sys.stdin.buffer, MAX_INPUT_CHARS * 4)
+    else:
+        history = FileHistory(str(data_dir() / "repl_history")) if store is not None else InMemoryHistory()
+        completer = SlashCompleter()
+        lines = EditorLines(PromptSession(history=history, completer=completer, input=input, output=output))
+    repl = Repl(None, lines, out or sys.stdout)
     repl.agent = agent = Session(settings, endpoint, approver=repl.approve, plan_reviewer=repl.review_plan)
     open_session(agent)
     repl.write(f"LivePlan (plain) · {endpoint.label} · /help lists commands · Ctrl+C cancels a turn · Ctrl+D quits")
@@ -241,8 +250,11 @@ async def run_repl(
     try:
         while True:
             try:
-                line = await session.prompt_async("› ")
+                line = await lines.read("› ")
             except KeyboardInterrupt:
+                continue
+            except LineTooLong:
+                repl.write(f"✘ that line is over {MAX_INPUT_CHARS:,} characters; it was not sent")
                 continue
             except EOFError:
                 break
