@@ -80,7 +80,10 @@ class PromptInput(TextArea):
         return True
 
     def action_submit(self) -> None:
-        self._submit()
+        # A priority binding runs as the app reads the key, before the keys that came with it in the same read
+        # (tmux send-keys, expect, demo recorders, input methods) reach this widget's queue: submitting after
+        # them sends the whole line, not an empty box.
+        self.call_later(self._submit)
 
     def action_newline(self) -> None:
         self.insert("\n")
