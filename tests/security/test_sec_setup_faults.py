@@ -120,7 +120,7 @@ async def test_a_huge_repl_line_is_refused_with_a_message(fake, tmp_path: Path, 
 
     settings = load_settings(base_url=fake.base_url, model="m", workspace=str(make_workspace(tmp_path / "ws")))
     out = Out()
-    repl = Repl(Agent(settings, resolve_endpoint(settings)), session=None, out=out)  # type: ignore[arg-type]
+    repl = Repl(Agent(settings, resolve_endpoint(settings)), lines=None, out=out)  # type: ignore[arg-type]
     assert await repl.handle_line("x" * size) is True
     assert "the limit is" in out.text and f"{size:,}" in out.text
     assert fake.model_requests() == []

@@ -11,6 +11,7 @@ from attack import call, exec_attack, make_workspace
 from textual.app import App
 
 from liveplan_tui.agent.approvals import ApprovalRequest, Decision
+from liveplan_tui.lines import EditorLines
 from liveplan_tui.repl import Repl
 from liveplan_tui.textsafe import terminal_safe, visible
 from liveplan_tui.ui.widgets.approval import ApprovalScreen
@@ -94,7 +95,7 @@ class Out:
 @pytest.mark.parametrize("command", HIDDEN_TAILS)
 async def test_repl_prints_every_character_escaped(command: str) -> None:
     out = Out()
-    repl = Repl(agent=None, session=Session(["n", ""]), out=out)  # type: ignore[arg-type]
+    repl = Repl(agent=None, lines=EditorLines(Session(["n", ""])), out=out)  # type: ignore[arg-type]
     decision = await repl.approve(ApprovalRequest(call_id="1", tool="run_shell", why="runs a shell command", preview=f"$ {command}"))
     assert decision.action == "deny"
     assert "PWNED" in out.text and "\x1b" not in out.text and "\r" not in out.text and "\u202e" not in out.text
@@ -103,7 +104,7 @@ async def test_repl_prints_every_character_escaped(command: str) -> None:
 async def test_repl_says_how_many_lines_it_hides_and_shows_them_on_request() -> None:
     preview = "\n".join(f"+line {n}" for n in range(1, 501))
     out = Out()
-    repl = Repl(agent=None, session=Session(["v", "y"]), out=out)  # type: ignore[arg-type]
+    repl = Repl(agent=None, lines=EditorLines(Session(["v", "y"])), out=out)  # type: ignore[arg-type]
     decision = await repl.approve(ApprovalRequest(call_id="1", tool="write_file", why="changes files", preview=preview))
     assert decision.action == "once"
     first, _, rest = out.text.partition("more lines hidden")
