@@ -39,8 +39,12 @@ async def started(pilot) -> None:
 
 
 async def submit(pilot, text: str) -> None:
+    """Type `text` and press Enter; returns once the prompt has sent it (Enter submits after the keys queued
+    before it, so the turn starts a moment after the key)."""
     pilot.app.prompt.load_text(text)
     await pilot.press("enter")
+    if text.strip():
+        await wait_for(pilot, lambda: pilot.app.prompt.text == "")
 
 
 def chat_text(app: LivePlanApp) -> str:
