@@ -88,9 +88,12 @@ class McpServer:
                 ready.set()
                 await self._answer(session)
         except Exception as exc:  # the SDK wraps a dead process in exception groups
+            why = _reason(exc)
+            self._fail(why)  # at once: no call is sent to a dead server while its last words are read
             if self._errlog is not None:
-                self._errlog.close(wait=0.5)  # a dead server's last words, read before they are quoted
-            self._fail(_reason(exc))
+                await asyncio.to_thread(self._errlog.close, 0.5)  # the loop goes on while its last words arrive
+                said = self._said()
+                self.error = why + (f" (it said: {said})" if said else "")
         finally:
             if self.state == "running":
                 self._fail("the server stopped")
