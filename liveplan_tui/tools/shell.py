@@ -61,10 +61,11 @@ async def read_tail(stream: asyncio.StreamReader, keep: int) -> bytes:
     return bytes(tail)
 
 
-def reaped(command: str) -> list[str]:
-    """The argv that runs `command` under the supervisor alone, with no sandbox (hooks: the user's own commands),
-    so whatever it starts, detached or not, ends with it."""
-    return [sys.executable, "-I", "-S", str(REAPER), "--parent", str(os.getpid()), "--", "/bin/sh", "-c", command]
+def reaped(command: str, *flags: str) -> list[str]:
+    """The argv that runs `command` under the supervisor, so whatever it starts, detached or not, ends with it;
+    `flags` are the sandbox's (none for hooks: the user's own commands)."""
+    supervisor = [sys.executable, "-I", "-S", str(REAPER), "--parent", str(os.getpid())]
+    return [*supervisor, *flags, "--", "/bin/sh", "-c", command]
 
 
 async def read_capped(stream: asyncio.StreamReader) -> tuple[bytes, int]:
@@ -115,7 +116,7 @@ def supervised(command: str, ctx: ToolContext, writable: tuple[Path, ...] | None
 
     `writable` are the folders the sandbox leaves writable (default: the workspace, the temp dir, /dev/shm).
     """
-    argv = [sys.executable, "-I", "-S", str(REAPER), "--parent", str(os.getpid())]
+    argv: list[str] = []
     note = ""
     if ctx.sandbox == "workspace":
         if landlock_abi() >= 1:
@@ -126,7 +127,7 @@ def supervised(command: str, ctx: ToolContext, writable: tuple[Path, ...] | None
                 argv.append("--isolate")
         else:
             note = "note: the command ran without a sandbox: this kernel has no Landlock\n"
-    return [*argv, "--", "/bin/sh", "-c", command], note
+    return reaped(command, *argv), note
 
 
 async def stop_process(proc: asyncio.subprocess.Process) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import confined
 from ..secret_files import is_secret_name, looks_secret
 from ..textsafe import display_path
 from .errors import ToolError
@@ -23,20 +24,6 @@ ALWAYS_IGNORED = (".git/",)
 SNIFF_BYTES = 4096
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".tox"}
 MAX_INDEX_ENTRIES = 50_000
-
-
-def _head(path: Path) -> bytes:
-    """A regular file's first bytes, without blocking on a FIFO or following a link swapped in since."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return b""
-    try:
-        return os.read(fd, SNIFF_BYTES)
-    except OSError:
-        return b""
-    finally:
-        os.close(fd)
 
 
 class PathError(ToolError):
@@ -99,7 +86,11 @@ class Workspace:
             return False
         if info.st_nlink > 1 and (info.st_dev, info.st_ino) in self._secret_inodes():
             return True
-        return looks_secret(_head(real))
+        try:  # its first bytes, through the confined open (a link swapped in since is not followed)
+            head = confined.read_bytes(self.root, confined.relative(self.root, real), SNIFF_BYTES)
+        except OSError:
+            return False
+        return looks_secret(head)
 
     def _secret_inodes(self) -> set[tuple[int, int]]:
         """Inodes of the secret-named files in the workspace, ignored ones included (.env usually is)."""
