@@ -145,3 +145,20 @@ def test_broken_config_file_names_file_and_line(isolated_env) -> None:
     (isolated_env / "config.toml").write_text('model = "x"\nmax_iterations = = 3\n')
     with pytest.raises(ConfigError, match=r"config\.toml.*line 2"):
         load_settings()
+
+
+def test_the_reply_reader_never_takes_a_call_for_an_answer() -> None:
+    """Pure: a call written in the content or left in the reasoning is asked about, then failed, never answered."""
+    from liveplan_tui.agent.engines.replies import ReplyState, calls_in, said
+    from liveplan_tui.llm.base import Completion
+
+    call = '<tool_call>{"name": "read_file", "arguments": {"path": "a"}}</tool_call>'
+    in_reasoning = Completion(content="", reasoning=call, tool_calls=[], finish_reason="stop")
+    assert said(in_reasoning) == call and [c.name for c in calls_in(in_reasoning, {"read_file"})] == ["read_file"]
+    for reply in (Completion(content=call, tool_calls=[], finish_reason="stop"), in_reasoning):
+        state = ReplyState()
+        assert state.judge(reply).action == "ask"
+        assert state.judge(reply).action == "fail"
+    plain = Completion(content="", reasoning="The answer is 4.", tool_calls=[], finish_reason="stop")
+    state = ReplyState()
+    assert state.judge(plain).action == "ask" and state.judge(plain).answer == "The answer is 4."

@@ -201,7 +201,6 @@ class Session:
             limits=limits,
             gate=self.gate,
             condenser=self.condenser,
-            text_tool_calls=self.endpoint.local,
             review_plan=self.plan_reviewer if self.plan_approval == "ask" else None,
         )
 

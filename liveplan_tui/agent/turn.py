@@ -67,7 +67,6 @@ class TurnContext:
     limits: Limits = Limits()
     gate: ToolGate | None = None
     condenser: Condenser | None = None
-    text_tool_calls: bool = False
     review_plan: PlanReviewer | None = None  # set when plan_approval is "ask"
     continue_plan: bool = False  # the user approved the active plan: run it, don't make another
 

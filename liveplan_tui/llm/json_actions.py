@@ -60,7 +60,8 @@ def json_objects(text: str) -> list[dict[str, Any]]:
     return found
 
 
-def _as_call(obj: dict[str, Any], tools: set[str]) -> tuple[str, dict[str, Any]] | None:
+def call_of(obj: dict[str, Any], tools: set[str]) -> tuple[str, dict[str, Any]] | None:
+    """(name, arguments) when `obj` is shaped like a call to one of `tools`: OpenAI's, Hermes', or a JSON action."""
     if isinstance(obj.get("function"), dict):
         obj = obj["function"]
     action = obj.get("action")
@@ -85,7 +86,7 @@ def tool_calls_in(text: str, tools: set[str]) -> list[ToolCall]:
     """Calls to known tools written in `text`."""
     calls = []
     for obj in json_objects(text):
-        parsed = _as_call(obj, tools)
+        parsed = call_of(obj, tools)
         if parsed:
             calls.append(ToolCall(id=new_call_id(), name=parsed[0], arguments=json.dumps(parsed[1])))
     return calls

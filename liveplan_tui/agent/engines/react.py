@@ -24,7 +24,6 @@ from ...events import (
     Usage,
 )
 from ...llm.base import Completion, LLMError, ToolCall
-from ...llm.json_actions import only_a_call, tool_calls_in
 from ...plan import PlanUpdate, merge_updates
 from ...redact import redact
 from ...tokens import LazyCounter, count_message
@@ -35,7 +34,7 @@ from ...tools.errors import ToolError
 from ..reviews import ReviewOutcome, held_back, review_plan
 from ..truncation import TOO_SMALL, TRUNCATED, Counts, believed_cut
 from ..turn import Reply, ToolGate, TurnContext, fail_turn, finish_turn, usage_event
-from .replies import ReplyState
+from .replies import ReplyState, calls_in
 
 CANCELLED_RESULT = "error: cancelled by the user before this tool finished"
 MAX_SHRINKS = 8
@@ -302,7 +301,7 @@ class ReactLoop:
                     yield event
             return
         if not completion.tool_calls:
-            completion.tool_calls = calls_written_as_text(completion, set(ctx.tools.names()))
+            completion.tool_calls = calls_in(completion, set(ctx.tools.names()))
         if completion.tool_calls:
             self.extra = []
             if completion.content:
@@ -325,7 +324,7 @@ class ReactLoop:
         self.done = True
         if verdict.action == "fail":
             where = self.ctx.llm.endpoint.base_url or "the endpoint"
-            failure = LLMError("truncated" if "token" in verdict.why else "empty_reply", f"{verdict.why} ({where})")
+            failure = LLMError(verdict.kind, f"{verdict.why} ({where})")
             for event in fail_turn(failure, self.ctx.tool_ctx.secrets):
                 yield event
             return
@@ -358,15 +357,6 @@ class ReactLoop:
         message = f"stopped after {limit} model calls without a final answer; raise --max-iterations or ask again"
         yield Error(kind="max_iterations", message=message)
         yield TurnFinished(answer="", reason="max_iterations")
-
-
-def calls_written_as_text(completion: Completion, tools: set[str]) -> list[ToolCall]:
-    """Tool calls a model wrote in its text (or, with no text, in its reasoning), for every endpoint."""
-    text = completion.content if completion.content.strip() else completion.reasoning
-    calls = tool_calls_in(text, tools)
-    if not calls and (only := only_a_call(text)) is not None:
-        calls = [only]
-    return calls
 
 
 async def react(ctx: TurnContext) -> AsyncGenerator[Event, None]:

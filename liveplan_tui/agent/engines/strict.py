@@ -27,7 +27,8 @@ from ...prompts import load
 from ..conversation import Conversation
 from ..reviews import review_plan
 from ..text import summary
-from ..turn import Limits, Reply, TurnContext, finish_turn
+from ..turn import Limits, TurnContext, finish_turn
+from .asking import Answering
 from .react import PROPOSED, react
 
 SUBAGENT_ITERATIONS = 12
@@ -86,7 +87,6 @@ class Orchestrator:
             gate=None,
             condenser=None,
             limits=Limits(max_iterations=PLAN_ITERATIONS),
-            text_tool_calls=False,
             review_plan=None,  # the fresh plan is reviewed once planning ends, in `_reviewed_plan`
         )
         first: LivePlan | None = None
@@ -157,7 +157,6 @@ class Orchestrator:
             system_prompt=lambda: load("subagent.md"),
             condenser=None,
             limits=Limits(max_iterations=SUBAGENT_ITERATIONS),
-            text_tool_calls=False,
         )
         answer = ""
         async for event in react(ctx):
@@ -325,11 +324,11 @@ class Orchestrator:
             {"role": "system", "content": load("synthesis.md")},
             {"role": "user", "content": f"Task: {task}\n\nStep results:\n\n{parts}"},
         ]
-        reply = Reply()
+        asking = Answering(self.ctx.llm)
         try:
-            async for event in reply.relay(self.ctx.llm.stream(messages)):
+            async for event in asking.ask(messages):
                 yield event
-            answer = reply.completion.content if reply.completion else ""
+            answer = asking.answer
         except LLMError as err:
             answer = parts  # the step results are the answer when synthesis fails
             message = f"synthesis failed ({err.message}); showing the step results"

@@ -22,7 +22,7 @@ from typing import Any
 from ...events import Event, PlanUpdated, ToolCallFinished, ToolCallStarted, TurnFinished
 from ...llm.assemble import new_call_id
 from ...llm.base import LLMError, ToolCall
-from ...llm.json_actions import json_objects
+from ...llm.json_actions import call_of, json_objects
 from ...plan import PlanError, PlanUpdate, Verification
 from ...prompts import load
 from ...tools import ToolRegistry
@@ -31,8 +31,10 @@ from ..code_check import AnswerCode, RunAnswerTool, code_in, failure_line, repor
 from ..planning import acceptance, rejection
 from ..reviews import review_plan
 from ..text import summary, unwrap
-from ..turn import Reply, TurnContext, fail_turn, finish_turn, usage_event
+from ..turn import TurnContext, fail_turn, finish_turn, usage_event
+from .asking import Answering
 from .react import PROPOSED, run_tool
+from .replies import said
 
 MAX_FIXES = 2
 STEP_TOKENS = 300
@@ -57,8 +59,10 @@ PLAN_SCHEMA: dict[str, Any] = {
 
 
 def plan_move(content: str) -> PlanUpdate | None:
-    """The plan in the model's JSON, or None when it is not a valid first move."""
-    for obj in json_objects(content):
+    """The plan in the model's JSON (a move, or a call to update_plan), or None when it is no valid first move."""
+    for found in json_objects(content):
+        call = call_of(found, {"update_plan"})
+        obj = call[1] if call else found
         steps = obj.get("steps")
         goal = obj.get("goal")
         if (
@@ -165,7 +169,7 @@ class StructuredTurn:
             completion = await self.ctx.llm.complete(messages, response_format=fmt, max_tokens=STEP_TOKENS)
             if (usage := usage_event(completion)) is not None:
                 yield usage
-            if (move := plan_move(completion.content)) is not None:
+            if (move := plan_move(said(completion))) is not None:
                 break
         else:
             move = default_plan(task)
@@ -175,15 +179,11 @@ class StructuredTurn:
     async def _free_text(
         self, instruction: str, task: str, max_tokens: int, stop: list[str] | None = None
     ) -> AsyncIterator[Event]:
-        """Stream one free-text reply; its text is left in `self.answer`."""
-        reply = Reply()
-        stream = self.ctx.llm.stream(self._messages(instruction, task), max_tokens=max_tokens, stop=stop or STOP)
-        async for event in reply.relay(stream):
+        """One free-text reply, read as guided mode reads one; its text is left in `self.answer`."""
+        asking = Answering(self.ctx.llm)
+        async for event in asking.ask(self._messages(instruction, task), max_tokens=max_tokens, stop=stop or STOP):
             yield event
-        completion = reply.completion
-        self.answer = completion.content.strip() if completion else ""
-        if completion is not None and (usage := usage_event(completion)) is not None:
-            yield usage
+        self.answer = asking.answer.strip()
 
     async def chat(self, text: str) -> AsyncIterator[Event]:
         """Small talk gets one free-text reply and no plan."""
