@@ -244,6 +244,21 @@ class Store:
             (session_id, kind, json.dumps(body), time.time()),
         )
 
+    def events(self, session_id: str, kind: str) -> list[dict[str, Any]]:
+        """The bodies of this session's recorded events of `kind`, oldest first; an unreadable one is skipped."""
+        rows = self.db.execute(
+            "SELECT body FROM events WHERE session_id = ? AND kind = ? ORDER BY id", (session_id, kind)
+        ).fetchall()
+        bodies = []
+        for (body,) in rows:
+            try:
+                value = json.loads(body)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                bodies.append(value)
+        return bodies
+
     def save_artifact(self, session_id: str, artifact_id: str, text: str) -> None:
         self._write(
             "INSERT OR REPLACE INTO artifacts (session_id, artifact_id, body) VALUES (?, ?, ?)",

@@ -30,7 +30,9 @@ Real servers' quirks, per entry:
     {"endless": "la "}                                      content chunks of that text without end, until the client
                                                             hangs up (a looping model with no token limit: Ollama's
                                                             num_predict -1, llama-server without n_predict)
-and per server: FakeOpenAI(refuse={"stream_tools", "stream_options", "tool_choice"}, num_ctx=N), where
+and per server: FakeOpenAI(refuse={"stream_tools", "stream_options", "tool_choice"}, num_ctx=N, no_tools=KIND), where
+no_tools refuses every request with `tools` in the words of one server (see NO_TOOLS: vLLM without auto tool
+choice, llama-server without --jinja, Ollama / LM Studio models without a tool template, a gateway, in-stream);
 num_ctx cuts long prompts silently, reporting N prompt tokens and answering as if the system prompt were gone;
 ollama={"version": "0.30.1", "ps": N, "num_ctx": N, "looks_like": False} answers Ollama's native API beside /v1
 (`/api/version`, `/api/ps`, `/api/show`); counts="exact" | "cache_excluded" | "cached_details" | "zero" | "missing" |
@@ -54,6 +56,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Entry = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+
+_AUTO_TOOLS = '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+NO_TOOLS: dict[str, dict[str, Any]] = {  # what servers answer a request with `tools` that they cannot take
+    "ollama": {"status": 400, "body": {"error": {"message": "registry.ollama.ai/library/gemma3:4b does not support tools",
+                                                 "type": "api_error", "param": None, "code": None}}},
+    "ollama-native": {"status": 400, "body": {"error": "codellama:latest does not support tools"}},
+    "vllm": {"status": 400, "body": {"object": "error", "message": _AUTO_TOOLS, "type": "BadRequestError", "param": None,
+                                     "code": 400}},
+    "llama.cpp": {"status": 500, "body": {"error": {"code": 500, "message": "tools param requires --jinja flag",
+                                                    "type": "server_error"}}},
+    "lmstudio": {"status": 400, "body": {"error": "Model does not support tool calling."}},
+    "gateway": {"status": 422, "body": {"detail": "Tool calls are not supported for this model"}},
+    "in-stream": {"text": "", "stream_error": {"message": "This model doesn't support tools", "code": 400},
+                  "error_after": 0},
+}
 
 
 def _chunk(cid: str, model: str, delta: dict[str, Any] | None, finish: str | None = None, usage: Any = None) -> dict[str, Any]:
@@ -98,12 +115,14 @@ class FakeOpenAI:
         num_ctx: int | None = None,
         ollama: dict[str, Any] | None = None,
         counts: str = "exact",
+        no_tools: str | None = None,
     ):
         self.script: list[Entry] = list(script or [])
         self.refuse = refuse or set()
         self.num_ctx = num_ctx
         self.ollama = ollama
         self.counts = counts
+        self.no_tools = no_tools
         self.previous_prompt = ""  # what the last request sent, for a cache-excluded count
         self.default = default
         self.requests: list[dict[str, Any]] = []
@@ -237,6 +256,8 @@ class FakeOpenAI:
 
     def _refusal(self, request: dict[str, Any]) -> dict[str, Any] | None:
         """What older llama-server, llama-cpp-python, Groq and some gateways answer to features they lack."""
+        if self.no_tools and request.get("tools"):
+            return dict(NO_TOOLS[self.no_tools])
         if "stream_tools" in self.refuse and request.get("stream") and request.get("tools"):
             return {"status": 500, "body": {"error": {"message": "Cannot use tools with stream", "type": "server_error"}}}
         if "stream_options" in self.refuse and "stream_options" in request:

@@ -37,6 +37,10 @@ class SessionRecorder:
     def artifact(self, artifact_id: str, text: str) -> None:
         self.store.save_artifact(self.session_id, artifact_id, redact(text, self.secrets))
 
+    def refused(self, feature: str, model: str) -> None:
+        """A feature the server refused for `model` (the `tools` field): a resumed session goes on without it."""
+        self.store.add_event(self.session_id, "refused", {"feature": feature, "model": model})
+
     def event(self, event: Event) -> None:
         if event.type in RECORDED_EVENTS:
             self.store.add_event(self.session_id, event.type, event.model_dump())
@@ -62,3 +66,12 @@ def close_dangling(conv: Conversation) -> None:
                 "content": "error: interrupted; the session closed before this tool finished",
             }
         )
+
+
+def refused_by(store: Store, session_id: str, model: str) -> set[str]:
+    """What the server refused `model` in this session before, so a resumed session does not ask again."""
+    return {
+        body["feature"]
+        for body in store.events(session_id, "refused")
+        if body.get("model") == model and isinstance(body.get("feature"), str)
+    }

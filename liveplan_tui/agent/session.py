@@ -42,7 +42,7 @@ from .engines import pick
 from .engines.react import run_tool
 from .hooks import Hooks
 from .masking import mask_event
-from .persistence import SessionRecorder, close_dangling, restored
+from .persistence import SessionRecorder, close_dangling, refused_by, restored
 from .planning import PlanKeeper
 from .reviews import PlanReview, PlanReviewer, defer_review, resolve_pending
 from .rewind import ChangeLog, Outcome, RewindError, change_to_json, log_from_rows, settle, tool_change
@@ -182,15 +182,6 @@ class Session:
         return mode == "structured" or (mode == "auto" and self.endpoint.local)
 
     def turn_context(self, strategy: str) -> TurnContext:
-        s = self.settings
-        limits = Limits(
-            max_iterations=s.max_iterations,
-            max_parallel=s.max_parallel,
-            max_retries=s.max_retries,
-            max_replans=s.max_replans,
-            step_retry_delay=s.step_retry_delay,
-            structured_style=s.structured_style,
-        )
         return TurnContext(
             llm=self.llm,
             conv=self.conv,
@@ -198,7 +189,7 @@ class Session:
             tools=self.tools,
             tool_ctx=self.ctx,
             system_prompt=lambda: self.system_prompt(strategy),
-            limits=limits,
+            limits=Limits.of(self.settings),
             gate=self.gate,
             condenser=self.condenser,
             review_plan=self.plan_reviewer if self.plan_approval == "ask" else None,
@@ -324,7 +315,7 @@ class Session:
 
     def set_model(self, model: str) -> None:
         self.endpoint = self.endpoint.model_copy(update={"model": model})
-        self.llm.endpoint = self.endpoint
+        self.llm.use(self.endpoint)
 
     async def compact(self, focus: str = "") -> Condensed | None:
         """Condense now (the /compact command), whatever the threshold."""
@@ -355,7 +346,8 @@ class Session:
         self.session_id = session_id or store.create_session(self.endpoint.model, str(self.ctx.workspace.root))
         store.lock(self.session_id)
         self.hooks.session_id = self.session_id
-        self.recorder = SessionRecorder(store, self.session_id, self.ctx.secrets)
+        self.recorder = recorder = SessionRecorder(store, self.session_id, self.ctx.secrets)
+        self.llm.on_refusal = lambda feature: recorder.refused(feature, self.endpoint.model)
         self.conv.recorder = self.recorder
         self.ctx.artifacts.on_add = self.recorder.artifact
         sid = self.session_id
@@ -371,6 +363,7 @@ class Session:
         self._use(conv, ArtifactStore(saved.artifacts))
         self.changes = log_from_rows(self.ctx.workspace.root, store.changes(saved.info.id))
         self.attach(store, saved.info.id)
+        self.llm.refused |= refused_by(store, saved.info.id, self.endpoint.model)  # the switch lasts the session
         close_dangling(self.conv)
         return saved
 

@@ -17,6 +17,7 @@ from ..events import (
     AssistantMessage,
     Error,
     Event,
+    Notice,
     Retrying,
     StreamReset,
     TextDelta,
@@ -29,6 +30,7 @@ from ..llm.base import (
     RetryNotice,
     StreamItem,
     StreamRestart,
+    SwitchNotice,
     TextChunk,
     ToolCall,
 )
@@ -54,6 +56,12 @@ class Limits:
     max_replans: int = 2
     step_retry_delay: float = 1.0
     structured_style: str = "answer"
+
+    @classmethod
+    def of(cls, settings: Any) -> Limits:
+        """The limits in `settings` (a `config.Settings`)."""
+        names = ("max_iterations", "max_parallel", "max_retries", "max_replans", "step_retry_delay", "structured_style")
+        return cls(**{name: getattr(settings, name) for name in names})
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,8 @@ class Reply:
                 yield StreamReset(reason=item.reason)
             elif isinstance(item, RetryNotice):
                 yield Retrying(attempt=item.attempt, delay=item.delay, reason=item.reason)
+            elif isinstance(item, SwitchNotice):
+                yield Notice(message=item.message)
 
 
 def usage_event(completion: Completion, context_window: int = 0) -> Usage | None:

@@ -119,7 +119,15 @@ class RetryNotice:
     reason: str
 
 
-StreamItem = TextChunk | StreamRestart | RetryNotice | Completion
+@dataclass(frozen=True)
+class SwitchNotice:
+    """The client changed how it talks to this endpoint for the rest of the session (said once, with the fix)."""
+
+    feature: str
+    message: str
+
+
+StreamItem = TextChunk | StreamRestart | RetryNotice | SwitchNotice | Completion
 
 
 class LLMError(Exception):
@@ -135,4 +143,4 @@ class LLMError(Exception):
         self.retryable = kind in RETRYABLE_KINDS if retryable is None else retryable
         self.retry_after = retry_after
         self.window: int | None = None  # the real context window, when an overflow error names it
-        self.unsupported: str | None = None  # the feature a server refused: stream_tools, stream_options, tool_choice
+        self.unsupported: str | None = None  # what a server refused (see errors.UNSUPPORTED)

@@ -6,8 +6,8 @@ llama-cpp-python's "Requested tokens (N) exceed context window of M", vLLM's
 "maximum context length is M tokens", LM Studio's "context length of only M
 tokens" and "n_keep (N) >= n_ctx (M)"). All are `context_length`, and the real
 window is read from the message when it names one. Servers that refuse a
-feature (streaming with tools, `stream_options`, `tool_choice`) are named, so
-the client can fall back once.
+feature (streaming with tools, `stream_options`, `tool_choice`, the `tools`
+field itself) are named, so the client can fall back once.
 """
 
 from __future__ import annotations
@@ -44,6 +44,15 @@ UNSUPPORTED = [
     ("stream_tools", re.compile(r"(tools?\b.*\bstream|stream\w*\b.*\btools?)\b", re.I)),
     ("stream_options", re.compile(r"stream_options", re.I)),
     ("tool_choice", re.compile(r"tool_choice", re.I)),
+    (  # vLLM without --enable-auto-tool-choice, llama-server without --jinja, a model without a tool template
+        "tools",
+        re.compile(
+            r"(does ?n[o']t|do ?n[o']t|cannot|can't) (support|handle|use) (tools|tool (calls|calling|use)|function"
+            r" call)|(tools|tool (calls|calling|use)|function calling) (is |are )?(not |un)supported"
+            r"|tool.choice requires|enable-auto-tool-choice|tools? param\w* requires",
+            re.I,
+        ),
+    ),
 ]
 
 

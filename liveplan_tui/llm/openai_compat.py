@@ -14,7 +14,7 @@ import ipaddress
 import random
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
 from urllib.parse import urlparse
@@ -30,11 +30,13 @@ from .base import (
     RetryNotice,
     StreamItem,
     StreamRestart,
+    SwitchNotice,
     TextChunk,
     ToolCall,
 )
 from .errors import classify_error, classify_stream_error
 from .sse import Frame, SseDecoder, error_in, payloads
+from .text_tools import as_text_request, switch_notice
 
 NO_KEY = "sk-no-key-configured"
 __all__ = ["ChatClient", "ClientOptions", "Completion", "Endpoint", "LLMError", "ToolCall", "classify_error"]
@@ -80,6 +82,7 @@ class ChatClient:
         self.options = options
         self.refused: set[str] = set() if options.stream else {"stream_tools"}  # learned once, kept for the session
         self.seen_ids: set[str] = set()  # tool-call ids of this session, so a repeated one is replaced
+        self.on_refusal: Callable[[str], None] | None = None  # told each feature the server refuses, once
         key = endpoint.api_key.get_secret_value() if endpoint.api_key else NO_KEY
         openai = sdk()
         timeout = openai.Timeout(options.read_timeout, connect=options.connect_timeout)
@@ -92,6 +95,13 @@ class ChatClient:
                 timeout=timeout, trust_env=not is_loopback(endpoint.base_url), verify=tls_for(endpoint.base_url)
             ),
         )
+
+    def use(self, endpoint: Endpoint) -> None:
+        """Talk to another model on this endpoint: what the server refuses stays known, what the model
+        refused (tools, where its template has none) is learned again."""
+        if endpoint.model != self.endpoint.model:
+            self.refused.discard("tools")
+        self.endpoint = endpoint
 
     async def close(self) -> None:
         await self._client.close()
@@ -154,6 +164,9 @@ class ChatClient:
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, extra: dict[str, Any]
     ) -> dict[str, Any]:
         """The request, less what this server has refused (learned once per session)."""
+        if tools and "tools" in self.refused:
+            messages, tools = as_text_request(messages, tools), None
+            extra = {k: v for k, v in extra.items() if k not in ("tool_choice", "parallel_tool_calls")}
         kwargs: dict[str, Any] = dict(model=self.endpoint.model, messages=messages, stream=True)
         if "stream_options" not in self.refused:
             kwargs["stream_options"] = {"include_usage": True}
@@ -280,7 +293,8 @@ class ChatClient:
         """Yield TextChunk / StreamRestart / RetryNotice items, then one Completion last.
 
         A server that refuses streaming with tools, `stream_options` or `tool_choice` gets the
-        request once more without it, and that is remembered for the session.
+        request once more without it, and that is remembered for the session. One that refuses
+        the `tools` field gets them as text (`text_tools`), and that is said once.
         """
         while True:
             kwargs = self._request(messages, tools, extra)
@@ -292,9 +306,13 @@ class ChatClient:
                 feature = err.unsupported
                 if err.kind != "unsupported" or feature is None or feature in self.refused:
                     raise
-                if feature == "stream_tools" and not tools:
+                if feature in ("stream_tools", "tools") and not tools:
                     raise
                 self.refused.add(feature)
+                if self.on_refusal is not None:
+                    self.on_refusal(feature)
+                if feature == "tools":
+                    yield SwitchNotice(feature, switch_notice(err.message, self.endpoint.model))
 
     async def complete(
         self,
