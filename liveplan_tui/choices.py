@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from .errors import LivePlanError
+
 Approval = Literal["ask", "auto-edit", "never-ask"]
 Mode = Literal["auto", "direct", "plan", "strict"]
 ToolMode = Literal["auto", "native", "structured"]
@@ -19,5 +21,7 @@ SANDBOXES: tuple[str, ...] = get_args(Sandbox)
 PLAN_APPROVALS: tuple[str, ...] = get_args(PlanApproval)
 
 
-class ConfigError(Exception):
-    """A configuration problem, phrased as one actionable line."""
+class ConfigError(LivePlanError):
+    """A configuration problem, phrased as one actionable line; the CLI exits 2, as for a bad flag."""
+
+    exit_code = 2

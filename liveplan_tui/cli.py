@@ -20,8 +20,8 @@ from .choices import (
     PLAN_APPROVALS,
     SANDBOXES,
     TOOL_MODES,
-    ConfigError,
 )
+from .errors import LivePlanError
 from .subcommands import (
     EXIT_TERMINATED,
     LATEST,
@@ -284,21 +284,12 @@ def _add_session_commands(sub: Any) -> None:
     cf.set_defaults(handler=_cmd_config)
 
 
-def _is_known_failure(exc: Exception) -> bool:
-    """StoreError and ModelError, checked without importing their modules (a failure there loaded them)."""
-    for module, name in (("liveplan_tui.store", "StoreError"), ("liveplan_tui.local.model", "ModelError")):
-        loaded = sys.modules.get(module)
-        if loaded is not None and isinstance(exc, getattr(loaded, name)):
-            return True
-    return False
-
-
 def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         return handler(args)
-    except ConfigError as exc:
+    except LivePlanError as exc:  # a bad flag or config (exit 2), a damaged session database or model file (1)
         echo(f"liveplan: error: {exc}", err=True)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("liveplan: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -306,9 +297,6 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
         print("liveplan: terminated (SIGTERM); stopped every command it had started", file=sys.stderr)
         return EXIT_TERMINATED
     except Exception as exc:
-        if _is_known_failure(exc):  # a bad session database or model file: one line, exit 1
-            echo(f"liveplan: error: {exc}", err=True)
-            return 1
         if os.environ.get("LIVEPLAN_DEBUG"):
             raise
         echo(

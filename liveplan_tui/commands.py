@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # imported where used: the TUI draws before pydantic and the 
     from .plan import PlanUpdate
 
 Action = Literal["quit", "new", "help", "compact", "resume", "export"]
+DuringTurn = Literal["run", "wait", "cancel"]  # at once; after the running turn ends; cancel the turn, then run
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Command:
     usage: str
     help: str
     handler: Handler
+    during_turn: DuringTurn = "run"
 
     def rows(self) -> list[tuple[str, str]]:
         """(usage, help) for each form of the command, e.g. `/plan add TEXT`."""
@@ -47,12 +49,19 @@ class Command:
 REGISTRY: dict[str, Command] = {}
 
 
-def command(name: str, usage: str, help: str) -> Callable[[Handler], Handler]:
+def command(name: str, usage: str, help: str, during_turn: DuringTurn = "run") -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
-        REGISTRY[name] = Command(name, usage, help, fn)
+        REGISTRY[name] = Command(name, usage, help, fn, during_turn)
         return fn
 
     return register
+
+
+def during_turn(line: str) -> DuringTurn:
+    """What a command line does while a turn runs: a front-end runs it, holds it until the turn ends, or cancels
+    the turn first. An unknown command runs at once (to say what exists)."""
+    cmd = REGISTRY.get(line.strip().removeprefix("/").partition(" ")[0])
+    return cmd.during_turn if cmd is not None else "run"
 
 
 def completions(prefix: str) -> list[Command]:
@@ -163,17 +172,18 @@ async def _work(session: Session, arg: str) -> CommandResult:
 
 def _rewound(run: Callable[[], tuple[Outcome, Event | None]]) -> CommandResult:
     from .agent.session import RewindError
+    from .errors import SessionBusy
 
     try:
         outcome, event = run()
-    except RewindError as exc:
+    except (RewindError, SessionBusy) as exc:
         return CommandResult(str(exc), error=True)
     if not outcome.done:
         return CommandResult("\n\n".join([outcome.message, *outcome.lost]), error=True)
     return CommandResult(outcome.message, events=[event] if event is not None else [])
 
 
-@command("undo", "/undo [force]", "revert the last file change a tool made (or the last rewind)")
+@command("undo", "/undo [force]", "revert the last file change a tool made (or the last rewind)", during_turn="wait")
 async def _undo(session: Session, arg: str) -> CommandResult:
     if arg not in ("", "force"):
         return CommandResult("usage: /undo, or /undo force to overwrite edits made since", error=True)
@@ -184,6 +194,7 @@ async def _undo(session: Session, arg: str) -> CommandResult:
     "rewind",
     "/rewind N [force]",
     "put back every file changed since step N started and reopen steps N onward (shell changes are not tracked)",
+    during_turn="wait",
 )
 async def _rewind(session: Session, arg: str) -> CommandResult:
     number, _, rest = arg.partition(" ")
@@ -192,7 +203,9 @@ async def _rewind(session: Session, arg: str) -> CommandResult:
     return _rewound(lambda: session.rewind(int(number), force=rest.strip() == "force"))
 
 
-@command("init", "/init", "write a starter AGENTS.md for this workspace (asks first, like any write)")
+@command(
+    "init", "/init", "write a starter AGENTS.md for this workspace (asks first, like any write)", during_turn="wait"
+)
 async def _init(session: Session, arg: str) -> CommandResult:
     from .instructions import FILENAME, starter
 
@@ -224,7 +237,7 @@ async def _model(session: Session, arg: str) -> CommandResult:
     return CommandResult(f"model set to {arg}")
 
 
-@command("compact", "/compact [FOCUS]", "condense older messages now (the plan is kept whole)")
+@command("compact", "/compact [FOCUS]", "condense older messages now (the plan is kept whole)", during_turn="wait")
 async def _compact(session: Session, arg: str) -> CommandResult:
     event = await session.compact(arg)
     if event is None:
@@ -232,13 +245,14 @@ async def _compact(session: Session, arg: str) -> CommandResult:
     return CommandResult(events=[event])
 
 
-@command("resume", "/resume [ID]", "reopen a saved session (the previous one without ID)")
+@command("resume", "/resume [ID]", "reopen a saved session (the previous one without ID)", during_turn="wait")
 async def _resume(session: Session, arg: str) -> CommandResult:
+    from .errors import SessionBusy
     from .store import StoreError
 
     try:
         saved = session.resume(arg or None)
-    except StoreError as exc:
+    except (StoreError, SessionBusy) as exc:
         return CommandResult(str(exc), error=True)
     return CommandResult(f"resumed session {saved.info.id}: {saved.info.title}", action="resume")
 
@@ -254,7 +268,7 @@ async def _export(session: Session, arg: str) -> CommandResult:
     return CommandResult(f"exported to {path}", action="export", argument=str(path))
 
 
-@command("new", "/new", "start a new conversation (clears chat and plan)")
+@command("new", "/new", "start a new conversation (clears chat and plan)", during_turn="cancel")
 async def _new(session: Session, arg: str) -> CommandResult:
     session.reset()
     return CommandResult("new conversation", action="new")

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .errors import LivePlanError
 from .plan_shapes import normalize
 from .plan_status import (
     STATUS_TABLE,
@@ -28,7 +29,7 @@ from .plan_status import (
 __all__ = ["STATUS_TABLE", "STATUSES", "TERMINAL", "StatusInfo", "StepStatus", "Verification", "glyph"]
 
 
-class PlanError(ValueError):
+class PlanError(LivePlanError, ValueError):
     """An update that was rejected whole; the message tells the model how to fix it."""
 
 

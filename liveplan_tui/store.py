@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import LivePlanError
 from .plan import PlanBoard
 
 SCHEMA_VERSION = 2
@@ -63,7 +64,7 @@ MIGRATIONS: dict[int, str] = {
 }
 
 
-class StoreError(Exception):
+class StoreError(LivePlanError):
     """The session database can't be used; the message says why and what to do."""
 
 

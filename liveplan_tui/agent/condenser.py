@@ -93,8 +93,12 @@ class Condenser:
         *,
         focus: str = "",
         force: bool = False,
+        keep_turn: bool = False,
     ) -> Condensed | None:
-        """Shrink `conv` toward half the usable window; None when there is nothing to shrink."""
+        """Shrink `conv` toward half the usable window; None when there is nothing to shrink.
+
+        `keep_turn` (the user's /compact) condenses only what came before the latest turn, which stays whole.
+        """
         before = self.estimate(conv, system(), specs)
         if not force and not self.needed(before):
             return None
@@ -105,6 +109,8 @@ class Condenser:
         if force and split == 0:
             spans = units(conv.messages)
             split = spans[-1][0] if len(spans) > 1 else 0  # asked to condense: keep only the newest unit
+        if keep_turn:
+            split = min(split, latest_turn(conv.messages))
         masked, n_masked = mask_tool_outputs(conv.messages, conv.counts, split if split else len(conv.messages) - 1)
         if n_masked:
             conv.replace(masked, conv.summary)
@@ -118,9 +124,12 @@ class Condenser:
                 )
         if split == 0:
             return None
-        old, kept = conv.messages[:split], conv.messages[split:]
+        old, view = conv.messages[:split], conv.messages
         old_tokens = sum(conv.counts[:split]) + conv.counter.count(conv.summary)
         summary, method = await self._summarize(conv, old, focus)
+        if conv.messages is not view:  # condensed by someone else while the summary was written: theirs stands
+            return None
+        kept = conv.messages[split:]  # taken after the summary: what was added meanwhile stays in the view
         if conv.counter.count(summary) >= old_tokens:
             summary, method = self._fallback(old, conv.summary), "truncation (summary was not smaller)"
         requests = recent_user_requests(old)
@@ -207,3 +216,8 @@ class Condenser:
 
 def summary_section(summary: str) -> str:
     return f"{SUMMARY_HEADER}\n{summary}" if summary else ""
+
+
+def latest_turn(messages: list[dict[str, Any]]) -> int:
+    """Where the latest turn starts: its user message (0 when there is none)."""
+    return max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=0)

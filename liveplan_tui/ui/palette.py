@@ -7,15 +7,15 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from .. import commands
+from .widgets.prompt import PromptInput
 
 
 class SlashCommandProvider(Provider):
     """Slash commands in the command palette, from the same registry as /help."""
 
     def _insert(self, usage: str) -> None:
-        insert = getattr(self.app, "insert_command", None)
-        if insert is not None:
-            insert(usage)
+        for prompt in self.screen.query(PromptInput):  # the screen the palette was opened from
+            prompt.take_command(usage)
 
     async def discover(self) -> Hits:
         for usage, text in commands.usage_lines():

@@ -99,3 +99,14 @@ class PromptInput(TextArea):
     def action_complete(self) -> None:
         if not (self.text.startswith("/") and self.complete()):
             self.screen.focus_next()
+
+    def take_command(self, usage: str) -> None:
+        """Load a command from the palette, ready for its arguments (`/plan add TEXT` gives `/plan add `)."""
+        words = []
+        for word in usage.split(" "):
+            if word.isupper() or word == "N" or "|" in word:
+                break
+            words.append(word)
+        self.load_text(" ".join(words) + (" " if len(words) < len(usage.split(" ")) else ""))
+        self.move_cursor(self.document.end)
+        self.focus()
