@@ -51,31 +51,55 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-Entry = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+Entry = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any] | None]  # a callable may decline: None
 
 _AUTO_TOOLS = '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
 NO_TOOLS: dict[str, dict[str, Any]] = {  # what servers answer a request with `tools` that they cannot take
-    "ollama": {"status": 400, "body": {"error": {"message": "registry.ollama.ai/library/gemma3:4b does not support tools",
-                                                 "type": "api_error", "param": None, "code": None}}},
+    "ollama": {
+        "status": 400,
+        "body": {
+            "error": {
+                "message": "registry.ollama.ai/library/gemma3:4b does not support tools",
+                "type": "api_error",
+                "param": None,
+                "code": None,
+            }
+        },
+    },
     "ollama-native": {"status": 400, "body": {"error": "codellama:latest does not support tools"}},
-    "vllm": {"status": 400, "body": {"object": "error", "message": _AUTO_TOOLS, "type": "BadRequestError", "param": None,
-                                     "code": 400}},
-    "llama.cpp": {"status": 500, "body": {"error": {"code": 500, "message": "tools param requires --jinja flag",
-                                                    "type": "server_error"}}},
+    "vllm": {
+        "status": 400,
+        "body": {"object": "error", "message": _AUTO_TOOLS, "type": "BadRequestError", "param": None, "code": 400},
+    },
+    "llama.cpp": {
+        "status": 500,
+        "body": {"error": {"code": 500, "message": "tools param requires --jinja flag", "type": "server_error"}},
+    },
     "lmstudio": {"status": 400, "body": {"error": "Model does not support tool calling."}},
     "gateway": {"status": 422, "body": {"detail": "Tool calls are not supported for this model"}},
-    "in-stream": {"text": "", "stream_error": {"message": "This model doesn't support tools", "code": 400},
-                  "error_after": 0},
+    "in-stream": {
+        "text": "",
+        "stream_error": {"message": "This model doesn't support tools", "code": 400},
+        "error_after": 0,
+    },
 }
 
 
-def _chunk(cid: str, model: str, delta: dict[str, Any] | None, finish: str | None = None, usage: Any = None) -> dict[str, Any]:
+def _chunk(
+    cid: str, model: str, delta: dict[str, Any] | None, finish: str | None = None, usage: Any = None
+) -> dict[str, Any]:
     choices = [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
-    body: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": 1700000000, "model": model, "choices": choices}
+    body: dict[str, Any] = {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": model,
+        "choices": choices,
+    }
     if usage is not None:
         body["usage"] = usage
     return body
@@ -107,7 +131,7 @@ class FakeOpenAI:
 
     def __init__(
         self,
-        script: list[Entry] | None = None,
+        script: Sequence[Entry] | None = None,
         *,
         port: int = 0,
         default: Entry | None = None,
@@ -155,7 +179,9 @@ class FakeOpenAI:
                     self._json(*native)
                     return
                 if not self.path.rstrip("/").endswith("/chat/completions"):
-                    self._json(404, {"error": {"message": f"unknown path {self.path}", "type": "invalid_request_error"}})
+                    self._json(
+                        404, {"error": {"message": f"unknown path {self.path}", "type": "invalid_request_error"}}
+                    )
                     return
                 with server.lock:
                     server.requests.append(request)
@@ -181,7 +207,9 @@ class FakeOpenAI:
 
             def _answer(self, entry: dict[str, Any] | None, request: dict[str, Any]) -> None:
                 if entry is None:
-                    self._json(400, {"error": {"message": "fake server: script exhausted", "type": "invalid_request_error"}})
+                    self._json(
+                        400, {"error": {"message": "fake server: script exhausted", "type": "invalid_request_error"}}
+                    )
                     return
                 if entry.get("hang"):
                     time.sleep(float(entry["hang"]))
@@ -194,7 +222,9 @@ class FakeOpenAI:
                     self.wfile.write(data)
                     return
                 if "status" in entry:
-                    body = entry.get("body") or {"error": {"message": f"fake error {entry['status']}", "type": "server_error"}}
+                    body = entry.get("body") or {
+                        "error": {"message": f"fake error {entry['status']}", "type": "server_error"}
+                    }
                     self._json(int(entry["status"]), body, entry.get("headers"))
                     return
                 text = entry.get("text", "")
@@ -259,11 +289,20 @@ class FakeOpenAI:
         if self.no_tools and request.get("tools"):
             return dict(NO_TOOLS[self.no_tools])
         if "stream_tools" in self.refuse and request.get("stream") and request.get("tools"):
-            return {"status": 500, "body": {"error": {"message": "Cannot use tools with stream", "type": "server_error"}}}
+            return {
+                "status": 500,
+                "body": {"error": {"message": "Cannot use tools with stream", "type": "server_error"}},
+            }
         if "stream_options" in self.refuse and "stream_options" in request:
-            return {"status": 400, "body": {"error": {"message": "'stream_options' is not supported", "type": "invalid_request_error"}}}
+            return {
+                "status": 400,
+                "body": {"error": {"message": "'stream_options' is not supported", "type": "invalid_request_error"}},
+            }
         if "tool_choice" in self.refuse and "tool_choice" in request:
-            return {"status": 400, "body": {"error": {"message": "tool_choice is not supported", "type": "invalid_request_error"}}}
+            return {
+                "status": 400,
+                "body": {"error": {"message": "tool_choice is not supported", "type": "invalid_request_error"}},
+            }
         return None
 
     def _cut(self, request: dict[str, Any]) -> dict[str, Any] | None:
@@ -289,8 +328,10 @@ class FakeOpenAI:
             return 200, {"models": [{"name": "m:latest", "model": "m:latest", "context_length": size}] if size else []}
         if path == "/api/show" and body is not None:
             num_ctx = self.ollama.get("num_ctx")
-            return 200, {"parameters": f"stop \"<|im_end|>\"\nnum_ctx {num_ctx}" if num_ctx else "stop \"x\"",
-                         "model_info": {"qwen2.context_length": 32768}}
+            return 200, {
+                "parameters": f'stop "<|im_end|>"\nnum_ctx {num_ctx}' if num_ctx else 'stop "x"',
+                "model_info": {"qwen2.context_length": 32768},
+            }
         return 404, {"error": "not found"}
 
     def _reported_prompt(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -324,16 +365,29 @@ class FakeOpenAI:
         calls = entry.get("tool_calls") or []
         if calls:
             message["tool_calls"] = [
-                {"id": f"call_{i}", "type": "function",
-                 "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c.get("arguments"), str) else json.dumps(c.get("arguments", {}))}}
+                {
+                    "id": f"call_{i}",
+                    "type": "function",
+                    "function": {
+                        "name": c["name"],
+                        "arguments": c["arguments"]
+                        if isinstance(c.get("arguments"), str)
+                        else json.dumps(c.get("arguments", {})),
+                    },
+                }
                 for i, c in enumerate(calls)
             ]
         if entry.get("reasoning"):
             message[entry.get("reasoning_field", "reasoning_content")] = entry["reasoning"]
         finish = entry.get("finish", "tool_calls" if calls else "stop")
-        return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 1700000000, "model": request.get("model", "fake-model"),
-                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                "usage": self._usage(request, text)}
+        return {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": 1700000000,
+            "model": request.get("model", "fake-model"),
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": self._usage(request, text),
+        }
 
     def _take(self, request: dict[str, Any]) -> dict[str, Any] | None:
         for i, entry in enumerate(self.script):
@@ -348,7 +402,7 @@ class FakeOpenAI:
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host!s}:{port}/v1"
 
     def main_requests(self) -> list[dict[str, Any]]:
         """Requests of the main loop: the ones that carry tools."""
@@ -413,14 +467,18 @@ def _tool_call_chunks(entry: dict[str, Any], cid: str, model: str, n: int) -> li
     return events
 
 
-def stream_events(entry: dict[str, Any], text: str, request: dict[str, Any], n: int, usage: dict[str, int]) -> list[Any]:
+def stream_events(
+    entry: dict[str, Any], text: str, request: dict[str, Any], n: int, usage: dict[str, int]
+) -> list[Any]:
     """The SSE chunks for one scripted reply, quirks included."""
     cid, model = "chatcmpl-fake", request.get("model", "fake-model")
     events: list[Any] = [_chunk(cid, model, {"role": "assistant", "content": ""})]
     field = entry.get("reasoning_field", "reasoning_content")
     for piece in _split(entry.get("reasoning", ""), 8) if entry.get("reasoning") else []:
         events.append(_chunk(cid, model, {field: piece}))
-    events += [_chunk(cid, model, {"content": piece}) for piece in _split(text, int(entry.get("chunk", 8)))] if text else []
+    events += (
+        [_chunk(cid, model, {"content": piece}) for piece in _split(text, int(entry.get("chunk", 8)))] if text else []
+    )
     events += _tool_call_chunks(entry, cid, model, n)
     if entry.get("bad_chunk"):
         events.append({"id": cid, "object": "chat.completion.chunk", "created": 1, "model": model, "choices": 7})

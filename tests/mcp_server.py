@@ -1,7 +1,7 @@
 """A real stdio MCP server, written with the official SDK, for the tests: a few tools and a few ways to fail.
 
-    python tests/mcp_server.py            # serves on stdin/stdout
-    python tests/mcp_server.py --hang     # never answers the handshake
+python tests/mcp_server.py            # serves on stdin/stdout
+python tests/mcp_server.py --hang     # never answers the handshake
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ if "--hang" in sys.argv:
 try:
     from mcp.server.mcpserver import MCPServer
 except ImportError:  # the SDK's 1.x name
-    from mcp.server.fastmcp import FastMCP as MCPServer  # type: ignore[no-redef]
+    from mcp.server.fastmcp import FastMCP as MCPServer  # type: ignore[no-redef, attr-defined]
 
 server = MCPServer("liveplan-test")
 

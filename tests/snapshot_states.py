@@ -39,13 +39,25 @@ async def mid_stream(pilot) -> None:
     await prepare(pilot)
     await app.chat.add(UserBlock("Add a --verbose flag to the CLI and run the tests"))
     await app.handle_event(Route(strategy="plan", level="keyword", reason="multi-step change"))
-    await app.handle_event(ToolCallStarted(call_id="1", name="read_file", arguments='{"path": "liveplan_tui/cli.py"}',
-                                           summary="read_file liveplan_tui/cli.py"))
+    await app.handle_event(
+        ToolCallStarted(
+            call_id="1",
+            name="read_file",
+            arguments='{"path": "liveplan_tui/cli.py"}',
+            summary="read_file liveplan_tui/cli.py",
+        )
+    )
     await app.handle_event(ToolCallFinished(call_id="1", name="read_file", result="cli.py (lines 1-40 of 180)"))
     await app.handle_event(PlanUpdated(old=plan_at(0), new=plan_at(1)))
     await app.handle_event(Usage(prompt_tokens=5321, completion_tokens=120, total_tokens=5441, context_window=128000))
     app.status.busy = True
-    for piece in ["Flags are built in `build_parser()`. ", "I'll add `--verbose` as a ", "`store_true` option and thread it ", "through to the logger:\n\n", "```python\nparser.add_argument(\n"]:
+    for piece in [
+        "Flags are built in `build_parser()`. ",
+        "I'll add `--verbose` as a ",
+        "`store_true` option and thread it ",
+        "through to the logger:\n\n",
+        "```python\nparser.add_argument(\n",
+    ]:
         await app.handle_event(TextDelta(text=piece))
     await pilot.pause(0.3)
 
@@ -69,7 +81,11 @@ async def approval(pilot) -> None:
         tool="edit_file",
         why="changes files",
         lexer="diff",
-        preview="edit liveplan_tui/cli.py\n--- a/liveplan_tui/cli.py\n+++ b/liveplan_tui/cli.py\n@@ -40,3 +40,4 @@\n     parser.add_argument(\"--json\")\n+    parser.add_argument(\"--verbose\", action=\"store_true\")\n",
+        preview=(
+            "edit liveplan_tui/cli.py\n--- a/liveplan_tui/cli.py\n+++ b/liveplan_tui/cli.py\n@@ "
+            '-40,3 +40,4 @@\n     parser.add_argument("--json")\n'
+            '+    parser.add_argument("--verbose", action="store_true")\n'
+        ),
     )
     app.push_screen(ApprovalScreen(request))
     await pilot.pause(0.3)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from fake_openai import FakeOpenAI
 
 from liveplan_tui.agent.engines.react import CANCELLED_RESULT
+from liveplan_tui.agent.session import ApprovalRequest, Decision
 from liveplan_tui.agent.session import Session as Agent
 from liveplan_tui.config import ConfigError, load_settings, resolve_endpoint
 from liveplan_tui.plan import NewStep, PlanError, PlanUpdate, StepPatch
@@ -45,19 +47,25 @@ async def test_cancel_mid_stream_keeps_history_consistent(fake: FakeOpenAI) -> N
     await agent.close()
 
 
-async def test_cancel_during_tool_call_answers_every_call(fake: FakeOpenAI) -> None:
+async def test_cancel_during_tool_call_answers_every_call(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.script.append(
-        {"tool_calls": [{"name": "update_plan", "arguments": {"goal": "g"}}, {"name": "update_plan", "arguments": {"notes": "n"}}]}
+        {
+            "tool_calls": [
+                {"name": "write_file", "arguments": {"path": "a.txt", "content": "a"}},
+                {"name": "write_file", "arguments": {"path": "b.txt", "content": "b"}},
+            ]
+        }
     )
     fake.script.append({"text": "fine"})
-    agent = make_agent(fake)
     entered = asyncio.Event()
 
-    async def slow_gate(tool, call, params, ctx):
+    async def slow_approver(request: ApprovalRequest) -> Decision:
         entered.set()
         await asyncio.sleep(30)
+        return Decision(action="deny")
 
-    agent.gate = slow_gate
+    settings = load_settings(base_url=fake.base_url, model="m", workspace=str(tmp_path))
+    agent = Agent(settings, resolve_endpoint(settings), approver=slow_approver)
     task = asyncio.create_task(collect(agent, "plan"))
     await asyncio.wait_for(entered.wait(), 10)
     task.cancel()
@@ -66,7 +74,6 @@ async def test_cancel_during_tool_call_answers_every_call(fake: FakeOpenAI) -> N
     assert agent.conv.dangling_tool_calls() == []
     tool_results = [m for m in agent.conv.messages if m["role"] == "tool"]
     assert [m["content"] for m in tool_results] == [CANCELLED_RESULT, CANCELLED_RESULT]
-    agent.gate = None
     events = await collect(agent, "go on")
     assert events[-1].answer == "fine"
     sent = fake.model_requests()[-1]["messages"]
@@ -78,7 +85,14 @@ async def test_user_plan_edit_reaches_the_next_request(fake: FakeOpenAI) -> None
     fake.script.append({"text": "ok"})
     agent = make_agent(fake)
     agent.edit_plan(PlanUpdate(goal="Docs", steps=[NewStep(description="Write intro", status="in_progress")]))
-    event = agent.edit_plan(PlanUpdate(steps=[*[NewStep(description=s.description, status=s.status) for s in agent.conv.board.active.steps], NewStep(description="Write docs")]))
+    event = agent.edit_plan(
+        PlanUpdate(
+            steps=[
+                *[NewStep(description=s.description, status=s.status) for s in agent.conv.board.active.steps],
+                NewStep(description="Write docs"),
+            ]
+        )
+    )
     assert event.source == "user" and event.new.total == 2
     with pytest.raises(PlanError, match="unknown step id 5"):
         agent.edit_plan(PlanUpdate(updates=[StepPatch(id=5, status="completed")]))

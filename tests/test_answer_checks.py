@@ -11,14 +11,41 @@ from fake_openai import FakeOpenAI
 from liveplan_tui.agent.code_check import code_in, failure_line, report
 from liveplan_tui.tools.base import ToolResult
 
-PLAN = {"json": {"action": "update_plan", "goal": "Write is_even", "steps": [{"description": "Write the function"}, {"description": "Show it works"}]}}
-BROKEN = "Here it is:\n\n```python\ndef is_even(n):\n    return n % 2 == 1\n\nassert is_even(2)\nassert not is_even(3)\nprint('ok')\n```\n"
-FIXED = "Fixed:\n\n```python\ndef is_even(n):\n    return n % 2 == 0\n\nassert is_even(2)\nassert not is_even(3)\nprint('ok')\n```\n"
+PLAN = {
+    "json": {
+        "action": "update_plan",
+        "goal": "Write is_even",
+        "steps": [{"description": "Write the function"}, {"description": "Show it works"}],
+    }
+}
+BROKEN = (
+    "Here it is:\n\n```python\ndef is_even(n):\n    return n % 2 == 1\n\nassert "
+    "is_even(2)\nassert not is_even(3)\nprint('ok')\n```\n"
+)
+FIXED = (
+    "Fixed:\n\n```python\ndef is_even(n):\n    return n % 2 == 0\n\nassert is_even(2)\nassert "
+    "not is_even(3)\nprint('ok')\n```\n"
+)
 STILL_BROKEN = "Again:\n\n```python\ndef is_even(n):\n    return undefined_name\n\nassert is_even(2)\n```\n"
 
 
-def structured(fake: FakeOpenAI, *flags: str, task: str = "write a python function is_even") -> tuple[int, list[dict], str]:
-    proc = run_cli("exec", "--json", "--tool-mode", "structured", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", *flags, task)
+def structured(
+    fake: FakeOpenAI, *flags: str, task: str = "write a python function is_even"
+) -> tuple[int, list[dict], str]:
+    proc = run_cli(
+        "exec",
+        "--json",
+        "--tool-mode",
+        "structured",
+        "--mode",
+        "plan",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        *flags,
+        task,
+    )
     return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines() if line.strip()], proc.stderr
 
 
@@ -30,6 +57,7 @@ def final_plan(events: list[dict]) -> dict:
     return [e for e in events if e["type"] == "plan_updated"][-1]["new"]
 
 
+@pytest.mark.slow
 def test_a_failing_first_version_is_fixed_and_the_fix_is_the_answer(fake) -> None:
     fake.script.extend([PLAN, {"text": BROKEN}, {"text": FIXED}])
     code, events, stderr = structured(fake, "--yes")
@@ -44,6 +72,7 @@ def test_a_failing_first_version_is_fixed_and_the_fix_is_the_answer(fake) -> Non
     assert all(s["status"] == "completed" for s in steps)
 
 
+@pytest.mark.slow
 def test_code_that_keeps_failing_is_shown_with_its_failure(fake) -> None:
     fake.script.extend([PLAN, {"text": BROKEN}, {"text": STILL_BROKEN}, {"text": STILL_BROKEN}])
     code, events, _ = structured(fake, "--yes")
@@ -54,6 +83,7 @@ def test_code_that_keeps_failing_is_shown_with_its_failure(fake) -> None:
     assert step["verified"] == "failed" and step["result"].startswith("failed twice: NameError")
 
 
+@pytest.mark.slow
 def test_without_approval_nothing_runs_and_the_step_says_so(fake) -> None:
     fake.script.extend([PLAN, {"text": BROKEN}])
     code, events, stderr = structured(fake)  # exec without --yes cannot ask
@@ -63,6 +93,7 @@ def test_without_approval_nothing_runs_and_the_step_says_so(fake) -> None:
     assert events[-1]["answer"] == BROKEN.strip()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("answer", ["Just prose, no code at all.", "Use `sorted()` inline, nothing to run."])
 def test_answers_without_code_run_nothing(fake, answer: str) -> None:
     fake.script.extend([PLAN, {"text": answer}])
@@ -71,15 +102,32 @@ def test_answers_without_code_run_nothing(fake, answer: str) -> None:
     assert all(s["result"].startswith("answered") for s in final_plan(events)["steps"])
 
 
+@pytest.mark.slow
 def test_greetings_and_direct_mode_stay_fast(fake) -> None:
     fake.script.append({"text": "Hello! How can I help?"})
-    proc = run_cli("exec", "--json", "--tool-mode", "structured", "--base-url", fake.base_url, "--model", "m", "--yes", "hi")
+    proc = run_cli(
+        "exec", "--json", "--tool-mode", "structured", "--base-url", fake.base_url, "--model", "m", "--yes", "hi"
+    )
     assert proc.returncode == 0 and "run_answer_code" not in proc.stdout
     fake.script.append({"text": FIXED})
-    proc = run_cli("exec", "--json", "--tool-mode", "structured", "--mode", "direct", "--base-url", fake.base_url, "--model", "m", "--yes", "write is_even")
+    proc = run_cli(
+        "exec",
+        "--json",
+        "--tool-mode",
+        "structured",
+        "--mode",
+        "direct",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        "--yes",
+        "write is_even",
+    )
     assert proc.returncode == 0 and "run_answer_code" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_code_waiting_for_input_fails_instead_of_hanging(fake) -> None:
     waits = "```python\nname = input('name? ')\nprint(name)\n```"
     fake.script.extend([PLAN, {"text": waits}, {"text": FIXED}])
@@ -91,7 +139,11 @@ def test_code_waiting_for_input_fails_instead_of_hanging(fake) -> None:
     ("answer", "python", "shell"),
     [
         ("```python\nx = 1\nassert x\n```", "x = 1\nassert x\n", ""),
-        ("```py\nprint(2)\n```\ntext\n```python\ndef f():\n    return 1\n```", "print(2)\n\n\ndef f():\n    return 1\n", ""),
+        (
+            "```py\nprint(2)\n```\ntext\n```python\ndef f():\n    return 1\n```",
+            "print(2)\n\n\ndef f():\n    return 1\n",
+            "",
+        ),
         ("```bash\n$ echo hi\n# comment\npip install x\n```", "", "echo hi"),
         ("```\nimport os\nprint(os.sep)\n```", "import os\nprint(os.sep)\n", ""),
         ("```text\njust output\n```", "", ""),

@@ -11,6 +11,7 @@ from liveplan_tui.agent.approvals import ApprovalGate, ApprovalRequest, Decision
 from liveplan_tui.agent.conversation import Conversation
 from liveplan_tui.agent.engines.react import run_tool
 from liveplan_tui.agent.planning import PlanKeeper
+from liveplan_tui.choices import Approval
 from liveplan_tui.llm.openai_compat import ToolCall
 from liveplan_tui.redact import redact
 from liveplan_tui.tools import default_tools
@@ -39,8 +40,9 @@ def ctx(tmp_path: Path) -> ToolContext:
         ("ask", "update_plan", False),
     ],
 )
-def test_policy_table(policy: str, tool: str, asks: bool, ctx: ToolContext) -> None:
+def test_policy_table(policy: Approval, tool: str, asks: bool, ctx: ToolContext) -> None:
     t = default_tools().get(tool)
+    assert t is not None
     params = t.Params.model_validate({"path": "a.py"}) if tool == "read_file" else None
     assert (approval_reason(policy, t, params, ctx) is not None) == asks
 
@@ -75,7 +77,12 @@ async def test_edit_that_cannot_apply_fails_before_asking(ctx: ToolContext) -> N
         asked.append(req)
         return Decision(action="once")
 
-    result = await run_tool(default_tools(), ToolCall(id="1", name="edit_file", arguments='{"path":"a.py","old":"nope","new":"y"}'), ctx, ApprovalGate("ask", approver))
+    result = await run_tool(
+        default_tools(),
+        ToolCall(id="1", name="edit_file", arguments='{"path":"a.py","old":"nope","new":"y"}'),
+        ctx,
+        ApprovalGate("ask", approver),
+    )
     assert result.is_error and "not found" in result.text and asked == []
 
 
@@ -119,7 +126,10 @@ async def test_concurrent_calls_ask_one_at_a_time(ctx: ToolContext) -> None:
 
     gate = ApprovalGate("ask", approver)
     tools = default_tools()
-    calls = [ToolCall(id=str(i), name="write_file", arguments=json.dumps({"path": f"f{i}.txt", "content": "x"})) for i in range(3)]
+    calls = [
+        ToolCall(id=str(i), name="write_file", arguments=json.dumps({"path": f"f{i}.txt", "content": "x"}))
+        for i in range(3)
+    ]
     results = await asyncio.gather(*(run_tool(tools, c, ctx, gate) for c in calls))
     assert most == 1 and asked == ["write_file"]  # the first "always" answered the others
     assert all(r.text.startswith("created") for r in results)

@@ -7,9 +7,30 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PKG = Path(__file__).resolve().parent.parent / "liveplan_tui"
-CORE = ["plan", "router", "condense", "tokens", "events", "config", "agent", "llm", "tools", "headless", "store", "present"]
-FRONT_ENDS = ("liveplan_tui.ui", "liveplan_tui.repl", "liveplan_tui.headless", "liveplan_tui.cli", "liveplan_tui.commands")
+CORE = [
+    "plan",
+    "router",
+    "condense",
+    "tokens",
+    "events",
+    "config",
+    "agent",
+    "llm",
+    "tools",
+    "headless",
+    "store",
+    "present",
+]
+FRONT_ENDS = (
+    "liveplan_tui.ui",
+    "liveplan_tui.repl",
+    "liveplan_tui.headless",
+    "liveplan_tui.cli",
+    "liveplan_tui.commands",
+)
 FRONT_END_MAY_USE = {"liveplan_tui.agent", "liveplan_tui.agent.session"}
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
@@ -49,7 +70,9 @@ def graph() -> dict[str, set[str]]:
         own_packages = {".".join(name.split(".")[:i]) for i in range(1, len(name.split(".")))}
         for target in list(targets):  # importing a.b.c runs a/__init__ and a/b/__init__ first
             parts = target.split(".")
-            targets |= {p for i in range(2, len(parts)) if (p := ".".join(parts[:i])) in modules and p not in own_packages}
+            targets |= {
+                p for i in range(2, len(parts)) if (p := ".".join(parts[:i])) in modules and p not in own_packages
+            }
         edges[name] = targets
     return edges
 
@@ -110,22 +133,32 @@ def test_front_ends_use_only_the_session_of_the_agent() -> None:
 
 def test_llm_package_imports_neither_events_nor_config() -> None:
     edges = graph()
-    bad = {n: sorted(t for t in ts if t.startswith(("liveplan_tui.events", "liveplan_tui.config", "liveplan_tui.agent")))
-           for n, ts in edges.items() if n.startswith("liveplan_tui.llm")}
+    bad = {
+        n: sorted(t for t in ts if t.startswith(("liveplan_tui.events", "liveplan_tui.config", "liveplan_tui.agent")))
+        for n, ts in edges.items()
+        if n.startswith("liveplan_tui.llm")
+    }
     assert {k: v for k, v in bad.items() if v} == {}
 
 
+@pytest.mark.slow
 def test_core_never_imports_textual() -> None:
     """Importing every core module must not pull in textual; the UI sits on top, never below."""
     modules = [module_name(p) for p in sorted(PKG.rglob("*.py")) if p.relative_to(PKG).with_suffix("").parts[0] in CORE]
     assert len(modules) >= 8
-    code = "import sys\n" + "".join(f"import {m}\n" for m in modules) + "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]", out
 
 
 def test_modules_and_functions_stay_small() -> None:
-    big_modules = {module_name(p): n for p in PKG.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    big_modules = {
+        module_name(p): n for p in PKG.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES
+    }
     long_functions = {}
     for path in PKG.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -18,7 +18,20 @@ def tc(name: str, **arguments) -> dict:
 
 
 def exec_json(fake: FakeOpenAI, ws: Path, *flags: str) -> tuple[int, list[dict], str]:
-    proc = run_cli("exec", "--json", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "--workspace", str(ws), *flags, "fix it")
+    proc = run_cli(
+        "exec",
+        "--json",
+        "--mode",
+        "plan",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        "--workspace",
+        str(ws),
+        *flags,
+        "fix it",
+    )
     return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines() if line.strip()], proc.stderr
 
 
@@ -30,24 +43,34 @@ def ws(tmp_path: Path) -> Path:
 
 
 def plan_with_check() -> dict:
-    return tc("update_plan", goal="Fix add", steps=[
-        {"description": "Fix add", "status": "in_progress", "check": "python3 check_calc.py"},
-        {"description": "Report"},
-    ])
+    return tc(
+        "update_plan",
+        goal="Fix add",
+        steps=[
+            {"description": "Fix add", "status": "in_progress", "check": "python3 check_calc.py"},
+            {"description": "Report"},
+        ],
+    )
 
 
 def last_plan(events: list[dict]) -> dict:
     return [e for e in events if e["type"] == "plan_updated"][-1]["new"]
 
 
+@pytest.mark.slow
 def test_a_passing_check_completes_the_step_as_verified(fake, ws: Path) -> None:
-    fake.script.extend([
-        plan_with_check(),
-        tc("edit_file", path="calc.py", old="a - b", new="a + b"),
-        tc("update_plan", updates=[{"id": 1, "status": "completed", "result": "fixed"}, {"id": 2, "status": "in_progress"}]),
-        tc("update_plan", updates=[{"id": 2, "status": "completed"}]),
-        {"text": "Fixed."},
-    ])
+    fake.script.extend(
+        [
+            plan_with_check(),
+            tc("edit_file", path="calc.py", old="a - b", new="a + b"),
+            tc(
+                "update_plan",
+                updates=[{"id": 1, "status": "completed", "result": "fixed"}, {"id": 2, "status": "in_progress"}],
+            ),
+            tc("update_plan", updates=[{"id": 2, "status": "completed"}]),
+            {"text": "Fixed."},
+        ]
+    )
     code, events, stderr = exec_json(fake, ws, "--yes")
     assert code == 0, stderr
     step = last_plan(events)["steps"][0]
@@ -55,15 +78,18 @@ def test_a_passing_check_completes_the_step_as_verified(fake, ws: Path) -> None:
     assert "check passed: python3 check_calc.py" in step["result"]
 
 
+@pytest.mark.slow
 def test_a_failing_check_keeps_the_step_open_and_shows_the_output(fake, ws: Path) -> None:
-    fake.script.extend([
-        plan_with_check(),
-        tc("update_plan", updates=[{"id": 1, "status": "completed"}, {"id": 2, "status": "in_progress"}]),
-        tc("edit_file", path="calc.py", old="a - b", new="a + b"),
-        tc("update_plan", updates=[{"id": 1, "status": "completed"}, {"id": 2, "status": "in_progress"}]),
-        tc("update_plan", updates=[{"id": 2, "status": "completed"}]),
-        {"text": "Fixed after the check failed once."},
-    ])
+    fake.script.extend(
+        [
+            plan_with_check(),
+            tc("update_plan", updates=[{"id": 1, "status": "completed"}, {"id": 2, "status": "in_progress"}]),
+            tc("edit_file", path="calc.py", old="a - b", new="a + b"),
+            tc("update_plan", updates=[{"id": 1, "status": "completed"}, {"id": 2, "status": "in_progress"}]),
+            tc("update_plan", updates=[{"id": 2, "status": "completed"}]),
+            {"text": "Fixed after the check failed once."},
+        ]
+    )
     code, events, stderr = exec_json(fake, ws, "--yes")
     assert code == 0, stderr
     results = [e for e in events if e["type"] == "tool_call_finished" and e["name"] == "update_plan"]
@@ -74,19 +100,23 @@ def test_a_failing_check_keeps_the_step_open_and_shows_the_output(fake, ws: Path
     assert last_plan(events)["steps"][0]["verified"] == "passed"
 
 
+@pytest.mark.slow
 def test_a_check_that_cannot_be_approved_completes_as_unverified(fake, ws: Path) -> None:
-    fake.script.extend([
-        plan_with_check(),
-        tc("update_plan", updates=[{"id": 1, "status": "completed"}, {"id": 2, "status": "in_progress"}]),
-        tc("update_plan", updates=[{"id": 2, "status": "completed"}]),
-        {"text": "Done, unchecked."},
-    ])
+    fake.script.extend(
+        [
+            plan_with_check(),
+            tc("update_plan", updates=[{"id": 1, "status": "completed"}, {"id": 2, "status": "in_progress"}]),
+            tc("update_plan", updates=[{"id": 2, "status": "completed"}]),
+            {"text": "Done, unchecked."},
+        ]
+    )
     code, events, stderr = exec_json(fake, ws)  # no --yes: exec can't ask
     assert code == 0, stderr
     step = last_plan(events)["steps"][0]
     assert step["status"] == "completed" and step["verified"] == "unverified" and "unverified" in step["result"]
 
 
+@pytest.mark.slow
 def test_a_final_answer_with_work_open_gets_one_question_then_exits_1(fake, ws: Path) -> None:
     fake.script.extend([plan_with_check(), {"text": "I think it's done."}, {"text": "Still done."}])
     code, events, stderr = exec_json(fake, ws, "--yes")
@@ -97,20 +127,25 @@ def test_a_final_answer_with_work_open_gets_one_question_then_exits_1(fake, ws: 
     assert events[-1]["answer"] == "Still done."
 
 
+@pytest.mark.slow
 def test_the_question_lets_the_model_finish_the_step(fake, ws: Path) -> None:
-    fake.script.extend([
-        tc("update_plan", goal="g", steps=[{"description": "Only step", "status": "in_progress"}]),
-        {"text": "Answer."},
-        tc("update_plan", updates=[{"id": 1, "status": "completed"}]),
-        {"text": "Answer, with the plan finished."},
-    ])
+    fake.script.extend(
+        [
+            tc("update_plan", goal="g", steps=[{"description": "Only step", "status": "in_progress"}]),
+            {"text": "Answer."},
+            tc("update_plan", updates=[{"id": 1, "status": "completed"}]),
+            {"text": "Answer, with the plan finished."},
+        ]
+    )
     code, events, stderr = exec_json(fake, ws)
     assert code == 0, stderr
     assert events[-1]["answer"] == "Answer, with the plan finished."
 
 
 def test_badges_are_shown_in_the_repl_and_export() -> None:
-    plan = apply(LivePlan(), PlanUpdate(goal="g", steps=[NewStep(description="a", status="completed"), NewStep(description="b")]))
+    plan = apply(
+        LivePlan(), PlanUpdate(goal="g", steps=[NewStep(description="a", status="completed"), NewStep(description="b")])
+    )
     board = PlanBoard(active=plan).with_verdicts({1: ("passed", "check passed: true")})
     lines = "\n".join(plan_lines(board.latest, False))
     assert "1. a [verified] → check passed: true" in lines

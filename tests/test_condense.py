@@ -15,13 +15,17 @@ from liveplan_tui import tokens
 from liveplan_tui.agent.condenser import Condenser
 from liveplan_tui.agent.conversation import Conversation
 from liveplan_tui.condense import fallback_summary, is_consistent, mask_tool_outputs, split_point, units
-from liveplan_tui.config import Endpoint, load_settings
+from liveplan_tui.config import Endpoint, client_options, load_settings
 from liveplan_tui.llm.openai_compat import ChatClient
 from liveplan_tui.plan import NewStep, PlanBoard, PlanUpdate
 
 
 def call(i: int, name: str = "read_file", args: str = '{"path": "a.py"}') -> dict:
-    return {"role": "assistant", "content": None, "tool_calls": [{"id": f"c{i}", "type": "function", "function": {"name": name, "arguments": args}}]}
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": f"c{i}", "type": "function", "function": {"name": name, "arguments": args}}],
+    }
 
 
 def result(i: int, text: str = "ok") -> dict:
@@ -60,7 +64,15 @@ def test_context_window_table_and_override() -> None:
 
 
 def test_units_and_split_never_cut_a_tool_pair() -> None:
-    msgs = [{"role": "user", "content": "u1"}, call(1), result(1), call(2), result(2), {"role": "assistant", "content": "a"}, {"role": "user", "content": "u2"}]
+    msgs = [
+        {"role": "user", "content": "u1"},
+        call(1),
+        result(1),
+        call(2),
+        result(2),
+        {"role": "assistant", "content": "a"},
+        {"role": "user", "content": "u2"},
+    ]
     assert units(msgs) == [(0, 1), (1, 3), (3, 5), (5, 6), (6, 7)]
     counts = [10] * len(msgs)
     for budget in range(0, 80, 5):
@@ -88,7 +100,12 @@ def test_masking_only_touches_big_old_tool_outputs() -> None:
 
 
 def test_fallback_summary_merges_previous_and_is_bounded() -> None:
-    old = [{"role": "user", "content": "fix the parser"}, call(1, "edit_file", '{"path": "parser.py"}'), result(1), {"role": "assistant", "content": "Fixed it.\nDetails..."}]
+    old = [
+        {"role": "user", "content": "fix the parser"},
+        call(1, "edit_file", '{"path": "parser.py"}'),
+        result(1),
+        {"role": "assistant", "content": "Fixed it.\nDetails..."},
+    ]
     text = fallback_summary(old, previous="Earlier: set up the repo")
     assert text.splitlines()[0] == "Earlier: set up the repo"
     assert "fix the parser" in text and "edit_file parser.py" in text and "Fixed it." in text
@@ -97,7 +114,8 @@ def test_fallback_summary_merges_previous_and_is_bounded() -> None:
 
 def make_condenser(window: int, base_url: str = "http://127.0.0.1:9/v1", **kw) -> Condenser:
     settings = load_settings(context_window=window, **kw)
-    llm = ChatClient(Endpoint(base_url=base_url, model="m", api_key=None), settings.model_copy(update={"max_attempts": 1}))
+    options = client_options(settings.model_copy(update={"max_attempts": 1}))
+    llm = ChatClient(Endpoint(base_url=base_url, model="m", api_key=None), options)
     return Condenser(llm, settings, window)
 
 
@@ -106,7 +124,9 @@ def failing_model():
     """A model whose summary calls fail at once, so the deterministic fallback is exercised."""
     from fake_openai import FakeOpenAI
 
-    with FakeOpenAI(default={"status": 400, "body": {"error": {"message": "nope", "type": "invalid_request_error"}}}) as server:
+    with FakeOpenAI(
+        default={"status": 400, "body": {"error": {"message": "nope", "type": "invalid_request_error"}}}
+    ) as server:
         yield server
 
 
@@ -125,7 +145,12 @@ def test_budget_arithmetic() -> None:
 
 
 def plan_board() -> PlanBoard:
-    board, _ = PlanBoard().apply(PlanUpdate(goal="g", steps=[NewStep(description="a", status="completed"), NewStep(description="b", status="in_progress")]))
+    board, _ = PlanBoard().apply(
+        PlanUpdate(
+            goal="g",
+            steps=[NewStep(description="a", status="completed"), NewStep(description="b", status="in_progress")],
+        )
+    )
     return board
 
 
@@ -146,7 +171,16 @@ def build(spec) -> Conversation:
     n = 0
     for kind, size in spec:
         if kind == "tools":
-            conv.add({"role": "assistant", "content": None, "tool_calls": [{"id": f"c{n + i}", "type": "function", "function": {"name": "read_file", "arguments": "{}"}} for i in range(len(size))]})
+            conv.add(
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {"id": f"c{n + i}", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}
+                        for i in range(len(size))
+                    ],
+                }
+            )
             for i, s in enumerate(size):
                 conv.add({"role": "tool", "tool_call_id": f"c{n + i}", "content": "z" * (s * 4)})
             n += len(size)
@@ -165,7 +199,7 @@ def test_condensed_prompt_fits_keeps_pairs_and_plan(failing_model, spec, window:
     assert is_consistent(conv.messages)
     assert "[PLAN]" in system() and "2. [in_progress] b" in system()
     last_unit = units(conv.messages)[-1] if conv.messages else (0, 0)
-    newest = sum(conv.counts[last_unit[0]:last_unit[1]])
+    newest = sum(conv.counts[last_unit[0] : last_unit[1]])
     assert c.estimate(conv, system(), []) <= max(c.limit, newest + 3000)
     assert len(conv.record) >= len(conv.messages)
 
@@ -185,7 +219,7 @@ def test_summary_prompt_merges_previous_summary(fake) -> None:
     conv.summary = "Old summary line"
     c = make_condenser(4000, fake.base_url)
     event = asyncio.run(c.condense(conv, lambda: "s", [], force=True))
-    assert event.method == "summary"
+    assert event is not None and event.method == "summary"
     request = fake.requests[0]
     prompt = request["messages"][1]["content"]
     assert "Previous summary:\nOld summary line" in prompt and "[PLAN]" in prompt
@@ -199,4 +233,4 @@ def test_a_summary_larger_than_what_it_replaces_is_rejected(fake) -> None:
     conv = build([("user", 300), ("assistant", 300), ("user", 300), ("assistant", 300), ("user", 10)])
     c = make_condenser(4000, fake.base_url)
     event = asyncio.run(c.condense(conv, lambda: "s", [], force=True))
-    assert event.method.startswith("truncation") and "very long summary" not in conv.summary
+    assert event is not None and event.method.startswith("truncation") and "very long summary" not in conv.summary

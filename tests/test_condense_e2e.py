@@ -12,12 +12,18 @@ from fake_openai import FakeOpenAI, system_prompt
 
 from liveplan_tui.tokens import count_message, count_tools, counter_for
 
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
+
 SUMMARIZER = "You condense"
 
 
 def request_tokens(request: dict) -> int:
     counter = counter_for(request.get("model", "m"))
-    return sum(count_message(counter, m) for m in request["messages"]) + count_tools(counter, request.get("tools") or []) + 3
+    return (
+        sum(count_message(counter, m) for m in request["messages"])
+        + count_tools(counter, request.get("tools") or [])
+        + 3
+    )
 
 
 def tc(name: str, **args) -> dict:
@@ -26,20 +32,42 @@ def tc(name: str, **args) -> dict:
 
 def long_task(calls: int = 30) -> tuple[list[dict], dict[int, str]]:
     """A plan created at call 1 and advanced at calls 10, 20 and calls-1; reads in between."""
-    script: list[dict] = [tc("update_plan", goal="Audit the logs", steps=[{"description": "Read part A", "status": "in_progress"}, {"description": "Read part B"}, {"description": "Read part C"}])]
+    script: list[dict] = [
+        tc(
+            "update_plan",
+            goal="Audit the logs",
+            steps=[
+                {"description": "Read part A", "status": "in_progress"},
+                {"description": "Read part B"},
+                {"description": "Read part C"},
+            ],
+        )
+    ]
     expected: dict[int, str] = {}
     state = "1. [in_progress] Read part A"
     for n in range(2, calls):
         expected[n] = state
         if n == 10:
-            script.append(tc("update_plan", updates=[{"id": 1, "status": "completed", "result": "A ok"}, {"id": 2, "status": "in_progress"}]))
+            script.append(
+                tc(
+                    "update_plan",
+                    updates=[{"id": 1, "status": "completed", "result": "A ok"}, {"id": 2, "status": "in_progress"}],
+                )
+            )
             state = "2. [in_progress] Read part B"
         elif n == 20:
-            script.append(tc("update_plan", updates=[{"id": 2, "status": "completed", "result": "B ok"}, {"id": 3, "status": "in_progress"}]))
+            script.append(
+                tc(
+                    "update_plan",
+                    updates=[{"id": 2, "status": "completed", "result": "B ok"}, {"id": 3, "status": "in_progress"}],
+                )
+            )
             state = "3. [in_progress] Read part C"
         elif n == calls - 1:
             open_steps = [2, 3] if calls <= 20 else [3]  # a short task finishes every step it started
-            script.append(tc("update_plan", updates=[{"id": i, "status": "completed", "result": "ok"} for i in open_steps]))
+            script.append(
+                tc("update_plan", updates=[{"id": i, "status": "completed", "result": "ok"} for i in open_steps])
+            )
             state = "archived"
         else:
             script.append(tc("read_file", path="log.txt", start_line=(n * 37) % 300 + 1, end_line=(n * 37) % 300 + 60))
@@ -50,19 +78,40 @@ def long_task(calls: int = 30) -> tuple[list[dict], dict[int, str]]:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    (tmp_path / "log.txt").write_text("".join(f"{i:04d} INFO request handled in {i % 97} ms by worker {i % 7}\n" for i in range(400)))
+    (tmp_path / "log.txt").write_text(
+        "".join(f"{i:04d} INFO request handled in {i % 97} ms by worker {i % 7}\n" for i in range(400))
+    )
     return tmp_path
 
 
 def summarizer(request: dict) -> dict | None:
     if request.get("tools") or not system_prompt(request).startswith(SUMMARIZER):
         return None
-    return {"text": "Goal: audit the logs.\nFacts found: log lines are INFO request timings.\nWhat was done: read several ranges of log.txt."}
+    return {
+        "text": "Goal: audit the logs.\nFacts found: log lines are INFO request timings.\nWhat was "
+        "done: read several ranges of log.txt."
+    }
 
 
 def run_long(fake: FakeOpenAI, workspace: Path, window: int, *extra: str) -> tuple[list[dict], str, int]:
-    proc = run_cli("exec", "--json", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "--max-iterations", "60",
-                   "--context-window", str(window), "--workspace", str(workspace), *extra, "audit the logs")
+    proc = run_cli(
+        "exec",
+        "--json",
+        "--mode",
+        "plan",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        "--max-iterations",
+        "60",
+        "--context-window",
+        str(window),
+        "--workspace",
+        str(workspace),
+        *extra,
+        "audit the logs",
+    )
     return [json.loads(line) for line in proc.stdout.splitlines()], proc.stderr, proc.returncode
 
 
@@ -93,7 +142,17 @@ def test_thirty_calls_in_a_3000_token_window(fake: FakeOpenAI, workspace: Path) 
 
 def test_context_length_exceeded_is_recovered_once(fake: FakeOpenAI, workspace: Path) -> None:
     script, _ = long_task(12)
-    overflow = {"when": "tools", "status": 400, "body": {"error": {"message": "This model's maximum context length is 4000 tokens.", "code": "context_length_exceeded", "type": "invalid_request_error"}}}
+    overflow = {
+        "when": "tools",
+        "status": 400,
+        "body": {
+            "error": {
+                "message": "This model's maximum context length is 4000 tokens.",
+                "code": "context_length_exceeded",
+                "type": "invalid_request_error",
+            }
+        },
+    }
     script.insert(6, overflow)
     fake.script.extend(script)
     fake.default = summarizer
@@ -108,9 +167,25 @@ def test_context_length_exceeded_is_recovered_once(fake: FakeOpenAI, workspace: 
 
 
 def test_repeated_overflow_fails_clearly(fake: FakeOpenAI, workspace: Path) -> None:
-    overflow = {"when": "tools", "status": 400, "body": {"error": {"message": "maximum context length exceeded", "code": "context_length_exceeded"}}}
+    overflow = {
+        "when": "tools",
+        "status": 400,
+        "body": {"error": {"message": "maximum context length exceeded", "code": "context_length_exceeded"}},
+    }
     fake.script.extend([overflow, overflow])
-    proc = run_cli("exec", "--base-url", fake.base_url, "--model", "m", "--workspace", str(workspace), "hi there friend, a long question")
+    proc = run_cli(
+        "exec",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        "--workspace",
+        str(workspace),
+        "hi there friend, a long question",
+    )
     assert proc.returncode == 1
     assert_clean_stderr(proc.stderr)
-    assert "does not fit the model's context window" in proc.stderr or "larger than the model's context window" in proc.stderr
+    assert (
+        "does not fit the model's context window" in proc.stderr
+        or "larger than the model's context window" in proc.stderr
+    )

@@ -30,10 +30,13 @@ def repo(tmp_path: Path) -> Path:
     return work
 
 
+@pytest.mark.slow
 def test_instructions_from_the_root_down_reach_the_model_nearest_last(fake: FakeOpenAI, tmp_path: Path) -> None:
     work = repo(tmp_path)
     fake.script.append({"text": "ok"})
-    proc = run_cli("exec", "--mode", "direct", "--base-url", fake.base_url, "--model", "m", "--workspace", str(work), "hi")
+    proc = run_cli(
+        "exec", "--mode", "direct", "--base-url", fake.base_url, "--model", "m", "--workspace", str(work), "hi"
+    )
     assert proc.returncode == 0, proc.stderr
     prompt = system_prompt(fake.main_requests()[0])
     order = [prompt.index(rule) for rule in ("Root rule", "Package rule", "Nearest rule")]
@@ -49,6 +52,7 @@ def test_files_above_the_repository_root_are_not_read(tmp_path: Path) -> None:
     assert repository_root(inner) == inner and "Inside." in found.text and "Outside" not in found.text
 
 
+@pytest.mark.slow
 def test_no_project_instructions_turns_them_off(fake: FakeOpenAI, tmp_path: Path) -> None:
     work = repo(tmp_path)
     fake.script.append({"text": "ok"})
@@ -59,11 +63,24 @@ def test_no_project_instructions_turns_them_off(fake: FakeOpenAI, tmp_path: Path
     assert "# project instructions: AGENTS.md" in shown.stdout
 
 
+@pytest.mark.slow
 def test_over_budget_instructions_keep_the_nearest_whole_and_say_so(fake: FakeOpenAI, tmp_path: Path) -> None:
     work = repo(tmp_path)
     (tmp_path / "AGENTS.md").write_text("Root filler. " * 2000)
     fake.script.append({"text": "ok"})
-    proc = run_cli("exec", "--json", "--mode", "direct", "--base-url", fake.base_url, "--model", "m", "--workspace", str(work), "hi")
+    proc = run_cli(
+        "exec",
+        "--json",
+        "--mode",
+        "direct",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        "--workspace",
+        str(work),
+        "hi",
+    )
     notices = [json.loads(line) for line in proc.stdout.splitlines() if '"notice"' in line]
     assert notices and "over the budget" in notices[0]["message"] and "AGENTS.md" in notices[0]["message"]
     prompt = system_prompt(fake.main_requests()[0])
@@ -71,6 +88,7 @@ def test_over_budget_instructions_keep_the_nearest_whole_and_say_so(fake: FakeOp
     assert prompt.count("Root filler.") < 2000
 
 
+@pytest.mark.slow
 def test_config_show_names_the_files_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     work = repo(tmp_path)
     proc = run_cli("config", "show", cwd=work)
@@ -96,8 +114,19 @@ async def test_init_writes_a_starter_after_approval_and_loads_it(fake: FakeOpenA
 # -- hooks -------------------------------------------------------------------------
 
 
-RECORD = f"{sys.executable} -c \"import json,sys; d=json.load(sys.stdin); open('hooks.log','a').write(json.dumps(d)+chr(10))\""
-EVENTS = ("plan_created", "step_started", "step_completed", "plan_finished", "turn_finished", "before_tool", "after_tool")
+RECORD = (
+    f'{sys.executable} -c "import json,sys; d=json.load(sys.stdin); '
+    f"open('hooks.log','a').write(json.dumps(d)+chr(10))\""
+)
+EVENTS = (
+    "plan_created",
+    "step_started",
+    "step_completed",
+    "plan_finished",
+    "turn_finished",
+    "before_tool",
+    "after_tool",
+)
 
 
 def write_config(home: Path, hooks: list[tuple[str, str, float | None]]) -> None:
@@ -113,16 +142,37 @@ def plan_then_write() -> list[dict]:
     return [
         {"tool_calls": [{"name": "update_plan", "arguments": {"goal": "Write a file", "steps": steps}}]},
         {"tool_calls": [{"name": "write_file", "arguments": {"path": "out.txt", "content": "hello"}}]},
-        {"tool_calls": [{"name": "update_plan", "arguments": {"updates": [{"id": 1, "status": "completed", "result": "written"}]}}]},
+        {
+            "tool_calls": [
+                {
+                    "name": "update_plan",
+                    "arguments": {"updates": [{"id": 1, "status": "completed", "result": "written"}]},
+                }
+            ]
+        },
         {"text": "Done."},
     ]
 
 
 def run_exec(fake: FakeOpenAI, work: Path) -> tuple[int, list[dict], str]:
-    proc = run_cli("exec", "--json", "--yes", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "--workspace", str(work), "write it")
+    proc = run_cli(
+        "exec",
+        "--json",
+        "--yes",
+        "--mode",
+        "plan",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        "--workspace",
+        str(work),
+        "write it",
+    )
     return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()], proc.stderr
 
 
+@pytest.mark.slow
 def test_every_hook_event_fires_with_one_json_object(fake: FakeOpenAI, tmp_path: Path, isolated_env: Path) -> None:
     write_config(isolated_env, [(event, RECORD, None) for event in EVENTS])
     fake.script.extend(plan_then_write())
@@ -144,9 +194,12 @@ def test_every_hook_event_fires_with_one_json_object(fake: FakeOpenAI, tmp_path:
     assert fired[-1]["answer"] == "Done."
 
 
-def test_a_before_tool_hook_that_exits_2_blocks_the_call_and_tells_the_model(fake: FakeOpenAI, tmp_path: Path, isolated_env: Path) -> None:
+@pytest.mark.slow
+def test_a_before_tool_hook_that_exits_2_blocks_the_call_and_tells_the_model(
+    fake: FakeOpenAI, tmp_path: Path, isolated_env: Path
+) -> None:
     refuse = (
-        f"{sys.executable} -c \"import json,sys; d=json.load(sys.stdin); "
+        f'{sys.executable} -c "import json,sys; d=json.load(sys.stdin); '
         "w = d['tool'] == 'write_file' and not d['arguments']['path'].startswith('src/'); "
         "print('writes only under src/', file=sys.stderr) if w else None; sys.exit(2 if w else 0)\""
     )
@@ -155,11 +208,16 @@ def test_a_before_tool_hook_that_exits_2_blocks_the_call_and_tells_the_model(fak
     code, events, _ = run_exec(fake, tmp_path)
     assert not (tmp_path / "out.txt").exists()
     results = [e for e in events if e["type"] == "tool_call_finished" and e["name"] == "write_file"]
-    assert results[0]["is_error"] and "blocked" in results[0]["result"] and "writes only under src/" in results[0]["result"]
+    assert (
+        results[0]["is_error"]
+        and "blocked" in results[0]["result"]
+        and "writes only under src/" in results[0]["result"]
+    )
     told = [m["content"] for m in fake.main_requests()[2]["messages"] if m["role"] == "tool"]
     assert any("writes only under src/" in t for t in told)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("command", "timeout", "said"),
     [("exit 7", None, "exit 7"), ("sleep 5", 0.5, "timed out after 0.5s"), ("/no/such/hook-binary", None, "exit 127")],
@@ -177,6 +235,7 @@ def test_a_failing_hook_is_a_notice_and_the_turn_goes_on(
     assert events[-1]["type"] == "turn_finished" and events[-1]["answer"] == "Done."
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("toml", "needle"),
     [

@@ -11,11 +11,11 @@ import pytest
 from tui_helpers import make_app
 
 from liveplan_tui.events import (
-    event_adapter,
     EVENT_TYPES,
     AssistantMessage,
     Condensed,
     Error,
+    Event,
     Notice,
     PlanProposed,
     PlanReviewed,
@@ -29,6 +29,7 @@ from liveplan_tui.events import (
     ToolCallStarted,
     TurnFinished,
     Usage,
+    event_adapter,
     tag_of,
 )
 from liveplan_tui.llm.base import RETRYABLE_KINDS, ErrorKind, LLMError
@@ -37,9 +38,11 @@ from liveplan_tui.present import describe
 from liveplan_tui.repl import Repl
 
 GOLDEN = Path(__file__).parent / "golden" / "exec_events.schema.json"
-PLAN = apply(LivePlan(), PlanUpdate(goal="g", steps=[NewStep(description="a", status="in_progress"), NewStep(description="b")]))
+PLAN = apply(
+    LivePlan(), PlanUpdate(goal="g", steps=[NewStep(description="a", status="in_progress"), NewStep(description="b")])
+)
 
-SAMPLES = [
+SAMPLES: list[Event] = [
     TextDelta(text="hi"),
     StreamReset(reason="cut"),
     AssistantMessage(content="answer"),

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from conftest import assert_clean_stderr, run_cli
 from fake_openai import FakeOpenAI, system_prompt
+
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
 
 PLAN_RE = re.compile(r"^\[PLAN\]$(.*?)^\[/PLAN\]$", re.M | re.S)
 
@@ -17,7 +20,9 @@ def plan_in(request: dict) -> str | None:
 
 
 def create_plan(n: int = 3) -> dict:
-    steps = [{"description": f"Step number {i}", **({"status": "in_progress"} if i == 1 else {})} for i in range(1, n + 1)]
+    steps = [
+        {"description": f"Step number {i}", **({"status": "in_progress"} if i == 1 else {})} for i in range(1, n + 1)
+    ]
     return {"tool_calls": [{"name": "update_plan", "arguments": {"goal": "Reverse a string", "steps": steps}}]}
 
 
@@ -25,11 +30,20 @@ def advance(done: int, start: int | None) -> dict:
     updates = [{"id": done, "status": "completed", "result": f"result {done}"}]
     if start:
         updates.append({"id": start, "status": "in_progress"})
-    return {"text": f"Finished step {done}. ", "tool_calls": [{"name": "update_plan", "arguments": {"updates": updates}}]}
+    return {
+        "text": f"Finished step {done}. ",
+        "tool_calls": [{"name": "update_plan", "arguments": {"updates": updates}}],
+    }
 
 
 def three_step_script() -> list[dict]:
-    return [create_plan(), advance(1, 2), advance(2, 3), advance(3, None), {"text": "Here is `reverse(s) = s[::-1]`.", "chunk": 3}]
+    return [
+        create_plan(),
+        advance(1, 2),
+        advance(2, 3),
+        advance(3, None),
+        {"text": "Here is `reverse(s) = s[::-1]`.", "chunk": 3},
+    ]
 
 
 def exec_json(fake: FakeOpenAI, *extra: str, task: str = "reverse a string") -> tuple[int, list[dict], str]:
@@ -47,12 +61,12 @@ def test_three_step_plan_is_injected_into_every_call_until_archived(fake: FakeOp
     assert events[-1]["answer"] == "Here is `reverse(s) = s[::-1]`."
     requests = fake.main_requests()
     assert len(requests) == 5
-    blocks = [plan_in(r) for r in requests]
-    assert blocks[0] is None  # no plan yet
+    blocks = [plan_in(r) or "" for r in requests]
+    assert blocks[0] == ""  # no plan yet
     assert "1. [in_progress] Step number 1" in blocks[1] and "0/3 done" in blocks[1]
     assert "1. [completed] Step number 1 → result 1" in blocks[2] and "2. [in_progress]" in blocks[2]
     assert "3. [in_progress]" in blocks[3] and "2/3 done" in blocks[3]
-    assert blocks[4] is None  # archived after step 3 completed
+    assert blocks[4] == ""  # archived after step 3 completed
     for block in filter(None, blocks):
         assert block.count("[in_progress]") <= 1
     archived = [e for e in events if e["type"] == "plan_updated" and e["archived"]]
@@ -109,7 +123,12 @@ def test_faults_and_bad_calls_are_survived(fake: FakeOpenAI) -> None:
     call_ids = [c["id"] for m in last if m["role"] == "assistant" for c in m.get("tool_calls") or []]
     result_ids = [m["tool_call_id"] for m in last if m["role"] == "tool"]
     assert call_ids == result_ids
-    assert all(json.loads(c["function"]["arguments"]) is not None for m in last if m["role"] == "assistant" for c in m.get("tool_calls") or [])
+    assert all(
+        json.loads(c["function"]["arguments"]) is not None
+        for m in last
+        if m["role"] == "assistant"
+        for c in m.get("tool_calls") or []
+    )
     assert "this partial text must be discarded" not in json.dumps(last)
 
 
@@ -161,7 +180,12 @@ def test_bad_flag_value_is_one_usage_error() -> None:
 
 
 def test_usage_errors_are_one_line() -> None:
-    for args in (["exec", "--max-parallel", "0", "x"], ["route"], ["--frob"], ["exec", "--base-url", "notaurl", "--model", "m", "x"]):
+    for args in (
+        ["exec", "--max-parallel", "0", "x"],
+        ["route"],
+        ["--frob"],
+        ["exec", "--base-url", "notaurl", "--model", "m", "x"],
+    ):
         proc = run_cli(*args)
         assert proc.returncode == 2, args
         assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr

@@ -10,6 +10,8 @@ import pytest
 from conftest import run_cli
 from fake_openai import FakeOpenAI
 
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
+
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
@@ -29,9 +31,20 @@ def tc(name: str, **arguments) -> dict:
 
 def fix_script() -> list[dict]:
     return [
-        tc("update_plan", goal="Fix add", steps=[{"description": "Read calc.py", "status": "in_progress"}, {"description": "Fix the bug"}, {"description": "Run check.py"}]),
+        tc(
+            "update_plan",
+            goal="Fix add",
+            steps=[
+                {"description": "Read calc.py", "status": "in_progress"},
+                {"description": "Fix the bug"},
+                {"description": "Run check.py"},
+            ],
+        ),
         tc("read_file", path="calc.py"),
-        tc("update_plan", updates=[{"id": 1, "status": "completed", "result": "uses minus"}, {"id": 2, "status": "in_progress"}]),
+        tc(
+            "update_plan",
+            updates=[{"id": 1, "status": "completed", "result": "uses minus"}, {"id": 2, "status": "in_progress"}],
+        ),
         tc("edit_file", path="calc.py", old="return a - b", new="return a + b"),
         tc("update_plan", updates=[{"id": 2, "status": "completed"}, {"id": 3, "status": "in_progress"}]),
         tc("run_shell", command="python3 check.py"),
@@ -42,8 +55,14 @@ def fix_script() -> list[dict]:
 
 def tool_results(fake: FakeOpenAI) -> dict[str, str]:
     last = fake.model_requests()[-1]["messages"]
-    names = {c["id"]: c["function"]["name"] for m in last if m["role"] == "assistant" for c in m.get("tool_calls") or []}
-    return {names[m["tool_call_id"]]: m["content"] for m in last if m["role"] == "tool" and names[m["tool_call_id"]] != "update_plan"}
+    names = {
+        c["id"]: c["function"]["name"] for m in last if m["role"] == "assistant" for c in m.get("tool_calls") or []
+    }
+    return {
+        names[m["tool_call_id"]]: m["content"]
+        for m in last
+        if m["role"] == "tool" and names[m["tool_call_id"]] != "update_plan"
+    }
 
 
 def test_exec_yes_plans_reads_edits_and_runs_tests(fake: FakeOpenAI, repo: Path) -> None:
@@ -76,7 +95,9 @@ def test_exec_without_yes_changes_nothing_and_tells_the_model(fake: FakeOpenAI, 
 
 def test_auto_edit_allows_edits_but_not_shell(fake: FakeOpenAI, repo: Path) -> None:
     fake.script.extend(fix_script())
-    proc = run_cli("exec", "--approval", "auto-edit", "--base-url", fake.base_url, "--model", "m", "--workspace", str(repo), "fix")
+    proc = run_cli(
+        "exec", "--approval", "auto-edit", "--base-url", fake.base_url, "--model", "m", "--workspace", str(repo), "fix"
+    )
     assert proc.returncode == 0
     results = tool_results(fake)
     assert not results["edit_file"].startswith("error:")
@@ -85,7 +106,9 @@ def test_auto_edit_allows_edits_but_not_shell(fake: FakeOpenAI, repo: Path) -> N
 
 def test_never_ask_warns_and_runs_everything(fake: FakeOpenAI, repo: Path) -> None:
     fake.script.extend(fix_script())
-    proc = run_cli("exec", "--approval", "never-ask", "--base-url", fake.base_url, "--model", "m", "--workspace", str(repo), "fix")
+    proc = run_cli(
+        "exec", "--approval", "never-ask", "--base-url", fake.base_url, "--model", "m", "--workspace", str(repo), "fix"
+    )
     assert proc.returncode == 0
     assert "warning: approval is never-ask" in proc.stderr
     assert tool_results(fake)["run_shell"].startswith("exit code: 0")
@@ -128,5 +151,7 @@ def test_dotenv_needs_approval(fake: FakeOpenAI, repo: Path) -> None:
 
 
 def test_missing_workspace_is_a_usage_error(tmp_path: Path) -> None:
-    proc = run_cli("exec", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--workspace", str(tmp_path / "nope"), "x")
+    proc = run_cli(
+        "exec", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--workspace", str(tmp_path / "nope"), "x"
+    )
     assert proc.returncode == 2 and "pass --workspace DIR" in proc.stderr and "Traceback" not in proc.stderr

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from fake_openai import FakeOpenAI
 
 from liveplan_tui.agent.condenser import Condenser
@@ -15,18 +16,23 @@ from liveplan_tui.config import load_settings
 from liveplan_tui.tokens import LazyCounter
 
 
+@pytest.mark.slow
 def test_a_plain_question_loads_no_ui_and_no_encoder(fake: FakeOpenAI) -> None:
     fake.script.append({"text": "Paris."})
     code = (
         "import sys\n"
         "from liveplan_tui.cli import main\n"
-        f"rc = main(['exec', '--mode', 'direct', '--base-url', '{fake.base_url}', '--model', 'gpt-4o', 'capital of France?'])\n"
+        f"rc = main(['exec', '--mode', 'direct', '--base-url', '{fake.base_url}', '--model', "
+        f"'gpt-4o', 'capital of France?'])\n"
         "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'prompt_toolkit', 'tiktoken', 'rich'})\n"
-        "heavy = {'pathspec', 'difflib', 'liveplan_tui.agent.engines.strict', 'liveplan_tui.agent.engines.structured',\n"
+        "heavy = {'pathspec', 'difflib', 'liveplan_tui.agent.engines.strict', "
+        "'liveplan_tui.agent.engines.structured',\n"
         "         'liveplan_tui.agent.code_check'}\n"
         "print('RC', rc, 'LOADED', loaded, 'HEAVY', sorted(heavy & set(sys.modules)))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), timeout=60
+    )
     assert "Paris." in proc.stdout
     assert "RC 0 LOADED [] HEAVY []" in proc.stdout, proc.stdout + proc.stderr
 

@@ -1,10 +1,15 @@
-"""House rules are tooling: ruff (line length 120) and mypy, as configured in pyproject.toml, are clean."""
+"""House rules are tooling: ruff (line length 120) and mypy, as configured in pyproject.toml, are clean, over the
+package and its tests alike."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -14,15 +19,15 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_is_clean() -> None:
-    proc = run("ruff", "check", "liveplan_tui")
+    proc = run("ruff", "check", "liveplan_tui", "tests")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_ruff_format_is_kept() -> None:
-    proc = run("ruff", "format", "--check", "liveplan_tui")
+    proc = run("ruff", "format", "--check", "liveplan_tui", "tests")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_mypy_is_clean() -> None:
-    proc = run("mypy")
+    proc = run("mypy")  # pyproject.toml's `files`: the package and tests/
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -24,8 +24,10 @@ def test_plan_schema_allows_only_the_create_move() -> None:
 
 
 def test_plan_move_accepts_valid_and_starts_step_one() -> None:
-    move = plan_move('{"action":"update_plan","goal":"Reverse","steps":[{"description":"a"},{"description":"b"},{"description":"c"},{"description":"d"}]}')
-    assert move is not None and move.goal == "Reverse"
+    move = plan_move(
+        '{"action":"update_plan","goal":"Reverse","steps":[{"description":"a"},{"description":"b"},{"description":"c"},{"description":"d"}]}'
+    )
+    assert move is not None and move.goal == "Reverse" and move.steps is not None
     assert [(s.description, s.status) for s in move.steps] == [("a", "in_progress"), ("b", "pending"), ("c", "pending")]
 
 
@@ -46,11 +48,15 @@ def test_plan_move_rejects_invalid_moves(content: str) -> None:
 
 def test_default_plan_is_valid_and_has_no_placeholders() -> None:
     move = default_plan("  write   a parser  ")
+    assert move.steps is not None
     assert move.goal == "write a parser" and len(move.steps) == 2 and move.steps[0].status == "in_progress"
 
 
 def test_summary_and_unwrap() -> None:
-    assert summary("```python\nx\n```\n## Done: reversed with slicing and printed it") == "Done: reversed with slicing and printed it"
+    assert (
+        summary("```python\nx\n```\n## Done: reversed with slicing and printed it")
+        == "Done: reversed with slicing and printed it"
+    )
     assert summary("word " * 40).endswith("…") and len(summary("word " * 40)) <= 81
     assert unwrap("```markdown\n# Hi\n\n```python\nx=1\n```\n```") == "# Hi\n\n```python\nx=1\n```"
     assert unwrap("plain") == "plain"
@@ -94,7 +100,7 @@ def test_parser_ignores_garbage(text: str) -> None:
 
 
 def test_json_objects_skips_non_objects() -> None:
-    assert json_objects('```json\n[1, 2]\n```') == []
+    assert json_objects("```json\n[1, 2]\n```") == []
     assert json_objects('x {"a": 1} y {"b": 2}') == [{"a": 1}, {"b": 2}]
 
 

@@ -10,6 +10,8 @@ import pytest
 from conftest import run_cli
 from fake_openai import FakeOpenAI
 
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
+
 SERVER = str(Path(__file__).parent / "mcp_server.py")
 
 
@@ -30,7 +32,19 @@ def call(name: str, **arguments) -> dict:
 
 
 def exec_json(fake: FakeOpenAI, *flags: str) -> tuple[int, list[dict], str]:
-    proc = run_cli("exec", "--json", "--mode", "direct", "--base-url", fake.base_url, "--model", "m", *flags, "use the tools", timeout=90)
+    proc = run_cli(
+        "exec",
+        "--json",
+        "--mode",
+        "direct",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        *flags,
+        "use the tools",
+        timeout=90,
+    )
     return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()], proc.stderr
 
 

@@ -26,13 +26,21 @@ from liveplan_tui.store import open_store
 from liveplan_tui.ui.app import LivePlanApp
 from liveplan_tui.ui.widgets.chat import NoticeBlock
 
-PLAN = {"goal": "plan made in session A", "steps": [{"description": "a", "status": "in_progress"}, {"description": "b"}]}
+PLAN = {
+    "goal": "plan made in session A",
+    "steps": [{"description": "a", "status": "in_progress"}, {"description": "b"}],
+}
 
 
 def streaming_plan_call(delay: float = 0.012) -> dict[str, Any]:
     """A reply that streams for a while (84 chunks), then calls update_plan: the turn is mid-flight."""
-    return {"when": "tools", "text": "working on it " * 24, "chunk": 4, "delay": delay,
-            "tool_calls": [{"name": "update_plan", "arguments": PLAN}]}
+    return {
+        "when": "tools",
+        "text": "working on it " * 24,
+        "chunk": 4,
+        "delay": delay,
+        "tool_calls": [{"name": "update_plan", "arguments": PLAN}],
+    }
 
 
 def new_session(fake: FakeOpenAI, workspace: Path) -> Session:
@@ -52,8 +60,14 @@ def with_history(session: Session) -> None:
 
 
 def test_compact_mid_turn_keeps_the_turns_calls_results_and_answer(fake: FakeOpenAI, tmp_path: Path) -> None:
-    fake.script.extend([streaming_plan_call(), {"when": "no_tools", "text": "SUMMARY", "hang": 0.5},
-                        *[{"when": "tools", "text": "final answer"}] * 2, {"when": "tools", "text": "next answer"}])
+    fake.script.extend(
+        [
+            streaming_plan_call(),
+            {"when": "no_tools", "text": "SUMMARY", "hang": 0.5},
+            *[{"when": "tools", "text": "final answer"}] * 2,
+            {"when": "tools", "text": "next answer"},
+        ]
+    )
 
     async def go() -> None:
         session = new_session(fake, tmp_path)
@@ -192,13 +206,20 @@ def app_with_store(fake: FakeOpenAI, workspace: Path, data: Path) -> LivePlanApp
 
 
 @pytest.mark.parametrize("line", ["/compact", "/resume"])
-def test_tui_holds_compact_and_resume_until_the_turn_ends(fake: FakeOpenAI, tmp_path: Path, line: str,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tui_holds_compact_and_resume_until_the_turn_ends(
+    fake: FakeOpenAI, tmp_path: Path, line: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "data"
     data.mkdir()
     monkeypatch.setenv("LIVEPLAN_DATA_DIR", str(data))
-    fake.script.extend([streaming_plan_call(delay=0.04), *[{"when": "tools", "text": "final answer"}] * 2,
-                        {"when": "no_tools", "text": "SUMMARY"}, {"when": "tools", "text": "after"}])
+    fake.script.extend(
+        [
+            streaming_plan_call(delay=0.04),
+            *[{"when": "tools", "text": "final answer"}] * 2,
+            {"when": "no_tools", "text": "SUMMARY"},
+            {"when": "tools", "text": "after"},
+        ]
+    )
 
     async def go() -> None:
         if line == "/resume":  # an older session B to resume
@@ -216,8 +237,12 @@ def test_tui_holds_compact_and_resume_until_the_turn_ends(fake: FakeOpenAI, tmp_
             await submit(pilot, "make a plan")
             await wait_for(pilot, lambda: app.session.busy, timeout=5)
             await submit(pilot, line)
-            await wait_for(pilot, lambda: any("waits for the current turn to end" in str(block.render())
-                                              for block in app.chat.query(NoticeBlock)))
+            await wait_for(
+                pilot,
+                lambda: any(
+                    "waits for the current turn to end" in str(block.render()) for block in app.chat.query(NoticeBlock)
+                ),
+            )
             await wait_for(pilot, lambda: not app.turn_running and not app._queue, timeout=20)
             board_goal = app.session.view.board.latest.goal
             if line == "/resume":
@@ -239,14 +264,37 @@ def test_tui_holds_compact_and_resume_until_the_turn_ends(fake: FakeOpenAI, tmp_
 # -- piped into plain mode while a reply streams ------------------------------
 
 
+@pytest.mark.slow
 def test_plain_mode_runs_compact_after_the_turn(fake: FakeOpenAI, tmp_path: Path) -> None:
-    fake.script.extend([streaming_plan_call(), *[{"when": "tools", "text": "final answer"}] * 2,
-                        {"when": "no_tools", "text": "SUMMARY"}, {"when": "tools", "text": "after"}])
+    fake.script.extend(
+        [
+            streaming_plan_call(),
+            *[{"when": "tools", "text": "final answer"}] * 2,
+            {"when": "no_tools", "text": "SUMMARY"},
+            {"when": "tools", "text": "after"},
+        ]
+    )
     script = "make a plan\n/compact\nand then?\n"
     proc = subprocess.run(
-        [sys.executable, "-m", "liveplan_tui.cli", "chat", "--plain", "--base-url", fake.base_url, "--model", "m",
-         "--mode", "plan", "--workspace", str(tmp_path)],
-        input=script.encode(), capture_output=True, cwd=ROOT, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "liveplan_tui.cli",
+            "chat",
+            "--plain",
+            "--base-url",
+            fake.base_url,
+            "--model",
+            "m",
+            "--mode",
+            "plan",
+            "--workspace",
+            str(tmp_path),
+        ],
+        input=script.encode(),
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr.decode()
     last = fake.main_requests()[-1]["messages"]

@@ -7,11 +7,20 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_wheel_ships_prompts_and_entry_point(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     wheel = next(tmp_path.glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {n.removeprefix("liveplan_tui/prompts/") for n in names if n.startswith("liveplan_tui/prompts/")}

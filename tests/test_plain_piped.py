@@ -10,18 +10,40 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 from fake_openai import FakeOpenAI
 
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
+
 
 def plain(fake: FakeOpenAI, workspace: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "liveplan_tui.cli", "chat", "--plain", "--base-url", fake.base_url, "--model", "m",
-            "--mode", "direct", "--workspace", str(workspace), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "liveplan_tui.cli",
+        "chat",
+        "--plain",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        "--mode",
+        "direct",
+        "--workspace",
+        str(workspace),
+        *extra,
+    ]
 
 
 def test_a_piped_script_runs_line_by_line_and_ends_cleanly(fake: FakeOpenAI, tmp_path: Path) -> None:
-    fake.script.extend([{"text": "First answer."}, {"tool_calls": [{"name": "write_file", "arguments": {"path": "a.txt", "content": "hi\n"}}]},
-                        {"text": "Wrote it."}])
+    fake.script.extend(
+        [
+            {"text": "First answer."},
+            {"tool_calls": [{"name": "write_file", "arguments": {"path": "a.txt", "content": "hi\n"}}]},
+            {"text": "Wrote it."},
+        ]
+    )
     script = tmp_path / "script.txt"
     script.write_text("first question\n/mode direct\n\nwrite a.txt please\ny\n")
     with script.open("rb") as stdin:
@@ -52,7 +74,9 @@ def test_end_of_input_with_no_lines_quits_cleanly(fake: FakeOpenAI, tmp_path: Pa
 
 def test_sigterm_while_a_turn_runs_exits_143_with_one_line(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.script.append({"text": "too late", "hang": 15})
-    proc = subprocess.Popen(plain(fake, tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    proc = subprocess.Popen(
+        plain(fake, tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT
+    )
     assert proc.stdin is not None
     proc.stdin.write(b"take your time\n")
     proc.stdin.flush()  # the pipe stays open: the reader thread is blocked on it when the signal comes

@@ -69,7 +69,10 @@ def _has_encoding() -> bool:
 
 
 def test_one_call_may_complete_one_step_and_start_the_next() -> None:
-    plan = apply(make(), PlanUpdate(updates=[StepPatch(id=1, status="completed", result="done"), StepPatch(id=2, status="in_progress")]))
+    plan = apply(
+        make(),
+        PlanUpdate(updates=[StepPatch(id=1, status="completed", result="done"), StepPatch(id=2, status="in_progress")]),
+    )
     assert [s.status for s in plan.steps] == ["completed", "in_progress", "pending"]
     assert plan.steps[0].result == "done"
 
@@ -83,7 +86,10 @@ def test_one_call_may_complete_one_step_and_start_the_next() -> None:
         (PlanUpdate(updates=[StepPatch(id=1, status="done")]), "bad status 'done'"),
         (PlanUpdate(), "empty update"),
         (PlanUpdate(explanation="just talking"), "empty update"),
-        (PlanUpdate(steps=[NewStep(description="a", depends_on=[3]), NewStep(description="b")]), "depends on unknown step 3"),
+        (
+            PlanUpdate(steps=[NewStep(description="a", depends_on=[3]), NewStep(description="b")]),
+            "depends on unknown step 3",
+        ),
         (PlanUpdate(steps=[NewStep(description="a", depends_on=[1])]), "depends on itself"),
         (
             PlanUpdate(steps=[NewStep(description="a", depends_on=[2]), NewStep(description="b", depends_on=[1])]),
@@ -103,7 +109,9 @@ def test_bad_updates_are_rejected_whole(update: PlanUpdate, message: str) -> Non
 
 def test_rejection_is_atomic_even_when_earlier_parts_were_valid() -> None:
     before = make()
-    bad = PlanUpdate(goal="New goal", updates=[StepPatch(id=1, status="completed"), StepPatch(id=7, status="completed")])
+    bad = PlanUpdate(
+        goal="New goal", updates=[StepPatch(id=1, status="completed"), StepPatch(id=7, status="completed")]
+    )
     with pytest.raises(PlanError):
         apply(before, bad)
     assert before.goal == "Ship it" and before.steps[0].status == "in_progress"
@@ -117,16 +125,24 @@ def test_steps_replace_and_renumber_keeping_goal() -> None:
 
 def test_cycle_through_three_steps_is_named() -> None:
     update = PlanUpdate(
-        steps=[NewStep(description="a", depends_on=[3]), NewStep(description="b", depends_on=[1]), NewStep(description="c", depends_on=[2])]
+        steps=[
+            NewStep(description="a", depends_on=[3]),
+            NewStep(description="b", depends_on=[1]),
+            NewStep(description="c", depends_on=[2]),
+        ]
     )
     with pytest.raises(PlanError, match=r"dependency cycle 1 -> 3 -> 2 -> 1"):
         apply(LivePlan(), update)
 
 
 def test_board_archives_a_finished_plan_and_a_new_plan_can_start() -> None:
-    board, archived = PlanBoard().apply(PlanUpdate(goal="g", steps=[NewStep(description="a", status="in_progress"), NewStep(description="b")]))
+    board, archived = PlanBoard().apply(
+        PlanUpdate(goal="g", steps=[NewStep(description="a", status="in_progress"), NewStep(description="b")])
+    )
     assert not archived and board.prompt_block() is not None
-    board, archived = board.apply(PlanUpdate(updates=[StepPatch(id=1, status="completed"), StepPatch(id=2, status="cancelled")]))
+    board, archived = board.apply(
+        PlanUpdate(updates=[StepPatch(id=1, status="completed"), StepPatch(id=2, status="cancelled")])
+    )
     assert archived
     assert board.prompt_block() is None
     assert board.latest.is_finished and board.latest.progress() == "2/2 done"

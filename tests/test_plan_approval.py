@@ -12,6 +12,7 @@ from test_exec import advance, create_plan
 from liveplan_tui.agent.session import PlanReview
 from liveplan_tui.agent.session import Session as Agent
 from liveplan_tui.config import load_settings, resolve_endpoint
+from liveplan_tui.events import TurnFinished
 from liveplan_tui.plan import LivePlan, PlanError, Step, apply
 from liveplan_tui.plan_review import PlanDraft, changes, edited_by_command, told, update_from
 
@@ -149,7 +150,10 @@ async def test_an_edited_plan_is_named_in_the_models_next_call(fake: FakeOpenAI)
     kinds = [e.type for e in events]
     assert kinds.index("plan_proposed") < kinds.index("plan_reviewed")
     reviewed = next(e for e in events if e.type == "plan_reviewed")
-    assert reviewed.changes == ['reworded step 2: "Step number 2" -> "Step two, with tests"', 'added step 4: "Step four"']
+    assert reviewed.changes == [
+        'reworded step 2: "Step number 2" -> "Step two, with tests"',
+        'added step 4: "Step four"',
+    ]
     second = fake.main_requests()[1]
     tool_result = [m for m in second["messages"] if m["role"] == "tool"][-1]["content"]
     assert 'reworded step 2: "Step number 2" -> "Step two, with tests"' in tool_result
@@ -190,7 +194,7 @@ async def test_progress_on_an_approved_plan_is_not_reviewed_again(fake: FakeOpen
     review, seen = reviewer_of(PlanReview("approve"))
     agent = make_agent(fake, review)
     events = [e async for e in agent.submit("reverse a string")]
-    assert len(seen) == 1 and events[-1].answer == "done"
+    assert len(seen) == 1 and events[-1] == TurnFinished(answer="done")
     await agent.close()
 
 
@@ -211,6 +215,7 @@ async def test_strict_mode_reviews_the_plan_before_any_subagent(fake: FakeOpenAI
 # -- exec: exit 4, then --continue --approve-plan ------------------------------
 
 
+@pytest.mark.slow
 def test_exec_stops_with_exit_4_and_continue_approve_plan_finishes(fake: FakeOpenAI) -> None:
     fake.script.append(create_plan(2))
     base = ("--base-url", fake.base_url, "--model", "fake-model")
@@ -231,6 +236,7 @@ def test_exec_stops_with_exit_4_and_continue_approve_plan_finishes(fake: FakeOpe
     assert "1. [in_progress] Step number 1" in system_prompt(follow)
 
 
+@pytest.mark.slow
 def test_exec_text_mode_prints_the_plan_it_waits_on(fake: FakeOpenAI) -> None:
     fake.script.append(create_plan(2))
     proc = run_cli("exec", "--plan-approval", "ask", "--base-url", fake.base_url, "--model", "m", "reverse it")
@@ -238,6 +244,7 @@ def test_exec_text_mode_prints_the_plan_it_waits_on(fake: FakeOpenAI) -> None:
     assert "[PLAN]" in proc.stdout and "Step number 2" in proc.stdout
 
 
+@pytest.mark.slow
 def test_continue_without_approval_is_the_users_answer_to_the_plan(fake: FakeOpenAI) -> None:
     fake.script.extend([create_plan(2), {"text": "Fine, one step: s[::-1]"}])
     base = ("--base-url", fake.base_url, "--model", "m")
@@ -249,6 +256,7 @@ def test_continue_without_approval_is_the_users_answer_to_the_plan(fake: FakeOpe
     assert "[PLAN]" not in follow
 
 
+@pytest.mark.slow
 def test_approve_plan_without_a_waiting_plan_is_one_clear_error(fake: FakeOpenAI) -> None:
     fake.script.append({"text": "hello"})
     base = ("--base-url", fake.base_url, "--model", "m")
@@ -268,14 +276,25 @@ def test_the_line_chat_reviews_with_plan_edits_and_y(fake: FakeOpenAI, tmp_path)
     from liveplan_tui.repl import run_repl
 
     fake.script.extend([create_plan(3), {"text": "on it"}])
-    settings = load_settings(base_url=fake.base_url, model="m", mode="plan", plan_approval="ask", workspace=str(tmp_path))
+    settings = load_settings(
+        base_url=fake.base_url, model="m", mode="plan", plan_approval="ask", workspace=str(tmp_path)
+    )
     out = io.StringIO()
 
     async def go() -> None:
         with create_pipe_input() as pipe:
-            for line in ("do it in steps", "/plan edit 2 Step two, tested", "/plan bogus", "/plan delete 3", "y", "/quit"):
+            for line in (
+                "do it in steps",
+                "/plan edit 2 Step two, tested",
+                "/plan bogus",
+                "/plan delete 3",
+                "y",
+                "/quit",
+            ):
                 pipe.send_text(line + "\n")
-            await run_repl(settings, resolve_endpoint(settings), lambda a: None, None, input=pipe, output=DummyOutput(), out=out)
+            await run_repl(
+                settings, resolve_endpoint(settings), lambda a: None, None, input=pipe, output=DummyOutput(), out=out
+            )
 
     asyncio.run(go())
     text = out.getvalue()
@@ -287,6 +306,7 @@ def test_the_line_chat_reviews_with_plan_edits_and_y(fake: FakeOpenAI, tmp_path)
     assert 'deleted step 3 ("Step number 3")' in tool_result
 
 
+@pytest.mark.slow
 def test_approve_plan_without_continue_says_what_to_add(fake: FakeOpenAI) -> None:
     proc = run_cli("exec", "--approve-plan", "--base-url", fake.base_url, "--model", "m", "go")
     assert proc.returncode == 2 and "add --continue" in proc.stderr and "Traceback" not in proc.stderr

@@ -12,10 +12,18 @@ ids = st.integers(min_value=-1, max_value=6)
 text = st.sampled_from(["", " ", "read", "write the code", "test"])
 
 new_steps = st.lists(
-    st.builds(NewStep, description=text, status=statuses, result=st.none() | text, depends_on=st.none() | st.lists(ids, max_size=3)),
+    st.builds(
+        NewStep,
+        description=text,
+        status=statuses,
+        result=st.none() | text,
+        depends_on=st.none() | st.lists(ids, max_size=3),
+    ),
     max_size=5,
 )
-patches = st.lists(st.builds(StepPatch, id=ids, status=statuses, result=st.none() | text, description=st.none() | text), max_size=4)
+patches = st.lists(
+    st.builds(StepPatch, id=ids, status=statuses, result=st.none() | text, description=st.none() | text), max_size=4
+)
 updates = st.builds(
     PlanUpdate,
     goal=st.none() | text,

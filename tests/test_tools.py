@@ -37,13 +37,20 @@ def ws(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def ctx(ws: Path) -> ToolContext:
-    return ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(ws), artifacts=ArtifactStore(), secrets=("configured-secret-value",))
+    return ToolContext(
+        plans=PlanKeeper(Conversation()),
+        workspace=Workspace(ws),
+        artifacts=ArtifactStore(),
+        secrets=("configured-secret-value",),
+    )
 
 
 async def call(ctx: ToolContext, name: str, tools=None, **arguments) -> tuple[str, bool]:
     import json
 
-    result = await run_tool(tools or default_tools(), ToolCall(id="c1", name=name, arguments=json.dumps(arguments)), ctx)
+    result = await run_tool(
+        tools or default_tools(), ToolCall(id="c1", name=name, arguments=json.dumps(arguments)), ctx
+    )
     return result.text, result.is_error
 
 
@@ -97,14 +104,25 @@ async def test_search_fallback_respects_gitignore_and_format(ctx: ToolContext) -
     assert err and "bad regular expression" in text
 
 
-@pytest.mark.parametrize("use_rg", [False, pytest.param(True, marks=pytest.mark.skipif(shutil.which("rg") is None, reason="ripgrep is not installed"))])
+@pytest.mark.parametrize(
+    "use_rg",
+    [
+        False,
+        pytest.param(True, marks=pytest.mark.skipif(shutil.which("rg") is None, reason="ripgrep is not installed")),
+    ],
+)
 async def test_search_backends_agree_and_skip_secrets(ctx: ToolContext, use_rg: bool) -> None:
     tools = default_tools()
     tools._tools["search"] = SearchTool(use_ripgrep=use_rg)
     text, _ = await call(ctx, "search", tools, pattern=r"greet\(")
     assert text.splitlines() == ["src/app.py:1: def greet(name):", "src/app.py:5: print(greet('bob'))"]
     text, _ = await call(ctx, "search", tools, pattern="greet")
-    assert sorted(line.split(":")[0] for line in text.splitlines()) == ["README.md", "keep.log", "src/app.py", "src/app.py"]
+    assert sorted(line.split(":")[0] for line in text.splitlines()) == [
+        "README.md",
+        "keep.log",
+        "src/app.py",
+        "src/app.py",
+    ]
     text, _ = await call(ctx, "search", tools, pattern="OPENAI_API_KEY")
     assert text.startswith("no matches")
 

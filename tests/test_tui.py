@@ -10,6 +10,7 @@ from test_exec import three_step_script
 from textual import events
 from textual.message import Message
 from textual.widget import Widget
+from textual.widgets import Input
 from tui_helpers import chat_text, make_app, started, submit, wait_for
 
 from liveplan_tui.ui.messages import CoreEvent
@@ -81,6 +82,7 @@ async def test_approve_once_and_deny_with_reason(fake: FakeOpenAI, tmp_path: Pat
     async with app.run_test(size=(120, 40)) as pilot:
         await submit(pilot, "write a")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        assert isinstance(app.screen, ApprovalScreen)
         assert "create a.txt" in app.screen.request.preview and "+A" in app.screen.request.preview
         await pilot.press("y")
         await wait_for(pilot, lambda: not app.turn_running)
@@ -119,7 +121,10 @@ async def test_slash_commands(fake: FakeOpenAI) -> None:
         await submit(pilot, "/plan add Review")
         await submit(pilot, "/plan edit 2 Review the docs")
         await submit(pilot, "/plan done 1")
-        assert app.plan_panel.plan.render().splitlines()[1:3] == ["1. [completed] Write docs", "2. [pending] Review the docs"]
+        assert app.plan_panel.plan.render().splitlines()[1:3] == [
+            "1. [completed] Write docs",
+            "2. [pending] Review the docs",
+        ]
         await submit(pilot, "/plan cancel 7")
         assert "plan unchanged: unknown step id 7" in chat_text(app)
         await submit(pilot, "/plan")
@@ -150,8 +155,14 @@ async def test_slash_commands(fake: FakeOpenAI) -> None:
 
 async def test_plan_add_reaches_the_next_request(fake: FakeOpenAI) -> None:
     # the third reply answers LivePlan's question about the step left in progress
-    fake.script.extend([three_step_script()[0], {"text": "thinking " * 100, "chunk": 3, "delay": 0.01},
-                        {"text": "step 1 is still open: waiting for you"}, {"text": "next"}])
+    fake.script.extend(
+        [
+            three_step_script()[0],
+            {"text": "thinking " * 100, "chunk": 3, "delay": 0.01},
+            {"text": "step 1 is still open: waiting for you"},
+            {"text": "next"},
+        ]
+    )
     app = make_app(fake.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await submit(pilot, "start")
@@ -182,7 +193,9 @@ async def test_prompt_history_newline_and_completion(fake: FakeOpenAI) -> None:
         app.prompt.clear()
         await pilot.press("/", "m", "o")
         assert app.query_one("#completions").has_class("-visible")
-        assert "/mode" in str(app.query_one("#completions").render()) and "/model" in str(app.query_one("#completions").render())
+        assert "/mode" in str(app.query_one("#completions").render()) and "/model" in str(
+            app.query_one("#completions").render()
+        )
         await pilot.press("d", "e", "l", "tab")
         assert app.prompt.text == "/model "
 
@@ -204,7 +217,9 @@ async def test_core_errors_show_and_app_survives(fake: FakeOpenAI) -> None:
     app = make_app(fake.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await submit(pilot, "hi")
-        await wait_for(pilot, lambda: not app.turn_running and any(isinstance(b, ErrorBlock) for b in app.chat.children))
+        await wait_for(
+            pilot, lambda: not app.turn_running and any(isinstance(b, ErrorBlock) for b in app.chat.children)
+        )
         assert "authentication failed" in chat_text(app)
         assert any("authentication failed" in n.message for n in app._notifications)
         await submit(pilot, "again")
@@ -273,7 +288,9 @@ async def test_compact_resume_and_export_commands(fake: FakeOpenAI, tmp_path: Pa
     from liveplan_tui.store import open_store
 
     fake.default = {"text": "Goal: testing.\nWhat was done: chatted."}
-    fake.script.extend([{"when": "tools", "text": "first answer " * 50}, {"when": "tools", "text": "second answer " * 50}])
+    fake.script.extend(
+        [{"when": "tools", "text": "first answer " * 50}, {"when": "tools", "text": "second answer " * 50}]
+    )
     app = make_app(fake.base_url)
     store = open_store(data_dir())
     async with app.run_test(size=(120, 40)) as pilot:
@@ -386,7 +403,7 @@ async def test_plan_review_edit_in_place_then_enter_approves(fake: FakeOpenAI) -
         await submit(pilot, "do it in three steps")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "PlanReviewScreen")
         await pilot.pause(0.2)
-        step_two = list(app.screen.query(".plan-review-step"))[1]
+        step_two = list(app.screen.query(".plan-review-step").results(Input))[1]
         step_two.focus()
         step_two.value = ""
         await pilot.press(*"withtests")  # typed as a user would

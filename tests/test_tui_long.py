@@ -20,6 +20,8 @@ from liveplan_tui.ui.segments import SEGMENT_CHARS, cut_point, open_fence, start
 from liveplan_tui.ui.widgets.chat import PRUNE_EVERY, WIDGET_BUDGET, UserBlock
 from liveplan_tui.ui.widgets.reply import AssistantBlock, HistoryReply
 
+pytestmark = pytest.mark.slow  # long-session stress: thousands of blocks and segments through the real widgets
+
 PIECES = [
     "A paragraph about the plan and its steps, long enough to wrap once or twice.\n\n",
     "- one\n- two\n- three\n\n",
@@ -208,8 +210,10 @@ async def test_a_reply_in_segments_looks_exactly_like_one_reply(seed: int) -> No
             yield VerticalScroll(*self.blocks)
 
     shots = []
-    for blocks in ([Markdown(text, classes="block assistant")],
-                   [Markdown(s, classes="block assistant" + (" continued" if i else "")) for i, s in enumerate(segments)]):
+    for blocks in (
+        [Markdown(text, classes="block assistant")],
+        [Markdown(s, classes="block assistant" + (" continued" if i else "")) for i, s in enumerate(segments)],
+    ):
         app = Shot(blocks)
         async with app.run_test(size=(90, 500)) as pilot:
             await pilot.pause(0.5)
@@ -219,11 +223,31 @@ async def test_a_reply_in_segments_looks_exactly_like_one_reply(seed: int) -> No
 
 @pytest.mark.parametrize(
     ("text", "plain"),
-    [("A paragraph.", True), ("2024 was a year", True), ("*emphasis* first", True), ("'quoted' text", True),
-     ("Short.\n", True), ("1", False), ("A paragrap", False),
-     ("- item", False), ("* item", False), ("+ item", False), ("1. item", False), ("12) item", False),
-     ("# Heading", False), ("| a | b |", False), ("> quote", False), ("```py", False), ("~~~", False),
-     ("    code", False), ("\tcode", False), ("---", False), ("***", False), ("<div>", False), ("", False)],
+    [
+        ("A paragraph.", True),
+        ("2024 was a year", True),
+        ("*emphasis* first", True),
+        ("'quoted' text", True),
+        ("Short.\n", True),
+        ("1", False),
+        ("A paragrap", False),
+        ("- item", False),
+        ("* item", False),
+        ("+ item", False),
+        ("1. item", False),
+        ("12) item", False),
+        ("# Heading", False),
+        ("| a | b |", False),
+        ("> quote", False),
+        ("```py", False),
+        ("~~~", False),
+        ("    code", False),
+        ("\tcode", False),
+        ("---", False),
+        ("***", False),
+        ("<div>", False),
+        ("", False),
+    ],
 )
 def test_only_a_plain_paragraph_may_start_a_segment(text: str, plain: bool) -> None:
     assert starts_paragraph(text) is plain

@@ -17,6 +17,8 @@ import pytest
 from conftest import ROOT
 from fake_openai import FakeOpenAI
 
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
+
 
 def drain(fd: int, seen: bytearray) -> None:
     while True:
@@ -29,16 +31,34 @@ def drain(fd: int, seen: bytearray) -> None:
         seen += chunk
 
 
-@pytest.mark.parametrize("line", ["hello from a script", "/help", "a longer line, typed by a recorder: with punctuation!"])
+@pytest.mark.parametrize(
+    "line", ["hello from a script", "/help", "a longer line, typed by a recorder: with punctuation!"]
+)
 def test_a_line_and_enter_in_one_write_send_the_whole_line(fake: FakeOpenAI, tmp_path, line: str) -> None:
     fake.script.append({"text": "Got it."})
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "liveplan_tui.cli", "--base-url", fake.base_url, "--model", "m", "--mode", "direct",
-         "--workspace", str(tmp_path)],
-        stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "liveplan_tui.cli",
+            "--base-url",
+            fake.base_url,
+            "--model",
+            "m",
+            "--mode",
+            "direct",
+            "--workspace",
+            str(tmp_path),
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     os.close(slave)
     seen = bytearray()

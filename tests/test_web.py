@@ -25,6 +25,7 @@ def test_loopback_needs_no_token_and_anything_else_does() -> None:
     assert access("0.0.0.0", 1)[1] != token  # a new token each time
 
 
+@pytest.mark.slow
 def test_watch_serves_the_plan_and_follows_the_store(fake: FakeOpenAI) -> None:
     make_session(fake)
     with running("watch", "--port", str(free_port())) as (_, url):
@@ -37,7 +38,14 @@ def test_watch_serves_the_plan_and_follows_the_store(fake: FakeOpenAI) -> None:
         assert state["chat"][-1] == {"role": "assistant", "text": "Step 2 waits for your go."}
         fake.script.extend(
             [
-                {"tool_calls": [{"name": "update_plan", "arguments": {"updates": [{"id": 2, "status": "completed", "result": "changed"}]}}]},
+                {
+                    "tool_calls": [
+                        {
+                            "name": "update_plan",
+                            "arguments": {"updates": [{"id": 2, "status": "completed", "result": "changed"}]},
+                        }
+                    ]
+                },
                 {"text": "All done."},
             ]
         )
@@ -46,6 +54,7 @@ def test_watch_serves_the_plan_and_follows_the_store(fake: FakeOpenAI) -> None:
         assert later["plan"]["finished"] and later["plan"]["done"] == 2 and later["chat"][-1]["text"] == "All done."
 
 
+@pytest.mark.slow
 def test_watch_off_loopback_needs_the_token(fake: FakeOpenAI) -> None:
     make_session(fake)
     port = free_port()
@@ -61,6 +70,7 @@ def test_watch_off_loopback_needs_the_token(fake: FakeOpenAI) -> None:
         assert get_json(f"{local}state?token={token}")["plan"]["goal"] == "Fix the bug"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [("watch", "nosuchsession"), ("watch", "--port", "70000"), ("serve", "--port", "0")])
 def test_bad_web_arguments_are_one_line(fake: FakeOpenAI, args: tuple[str, ...]) -> None:
     make_session(fake)
@@ -68,18 +78,22 @@ def test_bad_web_arguments_are_one_line(fake: FakeOpenAI, args: tuple[str, ...])
     assert proc.returncode != 0 and "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
 
 
+@pytest.mark.slow
 def test_serve_prints_its_url_first_and_serves_the_app_page(fake: FakeOpenAI) -> None:
     with running("serve", "--port", str(free_port()), "--base-url", fake.base_url, "--model", "m") as (_, url):
         page = urllib.request.urlopen(url, timeout=5).read().decode()
         assert "ws://" in page and "/ws" in page and "LivePlan" in page
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_serve_in_headless_chromium_renders_the_tui_and_a_message_reaches_the_model(fake: FakeOpenAI) -> None:
     from playwright.sync_api import sync_playwright
 
     fake.script.append({"text": "Hello from the fake model."})
-    with running("serve", "--port", str(free_port()), "--base-url", fake.base_url, "--model", "m", "--mode", "direct") as (_, url):
+    with running(
+        "serve", "--port", str(free_port()), "--base-url", fake.base_url, "--model", "m", "--mode", "direct"
+    ) as (_, url):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -100,6 +114,7 @@ def test_serve_in_headless_chromium_renders_the_tui_and_a_message_reaches_the_mo
     assert "hello from the browser" in sent
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_watch_in_headless_chromium_shows_the_plan_large(fake: FakeOpenAI) -> None:
     from playwright.sync_api import sync_playwright
@@ -117,7 +132,9 @@ def test_watch_in_headless_chromium_shows_the_plan_large(fake: FakeOpenAI) -> No
             assert size >= 24  # readable on a projector
             page.screenshot(path=str(Path(os.environ.get("LIVEPLAN_SCREENSHOT_DIR", "/tmp")) / "liveplan-watch.png"))
             done = {"id": 2, "status": "completed", "result": "changed"}
-            fake.script.extend([{"tool_calls": [{"name": "update_plan", "arguments": {"updates": [done]}}]}, {"text": "Done."}])
+            fake.script.extend(
+                [{"tool_calls": [{"name": "update_plan", "arguments": {"updates": [done]}}]}, {"text": "Done."}]
+            )
             run_cli("exec", "--continue", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "go on")
             page.wait_for_function("document.getElementById('headline').innerText === '2/2 · finished'", timeout=15000)
             assert page.inner_text("#steps").count("✔") == 2 and "changed" in page.inner_text("#steps")

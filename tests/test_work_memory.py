@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import run_cli
 from fake_openai import FakeOpenAI, system_prompt
 
@@ -13,7 +14,12 @@ from liveplan_tui.memory import Note, WorkMemory
 
 def test_files_keep_their_last_action_and_changes_win() -> None:
     memory = WorkMemory()
-    for note in [Note("file", "a.py", "read"), Note("file", "a.py", "edited"), Note("file", "a.py", "read"), Note("file", "b.py", "read")]:
+    for note in [
+        Note("file", "a.py", "read"),
+        Note("file", "a.py", "edited"),
+        Note("file", "a.py", "read"),
+        Note("file", "b.py", "read"),
+    ]:
         memory = memory.remember(note)
     assert dict(memory.files) == {"a.py": "edited, then read", "b.py": "read"}
     assert memory.changed == [] or "a.py" in memory.render()
@@ -45,6 +51,7 @@ def tc(name: str, **arguments) -> dict:
     return {"when": "tools", "tool_calls": [{"name": name, "arguments": arguments}]}
 
 
+@pytest.mark.slow
 def test_after_many_condensations_every_request_names_every_file_written(fake: FakeOpenAI, tmp_path: Path) -> None:
     (tmp_path / "log.txt").write_text("".join(f"{i:05d} INFO handled request {i}\n" for i in range(3000)))
     script: list[dict] = []
@@ -56,8 +63,24 @@ def test_after_many_condensations_every_request_names_every_file_written(fake: F
     script.append({"when": "tools", "text": "All parts written."})
     fake.script.extend(script)
     fake.default = lambda r: None if r.get("tools") else {"text": "Summary: read log ranges and wrote notes."}
-    proc = run_cli("exec", "--json", "--yes", "--mode", "direct", "--context-window", "4000", "--max-iterations", "40", "--base-url", fake.base_url,
-                   "--model", "m", "--workspace", str(tmp_path), "write the notes")
+    proc = run_cli(
+        "exec",
+        "--json",
+        "--yes",
+        "--mode",
+        "direct",
+        "--context-window",
+        "4000",
+        "--max-iterations",
+        "40",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        "--workspace",
+        str(tmp_path),
+        "write the notes",
+    )
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     assert sum(1 for e in events if e["type"] == "condensed") >= 3

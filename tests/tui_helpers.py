@@ -9,6 +9,7 @@ from pathlib import Path
 from liveplan_tui.agent.session import Session as Agent
 from liveplan_tui.config import load_settings, resolve_endpoint
 from liveplan_tui.ui.app import LivePlanApp
+from liveplan_tui.ui.widgets.chat import ToolBlock
 
 
 def make_app(base_url: str, workspace: Path | None = None, **settings) -> LivePlanApp:
@@ -52,7 +53,7 @@ def chat_text(app: LivePlanApp) -> str:
     for block in app.chat.children:
         if hasattr(block, "text") and isinstance(block.text, str) and block.has_class("assistant"):
             parts.append(block.text)
-        elif hasattr(block, "summary"):
+        elif isinstance(block, ToolBlock):
             parts.append(block.title)
         else:
             parts.append(str(block.render()))

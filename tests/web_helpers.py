@@ -19,7 +19,9 @@ from conftest import ROOT, run_cli
 from fake_openai import FakeOpenAI
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt install chromium)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt install chromium)"
+)
 
 
 def free_port() -> int:
@@ -33,9 +35,14 @@ def running(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """A `liveplan` server process and the URL it printed as its first line."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "liveplan_tui.cli", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ),
     )
     try:
+        assert proc.stdout is not None and proc.stderr is not None
         url = proc.stdout.readline().strip()
         assert url.startswith("http://"), (url, proc.stderr.read() if proc.poll() is not None else "")
         deadline = time.monotonic() + 20
@@ -68,7 +75,19 @@ def make_session(fake: FakeOpenAI, *extra: str) -> None:
     fake.script.extend(
         [
             {"tool_calls": [{"name": "update_plan", "arguments": {"goal": "Fix the bug", "steps": steps}}]},
-            {"tool_calls": [{"name": "update_plan", "arguments": {"updates": [{"id": 1, "status": "completed", "result": "found it"}, {"id": 2, "status": "in_progress"}]}}]},
+            {
+                "tool_calls": [
+                    {
+                        "name": "update_plan",
+                        "arguments": {
+                            "updates": [
+                                {"id": 1, "status": "completed", "result": "found it"},
+                                {"id": 2, "status": "in_progress"},
+                            ]
+                        },
+                    }
+                ]
+            },
             {"text": "Halfway there."},
             {"text": "Step 2 waits for your go."},  # the answer to LivePlan's question about the open step
         ]

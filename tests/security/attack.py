@@ -31,8 +31,23 @@ def calls(*pairs: tuple[str, dict[str, Any]]) -> dict[str, Any]:
     return {"tool_calls": [{"name": n, "arguments": a} for n, a in pairs]}
 
 
-def exec_attack(fake: FakeOpenAI, workspace: Path, *flags: str, task: str = "do the task", env: dict[str, str] | None = None):
-    return run_cli("exec", "--mode", "direct", "--base-url", fake.base_url, "--model", "m", "--workspace", str(workspace), *flags, task, env=env)
+def exec_attack(
+    fake: FakeOpenAI, workspace: Path, *flags: str, task: str = "do the task", env: dict[str, str] | None = None
+):
+    return run_cli(
+        "exec",
+        "--mode",
+        "direct",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        "--workspace",
+        str(workspace),
+        *flags,
+        task,
+        env=env,
+    )
 
 
 def tool_messages(fake: FakeOpenAI) -> list[str]:

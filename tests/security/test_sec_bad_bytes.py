@@ -16,6 +16,7 @@ from liveplan_tui.textsafe import clean_text
 NAMES = [b"caf\xe9.txt", b"\xff\xfe.py", b"ok-\x80-\xc3(.md", b"esc\x1b[2J.txt"]
 
 
+@pytest.mark.slow
 def test_undecodable_file_names_are_listed_searched_and_shown(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     for name in NAMES:
@@ -30,36 +31,71 @@ def test_undecodable_file_names_are_listed_searched_and_shown(fake, tmp_path: Pa
     assert proc.stdout.strip() == "listed"
 
 
+@pytest.mark.slow
 def test_undecodable_contents_are_read_with_replacement(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     (ws / "latin1.txt").write_bytes("naïve café\n".encode("latin-1"))
-    fake.script.extend([call("read_file", path="latin1.txt"), call("run_shell", command="cat latin1.txt"), {"text": "read"}])
+    fake.script.extend(
+        [call("read_file", path="latin1.txt"), call("run_shell", command="cat latin1.txt"), {"text": "read"}]
+    )
     proc = exec_attack(fake, ws, "--yes")
     assert proc.returncode == 0, proc.stderr
     assert all("\ufffd" in r for r in tool_messages(fake))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", [b"fix caf\xe9", b"\xff\xfe\x00bad", b"ok \xc3( then"])
 def test_task_argument_with_bad_bytes(fake, tmp_path: Path, task: bytes) -> None:
     ws = make_workspace(tmp_path / "ws")
     fake.script.append({"text": "handled"})
     proc = subprocess.run(
-        [os.fsencode(sys.executable), b"-m", b"liveplan_tui.cli", b"exec", b"--mode", b"direct", b"--base-url", fake.base_url.encode(),
-         b"--model", b"m", b"--workspace", os.fsencode(ws), task.replace(b"\x00", b"")],
-        capture_output=True, stdin=subprocess.DEVNULL, timeout=60,
+        [
+            os.fsencode(sys.executable),
+            b"-m",
+            b"liveplan_tui.cli",
+            b"exec",
+            b"--mode",
+            b"direct",
+            b"--base-url",
+            fake.base_url.encode(),
+            b"--model",
+            b"m",
+            b"--workspace",
+            os.fsencode(ws),
+            task.replace(b"\x00", b""),
+        ],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode() == "handled\n"
     assert "\ufffd" in fake.model_requests()[-1]["messages"][-1]["content"]
 
 
+@pytest.mark.slow
 def test_task_from_stdin_with_bad_bytes(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     fake.script.append({"text": "from stdin"})
     proc = subprocess.run(
-        [sys.executable, "-m", "liveplan_tui.cli", "exec", "--mode", "direct", "--base-url", fake.base_url, "--model", "m",
-         "--workspace", str(ws), "-"],
-        input=b"explain caf\xe9 \xff please", capture_output=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "liveplan_tui.cli",
+            "exec",
+            "--mode",
+            "direct",
+            "--base-url",
+            fake.base_url,
+            "--model",
+            "m",
+            "--workspace",
+            str(ws),
+            "-",
+        ],
+        input=b"explain caf\xe9 \xff please",
+        capture_output=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode() == "from stdin\n"

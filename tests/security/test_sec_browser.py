@@ -90,8 +90,12 @@ def test_serve_needs_a_token_even_on_loopback_and_watch_does_not() -> None:
 @pytest.mark.parametrize(
     ("host", "port", "good", "bad"),
     [
-        ("127.0.0.1", 8100, ["127.0.0.1:8100", "localhost:8100", "[::1]:8100", "LOCALHOST:8100"],
-         ["evil.example:8100", "127.0.0.1:8101", "127.0.0.1", "", "127.0.0.1.nip.io:8100", "localhost.evil:8100"]),
+        (
+            "127.0.0.1",
+            8100,
+            ["127.0.0.1:8100", "localhost:8100", "[::1]:8100", "LOCALHOST:8100"],
+            ["evil.example:8100", "127.0.0.1:8101", "127.0.0.1", "", "127.0.0.1.nip.io:8100", "localhost.evil:8100"],
+        ),
         ("::1", 9000, ["[::1]:9000", "127.0.0.1:9000"], ["::1:9000", "[::2]:9000"]),
         ("devbox.lan", 80, ["devbox.lan", "devbox.lan:80", "localhost"], ["devbox.lan.evil", "evil:80"]),
     ],
@@ -102,6 +106,7 @@ def test_only_the_names_we_listen_on_are_hosts(host: str, port: int, good: list[
     assert not any(name.lower() in hosts for name in bad), hosts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["serve", "watch"])
 def test_forged_host_and_foreign_origin_get_403_and_a_log_line(fake: FakeOpenAI, command: str) -> None:
     make_session(fake)
@@ -119,15 +124,23 @@ def test_forged_host_and_foreign_origin_get_403_and_a_log_line(fake: FakeOpenAI,
         ]
         for headers in refused:
             assert status_of(url, headers) == 403, headers
-        upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                   "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": "http://attacker.example", "Host": own}
+        upgrade = {
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Origin": "http://attacker.example",
+            "Host": own,
+        }
         base, mark, query = url.partition("?")
         assert status_of(base + "ws" + mark + query, upgrade) == 403
+    assert proc.stderr is not None
     log = proc.stderr.read()
     assert log.count("liveplan: refused") >= len(refused) + 1, log
     assert "\x1b" not in log
 
 
+@pytest.mark.slow
 def test_serve_without_the_token_is_refused_on_loopback(fake: FakeOpenAI) -> None:
     port = free_port()
     with running("serve", "--port", str(port), "--base-url", fake.base_url, "--model", "m") as (_, url):
@@ -138,6 +151,7 @@ def test_serve_without_the_token_is_refused_on_loopback(fake: FakeOpenAI) -> Non
         assert status_of(url, {}) == 200
 
 
+@pytest.mark.slow
 @needs_chromium
 @pytest.mark.parametrize("command", ["serve", "watch"])
 def test_a_page_from_another_origin_cannot_reach_serve_or_watch(fake: FakeOpenAI, command: str) -> None:
@@ -147,7 +161,10 @@ def test_a_page_from_another_origin_cannot_reach_serve_or_watch(fake: FakeOpenAI
     requests_before = len(fake.requests)
     port = free_port()
     extra = ["--base-url", fake.base_url, "--model", "m"] if command == "serve" else []
-    with running(command, "--port", str(port), *extra) as (proc, url), attacker_site(f"http://127.0.0.1:{port}/") as evil:
+    with (
+        running(command, "--port", str(port), *extra) as (proc, url),
+        attacker_site(f"http://127.0.0.1:{port}/") as evil,
+    ):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
                 executable_path=CHROMIUM,
@@ -165,6 +182,7 @@ def test_a_page_from_another_origin_cannot_reach_serve_or_watch(fake: FakeOpenAI
     assert results["ws"] == "refused", results
     assert results["state"] == "blocked", results  # the page may not read it (and the server refused it)
     assert rebound is not None and rebound.status == 403
+    assert proc.stderr is not None
     log = proc.stderr.read()
     assert log.count("liveplan: refused") >= 4, log
     assert "Origin 'http://127.0.0.1:" in log and "Host 'rebind.test:" in log

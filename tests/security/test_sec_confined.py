@@ -58,7 +58,7 @@ def a_log(ws: Path) -> tuple[ChangeLog, PlanBoard]:
     (ws / "src").mkdir(parents=True)
     (ws / "src" / "a.txt").write_text("after\n")
     (ws / "b.txt").write_text("after\n")
-    plan = LivePlan(goal="g", steps=[Step(id=1, description="one", status="in_progress")])
+    plan = LivePlan(goal="g", steps=(Step(id=1, description="one", status="in_progress"),))
     changes = [
         Change("tool", (FileChange("src/a.txt", b"before\n", b"after\n"),), step=1, goal="g"),
         Change("tool", (FileChange("b.txt", None, b"after\n"),), step=1, goal="g"),
@@ -68,7 +68,9 @@ def a_log(ws: Path) -> tuple[ChangeLog, PlanBoard]:
 
 @pytest.mark.parametrize("how", HOW)
 @pytest.mark.parametrize("force", [False, True])
-def test_rewind_refuses_every_file_where_a_link_or_folder_now_stands(tmp_path: Path, outside: Path, how: str, force: bool) -> None:
+def test_rewind_refuses_every_file_where_a_link_or_folder_now_stands(
+    tmp_path: Path, outside: Path, how: str, force: bool
+) -> None:
     ws = tmp_path / "ws"
     log, board = a_log(ws)
     plant(ws, "src/a.txt", how, outside)
@@ -97,23 +99,28 @@ def test_undo_refuses_too(tmp_path: Path, outside: Path, how: str) -> None:
 def test_stored_paths_that_climb_out_are_refused(tmp_path: Path, outside: Path) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()
-    board = PlanBoard(active=LivePlan(goal="g", steps=[Step(id=1, description="one", status="in_progress")]))
+    board = PlanBoard(active=LivePlan(goal="g", steps=(Step(id=1, description="one", status="in_progress"),)))
     for rel in ("../outside/victim.txt", str(outside / "victim.txt")):
         log = ChangeLog(ws, [Change("tool", (FileChange(rel, b"x", b"precious\n"),), step=1, goal="g")])
         assert not log.rewind(board, 1, force=True).done
     assert (outside / "victim.txt").read_text() == "precious\n"
 
 
-def test_liveplan_rewind_force_through_a_planted_link_names_the_file(fake: FakeOpenAI, tmp_path: Path, outside: Path) -> None:
+@pytest.mark.slow
+def test_liveplan_rewind_force_through_a_planted_link_names_the_file(
+    fake: FakeOpenAI, tmp_path: Path, outside: Path
+) -> None:
     ws = make_workspace(tmp_path / "ws")
     steps = [{"description": "Write it", "status": "in_progress"}]
-    fake.script.extend([
-        call("update_plan", goal="g", steps=steps),
-        call("write_file", path="notes.txt", content="ours\n"),
-        call("run_shell", command=f"rm notes.txt && ln -s {outside / 'victim.txt'} notes.txt"),
-        {"text": "Done, step 1 is still open."},
-        {"text": "Still open."},
-    ])
+    fake.script.extend(
+        [
+            call("update_plan", goal="g", steps=steps),
+            call("write_file", path="notes.txt", content="ours\n"),
+            call("run_shell", command=f"rm notes.txt && ln -s {outside / 'victim.txt'} notes.txt"),
+            {"text": "Done, step 1 is still open."},
+            {"text": "Still open."},
+        ]
+    )
     ran = exec_attack(fake, ws, "--yes", "--mode", "plan", "--sandbox", "off")
     assert (ws / "notes.txt").is_symlink(), ran.stderr
     proc = run_cli("rewind", "1", "--force")
@@ -188,6 +195,7 @@ def test_agents_md_is_read_only_up_to_its_budget(tmp_path: Path) -> None:
     assert len(found.text) < 1000 and found.over_budget and found.tokens >= 1_000_000
 
 
+@pytest.mark.slow
 async def test_exec_never_sends_a_linked_secret_agents_md_to_the_model(fake: FakeOpenAI, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     (ws / "AGENTS.md").symlink_to(".env")

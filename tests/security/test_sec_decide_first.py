@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from attack import SECRET_VALUE, call, exec_attack, make_workspace, tool_messages
@@ -19,7 +20,7 @@ from liveplan_tui.tools.base import ToolContext
 from liveplan_tui.tools.workspace import Workspace
 
 # Guesses about the secret: right and wrong ones must look the same to the model.
-PROBES = [
+PROBES: list[tuple[str, dict[str, Any]]] = [
     ("edit_file", {"path": ".env", "old": "DB_PASSWORD=h", "new": "x", "count": 2}),
     ("edit_file", {"path": ".env", "old": "DB_PASSWORD=zzz", "new": "x", "count": 2}),
     ("edit_file", {"path": ".env", "old": "DB_PASSWORD=h", "new": "x"}),
@@ -32,6 +33,7 @@ PROBES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("approval", ["ask", "auto-edit"])
 def test_exec_without_yes_answers_every_probe_the_same(fake, tmp_path: Path, approval: str) -> None:
     ws = make_workspace(tmp_path / "ws")
@@ -69,11 +71,12 @@ async def test_a_failed_preview_goes_to_the_user_not_the_model(tmp_path: Path) -
     assert any("no preview" in r.preview for r in shown)
 
 
-async def test_a_fixed_answer_never_builds_a_preview(tmp_path: Path) -> None:
+async def test_a_fixed_answer_never_builds_a_preview(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ws = make_workspace(tmp_path / "ws")
     ctx = ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(ws), artifacts=ArtifactStore())
     tools = default_tools()
     edit = tools.get("edit_file")
+    assert edit is not None
     built: list[str] = []
     original = type(edit).preview
 
@@ -81,13 +84,10 @@ async def test_a_fixed_answer_never_builds_a_preview(tmp_path: Path) -> None:
         built.append(params.path)
         return original(self, params, ctx)
 
-    type(edit).preview = spy
-    try:
-        gate = ApprovalGate("ask", fixed_approver(False, "unattended"))
-        args = json.dumps({"path": ".env", "old": "DB", "new": "x"})
-        result = await run_tool(tools, ToolCall(id="c", name="edit_file", arguments=args), ctx, gate)
-    finally:
-        type(edit).preview = original
+    monkeypatch.setattr(type(edit), "preview", spy)
+    gate = ApprovalGate("ask", fixed_approver(False, "unattended"))
+    args = json.dumps({"path": ".env", "old": "DB", "new": "x"})
+    result = await run_tool(tools, ToolCall(id="c", name="edit_file", arguments=args), ctx, gate)
     assert result.is_error and "denied" in result.text
     assert built == []
 
@@ -102,6 +102,8 @@ async def test_a_non_secret_file_still_gets_its_error_without_asking(tmp_path: P
         return Decision(action="once")
 
     args = json.dumps({"path": "app.py", "old": "not there", "new": "x"})
-    result = await run_tool(default_tools(), ToolCall(id="c", name="edit_file", arguments=args), ctx, ApprovalGate("ask", user))
+    result = await run_tool(
+        default_tools(), ToolCall(id="c", name="edit_file", arguments=args), ctx, ApprovalGate("ask", user)
+    )
     assert result.is_error and "was not found" in result.text
     assert asked == []

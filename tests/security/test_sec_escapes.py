@@ -43,7 +43,9 @@ RAW = re.compile(
 
 def assert_inert(text: str, where: str) -> None:
     found = RAW.search(text)
-    assert found is None, f"{where}: {found.group()!r} reached the terminal in {text[max(0, found.start() - 40):found.end() + 40]!r}"
+    assert found is None, (
+        f"{where}: {found.group()!r} reached the terminal in {text[max(0, found.start() - 40) : found.end() + 40]!r}"
+    )
 
 
 @pytest.mark.parametrize("name", list(PAYLOADS))
@@ -62,21 +64,35 @@ def hostile_plan_script() -> list[dict]:
     done = {"id": 1, "status": "completed", "result": f"found {HOSTILE}"}
     return [
         {"when": "classify", "text": json.dumps({"strategy": "plan", "reason": f"because {HOSTILE}"})},
-        {"tool_calls": [{"name": "update_plan", "arguments": {"goal": f"Goal {HOSTILE}", "steps": steps, "notes": HOSTILE}}]},
-        {"tool_calls": [{"name": "update_plan", "arguments": {"updates": [done, {"id": 2, "status": "completed", "result": HOSTILE}]}}]},
+        {
+            "tool_calls": [
+                {"name": "update_plan", "arguments": {"goal": f"Goal {HOSTILE}", "steps": steps, "notes": HOSTILE}}
+            ]
+        },
+        {
+            "tool_calls": [
+                {
+                    "name": "update_plan",
+                    "arguments": {"updates": [done, {"id": 2, "status": "completed", "result": HOSTILE}]},
+                }
+            ]
+        },
         {"text": f"The answer {HOSTILE} is here."},
     ]
 
 
 def write_hook_and_mcp_config(home: Path) -> None:
-    noisy = f"{sys.executable} -c \"import sys; sys.stderr.write({HOSTILE!r}); sys.exit(3)\""
+    noisy = f'{sys.executable} -c "import sys; sys.stderr.write({HOSTILE!r}); sys.exit(3)"'
     home.joinpath("config.toml").write_text(
-        "[[hooks]]\nevent = \"step_completed\"\ncommand = " + json.dumps(noisy) + "\n\n"
+        '[[hooks]]\nevent = "step_completed"\ncommand = '
+        + json.dumps(noisy)
+        + "\n\n"
         + f"[mcp_servers.noisy]\ncommand = {json.dumps(sys.executable)}\n"
         + f"args = {json.dumps(['-c', f'import sys; sys.stderr.write({HOSTILE!r}); sys.exit(1)'])}\n"
     )
 
 
+@pytest.mark.slow
 def test_every_printer_shows_hostile_text_inert(fake: FakeOpenAI, isolated_env: Path, tmp_path: Path) -> None:
     write_hook_and_mcp_config(isolated_env)
     fake.script.extend(hostile_plan_script())
@@ -121,7 +137,9 @@ def test_the_line_chat_prints_the_plan_inert(fake: FakeOpenAI, tmp_path: Path) -
         with create_pipe_input() as pipe:
             for line in ("do it in steps", "/plan", "/quit"):
                 pipe.send_text(line + "\n")
-            await run_repl(settings, resolve_endpoint(settings), lambda a: None, None, input=pipe, output=DummyOutput(), out=out)
+            await run_repl(
+                settings, resolve_endpoint(settings), lambda a: None, None, input=pipe, output=DummyOutput(), out=out
+            )
 
     asyncio.run(go())
     text = out.getvalue()

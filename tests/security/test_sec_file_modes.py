@@ -16,6 +16,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.slow
 def test_new_files_get_the_umask_and_edits_keep_the_mode(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     hooks = ws / ".git" / "hooks"
@@ -24,13 +25,15 @@ def test_new_files_get_the_umask_and_edits_keep_the_mode(fake, tmp_path: Path) -
     os.chmod(ws / "run.sh", 0o755)
     (ws / "private.txt").write_text("old\n")
     os.chmod(ws / "private.txt", 0o640)
-    fake.script.extend([
-        call("write_file", path="new.txt", content="hello\n"),
-        call("write_file", path=".git/hooks/pre-commit", content="#!/bin/sh\nexit 0\n"),
-        call("edit_file", path="run.sh", old="old", new="new"),
-        call("write_file", path="private.txt", content="new\n"),
-        {"text": "done"},
-    ])
+    fake.script.extend(
+        [
+            call("write_file", path="new.txt", content="hello\n"),
+            call("write_file", path=".git/hooks/pre-commit", content="#!/bin/sh\nexit 0\n"),
+            call("edit_file", path="run.sh", old="old", new="new"),
+            call("write_file", path="private.txt", content="new\n"),
+            {"text": "done"},
+        ]
+    )
     proc = exec_attack(fake, ws, "--yes")
     assert proc.returncode == 0, proc.stderr
     expected_new = 0o666 & ~current_umask()

@@ -24,7 +24,8 @@ ESCAPES = [
     "(sleep 301 & echo $! >> pids) ",
     "nohup sleep 302 >/dev/null 2>&1 & echo $! >> pids",
     "setsid sh -c 'sleep 303 & echo $! >> pids; sleep 304' & echo $! >> pids",
-    "python3 -c \"import os,time\nif os.fork()==0:\n os.setsid()\n if os.fork()==0:\n  open('pids','a').write(str(os.getpid())+'\\\\n'); time.sleep(305)\" ",
+    'python3 -c "import os,time\nif os.fork()==0:\n os.setsid()\n if os.fork()==0:\n  '
+    "open('pids','a').write(str(os.getpid())+'\\\\n'); time.sleep(305)\" ",
 ]
 
 
@@ -68,12 +69,31 @@ def _exec_that_waits(fake, ws: Path) -> subprocess.Popen[str]:
     fake.script.extend([call("run_shell", command=command, timeout=600), {"text": "done"}])
     env = dict(os.environ)
     return subprocess.Popen(
-        [sys.executable, "-m", "liveplan_tui.cli", "exec", "--yes", "--mode", "direct", "--base-url", fake.base_url, "--model", "m",
-         "--workspace", str(ws), "go"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "liveplan_tui.cli",
+            "exec",
+            "--yes",
+            "--mode",
+            "direct",
+            "--base-url",
+            fake.base_url,
+            "--model",
+            "m",
+            "--workspace",
+            str(ws),
+            "go",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
     )
 
 
+@pytest.mark.slow
 def test_sigterm_exits_143_with_one_line_and_no_children(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     proc = _exec_that_waits(fake, ws)
@@ -85,6 +105,7 @@ def test_sigterm_exits_143_with_one_line_and_no_children(fake, tmp_path: Path) -
     assert all_gone(found)
 
 
+@pytest.mark.slow
 def test_sigkill_of_liveplan_still_ends_its_children(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     proc = _exec_that_waits(fake, ws)

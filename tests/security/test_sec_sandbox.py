@@ -20,7 +20,9 @@ from attack import call, exec_attack, make_workspace, run_cli, tool_messages
 from liveplan_tui.tools.reaper import landlock_abi, parts_in_force, sandbox_status
 
 ROOT = Path(__file__).resolve().parents[2]
-needs_landlock = pytest.mark.skipif(landlock_abi() < 1, reason="this kernel has no Landlock; the status test covers that case")
+needs_landlock = pytest.mark.skipif(
+    landlock_abi() < 1, reason="this kernel has no Landlock; the status test covers that case"
+)
 
 
 def _outside_base() -> Path:
@@ -28,13 +30,18 @@ def _outside_base() -> Path:
     temp = Path(tempfile.gettempdir()).resolve()
     for base in (Path.home(), Path("/var/tmp"), ROOT):
         base = base.resolve()
-        if base.is_dir() and os.access(base, os.W_OK) and not base.is_relative_to(temp) and not base.is_relative_to("/dev/shm"):
+        if (
+            base.is_dir()
+            and os.access(base, os.W_OK)
+            and not base.is_relative_to(temp)
+            and not base.is_relative_to("/dev/shm")
+        ):
             return base
     pytest.skip("no writable folder outside the temp dir to probe the sandbox with")
 
 
 @pytest.fixture
-def outside() -> Path:
+def outside() -> Iterator[Path]:
     """A folder outside both the workspace and the temp dir."""
     path = _outside_base() / f".liveplan-sandbox-probe-{uuid.uuid4().hex[:8]}"
     path.mkdir()
@@ -53,6 +60,7 @@ ATTEMPTS = [
 ]
 
 
+@pytest.mark.slow
 @needs_landlock
 def test_writes_outside_the_workspace_are_refused(fake, tmp_path: Path, outside: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
@@ -66,6 +74,7 @@ def test_writes_outside_the_workspace_are_refused(fake, tmp_path: Path, outside:
     assert "Permission denied" in refusal or "Read-only file system" in refusal  # Landlock, or the read-only mounts
 
 
+@pytest.mark.slow
 @needs_landlock
 def test_sandbox_off_lets_them_through(fake, tmp_path: Path, outside: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
@@ -74,6 +83,7 @@ def test_sandbox_off_lets_them_through(fake, tmp_path: Path, outside: Path) -> N
     assert (outside / "created").exists()
 
 
+@pytest.mark.slow
 def test_the_sandbox_in_force_is_said(isolated_env: Path) -> None:
     proc = run_cli("config", "show")
     assert sandbox_status("workspace") in proc.stdout
@@ -82,6 +92,7 @@ def test_the_sandbox_in_force_is_said(isolated_env: Path) -> None:
     assert "# sandbox: off" in run_cli("config", "show").stdout
 
 
+@pytest.mark.slow
 def test_bad_sandbox_value_is_one_line(isolated_env: Path) -> None:
     proc = run_cli("exec", "--sandbox", "maybe", "x")
     assert proc.returncode == 2 and "--sandbox" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
@@ -105,7 +116,7 @@ while True:
     c.close()
 """
 CLIENT = (
-    "python3 -c \"import socket,sys; s=socket.socket(socket.AF_UNIX); p=sys.argv[1]; "
+    'python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); p=sys.argv[1]; '
     "s.connect(p if p[0] != '@' else chr(0)+p[1:]); s.send(b'escaped')\" {path}"
 )
 
@@ -121,12 +132,17 @@ def listening(path: str, log: Path) -> Iterator[None]:
         proc.wait()
 
 
+@pytest.mark.slow
 @needs_isolation
 @pytest.mark.parametrize("where", ["outside", "temp", "abstract"])
 def test_unix_sockets_outside_cannot_be_reached(fake, tmp_path: Path, outside: Path, where: str) -> None:
     ws = make_workspace(tmp_path / "ws")
     log = outside / "received.log"
-    path = {"outside": str(outside / "agent.sock"), "temp": tempfile.mktemp(suffix=".sock"), "abstract": f"@lp-{uuid.uuid4().hex}"}[where]
+    path = {
+        "outside": str(outside / "agent.sock"),
+        "temp": tempfile.mktemp(suffix=".sock"),
+        "abstract": f"@lp-{uuid.uuid4().hex}",
+    }[where]
     with listening(path, log):
         fake.script.extend([call("run_shell", command=CLIENT.format(path=path)), {"text": "done"}])
         proc = exec_attack(fake, ws, "--yes")
@@ -135,6 +151,7 @@ def test_unix_sockets_outside_cannot_be_reached(fake, tmp_path: Path, outside: P
     assert "exit code" in tool_messages(fake)[0] or "Error" in tool_messages(fake)[0], tool_messages(fake)[0]
 
 
+@pytest.mark.slow
 @needs_isolation
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)")
 def test_a_tmux_server_outside_cannot_be_driven(fake, tmp_path: Path, outside: Path) -> None:
@@ -152,6 +169,7 @@ def test_a_tmux_server_outside_cannot_be_driven(fake, tmp_path: Path, outside: P
         subprocess.run(["tmux", "-S", str(sock), "kill-server"], check=False)
 
 
+@pytest.mark.slow
 @needs_isolation
 def test_its_own_sockets_in_the_workspace_and_temp_dir_work(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
@@ -161,6 +179,7 @@ def test_its_own_sockets_in_the_workspace_and_temp_dir_work(fake, tmp_path: Path
     assert "escaped" in tool_messages(fake)[0]
 
 
+@pytest.mark.slow
 @needs_isolation
 def test_metadata_outside_cannot_change(fake, tmp_path: Path, outside: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
@@ -168,8 +187,13 @@ def test_metadata_outside_cannot_change(fake, tmp_path: Path, outside: Path) -> 
     victim.write_text("x")
     victim.chmod(0o644)
     before = victim.stat()
-    attempts = [f"chmod 777 {victim}", f"touch -d 2001-01-01 {victim}", f"chown {os.getuid()}:{os.getgid()} {victim}",
-                f"python3 -c \"import os; os.utime('{victim}', (0, 0))\"", f"setfattr -n user.x -v 1 {victim}"]
+    attempts = [
+        f"chmod 777 {victim}",
+        f"touch -d 2001-01-01 {victim}",
+        f"chown {os.getuid()}:{os.getgid()} {victim}",
+        f"python3 -c \"import os; os.utime('{victim}', (0, 0))\"",
+        f"setfattr -n user.x -v 1 {victim}",
+    ]
     fake.script.extend([call("run_shell", command="; ".join(attempts)), {"text": "done"}])
     exec_attack(fake, ws, "--yes")
     after = victim.stat()
@@ -177,12 +201,15 @@ def test_metadata_outside_cannot_change(fake, tmp_path: Path, outside: Path) -> 
     assert "Read-only file system" in tool_messages(fake)[0]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not parts_in_force()["signals"], reason="Landlock ABI < 6: the status says signals are not scoped")
 def test_processes_outside_its_tree_cannot_be_signalled(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     bystander = subprocess.Popen(["sleep", "60"])
     try:
-        fake.script.extend([call("run_shell", command=f"kill -9 {bystander.pid}; kill -STOP {os.getpid()}"), {"text": "done"}])
+        fake.script.extend(
+            [call("run_shell", command=f"kill -9 {bystander.pid}; kill -STOP {os.getpid()}"), {"text": "done"}]
+        )
         exec_attack(fake, ws, "--yes")
         assert bystander.poll() is None
         assert "Operation not permitted" in tool_messages(fake)[0]

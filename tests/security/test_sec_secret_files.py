@@ -40,8 +40,22 @@ def test_each_entry_matches_in_any_case_and_any_folder(glob: str, what: str) -> 
 
 @pytest.mark.parametrize(
     "name",
-    ["app.py", "README.md", "id_generator.py", "credentials.py", "secrets.py", "config.json", "config", "main.tf",
-     "id_ed25519.pub", "env.py", "environment.yml", "keys.md", "docs/secret-handling.md", "tokenizer.json"],
+    [
+        "app.py",
+        "README.md",
+        "id_generator.py",
+        "credentials.py",
+        "secrets.py",
+        "config.json",
+        "config",
+        "main.tf",
+        "id_ed25519.pub",
+        "env.py",
+        "environment.yml",
+        "keys.md",
+        "docs/secret-handling.md",
+        "tokenizer.json",
+    ],
 )
 def test_ordinary_files_are_not_secret(name: str) -> None:
     assert not is_secret_name(name)
@@ -86,8 +100,11 @@ async def test_a_key_saved_under_an_ordinary_name_is_never_searched_and_reading_
     for path in (".", "notes.txt"):
         result = await SearchTool(use_ripgrep=ripgrep).run(SearchParams(pattern="needle|PRIVATE|type", path=path), ctx)
         assert "notes.txt:" not in result.text, result.text
-    assert "app.py:1: needle = 1" in (await SearchTool(use_ripgrep=ripgrep).run(SearchParams(pattern="needle"), ctx)).text
+    assert (
+        "app.py:1: needle = 1" in (await SearchTool(use_ripgrep=ripgrep).run(SearchParams(pattern="needle"), ctx)).text
+    )
     tool = default_tools().get("read_file")
+    assert tool is not None
     reason = approval_reason("auto-edit", tool, tool.Params.model_validate({"path": "notes.txt"}), ctx)
     assert reason is not None and "secret" in reason
 
@@ -97,12 +114,16 @@ async def test_a_key_saved_under_an_ordinary_name_is_never_searched_and_reading_
 async def test_search_skips_secret_names_in_any_case(tmp_path: Path, name: str, ripgrep: bool) -> None:
     (tmp_path / name).write_text("PASSWORD=hunter2\n")
     for path in (".", name):
-        result = await SearchTool(use_ripgrep=ripgrep).run(SearchParams(pattern="PASSWORD", path=path), context(tmp_path))
+        result = await SearchTool(use_ripgrep=ripgrep).run(
+            SearchParams(pattern="PASSWORD", path=path), context(tmp_path)
+        )
         assert "hunter2" not in result.text, result.text
 
 
 @pytest.mark.parametrize("ripgrep", BACKENDS)
-async def test_file_names_with_colons_and_a_single_searched_file_read_unambiguously(tmp_path: Path, ripgrep: bool) -> None:
+async def test_file_names_with_colons_and_a_single_searched_file_read_unambiguously(
+    tmp_path: Path, ripgrep: bool
+) -> None:
     (tmp_path / "a:1:b.txt").write_text("x\nneedle here\n")
     (tmp_path / "plain.txt").write_text("needle: 3: odd\n")
     (tmp_path / "7").symlink_to(".env")

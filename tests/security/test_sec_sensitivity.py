@@ -12,6 +12,7 @@ from attack import SECRET_VALUE, call, everything_sent, exec_attack, make_worksp
 from liveplan_tui.agent.approvals import approval_reason
 from liveplan_tui.agent.conversation import Conversation
 from liveplan_tui.agent.planning import PlanKeeper
+from liveplan_tui.choices import Approval
 from liveplan_tui.redact import MASK, redact
 from liveplan_tui.tools import default_tools
 from liveplan_tui.tools.artifacts import ArtifactStore
@@ -48,20 +49,33 @@ async def test_search_never_returns_lines_of_a_disguised_secret(tmp_path: Path, 
 @pytest.mark.parametrize("how", ["symlink", "hardlink", "nested-symlink"])
 @pytest.mark.parametrize("tool", ["read_file", "write_file", "edit_file"])
 @pytest.mark.parametrize("policy", ["ask", "auto-edit"])
-def test_every_file_tool_judges_the_real_target(tmp_path: Path, how: str, tool: str, policy: str) -> None:
+def test_every_file_tool_judges_the_real_target(tmp_path: Path, how: str, tool: str, policy: Approval) -> None:
     ws = disguised(tmp_path / "ws", how)
     ctx = ToolContext(plans=PlanKeeper(Conversation()), workspace=Workspace(ws), artifacts=ArtifactStore())
     t = default_tools().get(tool)
+    assert t is not None
     path = "docs/notes.txt" if how == "nested-symlink" else "notes.txt"
-    args = {"path": path, "content": "x"} if tool == "write_file" else {"path": path, "old": "a", "new": "b"} if tool == "edit_file" else {"path": path}
+    args = (
+        {"path": path, "content": "x"}
+        if tool == "write_file"
+        else {"path": path, "old": "a", "new": "b"}
+        if tool == "edit_file"
+        else {"path": path}
+    )
     reason = approval_reason(policy, t, t.Params.model_validate(args), ctx)
     assert reason is not None and "secret" in reason
 
 
+@pytest.mark.slow
 def test_exec_model_following_a_symlink_sees_nothing(fake, tmp_path: Path) -> None:
     ws = disguised(tmp_path / "ws", "symlink")
     fake.script.extend(
-        [call("search", pattern="PASSWORD"), call("read_file", path="notes.txt"), call("list_dir", path="."), {"text": "done"}]
+        [
+            call("search", pattern="PASSWORD"),
+            call("read_file", path="notes.txt"),
+            call("list_dir", path="."),
+            {"text": "done"},
+        ]
     )
     proc = exec_attack(fake, ws)
     assert proc.returncode == 0
@@ -72,6 +86,7 @@ def test_exec_model_following_a_symlink_sees_nothing(fake, tmp_path: Path) -> No
     assert "notes.txt  (links to a secret file" in listing
 
 
+@pytest.mark.slow
 def test_shell_output_masks_credentials_in_urls_and_token_shapes(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     (ws / "settings.txt").write_text(
@@ -103,10 +118,23 @@ def test_shell_output_masks_credentials_in_urls_and_token_shapes(fake, tmp_path:
 def test_masking_covers_common_credential_shapes(text: str) -> None:
     masked = redact(text)
     assert MASK in masked
-    for secret in ("p4ssw0rd-long", "guestsecret99", "ghp_abc", "eyJzdWIi", "sk_live_", "glpat-", "wJalrXUtn", "correct", "s3cr3t", "b3BlbnNz"):
+    for secret in (
+        "p4ssw0rd-long",
+        "guestsecret99",
+        "ghp_abc",
+        "eyJzdWIi",
+        "sk_live_",
+        "glpat-",
+        "wJalrXUtn",
+        "correct",
+        "s3cr3t",
+        "b3BlbnNz",
+    ):
         assert secret not in masked
 
 
-@pytest.mark.parametrize("text", ["primary_key=True", "see http://localhost:8080/v1/models", "user@example.com", "x = a:b@c"])
+@pytest.mark.parametrize(
+    "text", ["primary_key=True", "see http://localhost:8080/v1/models", "user@example.com", "x = a:b@c"]
+)
 def test_masking_leaves_ordinary_text_alone(text: str) -> None:
     assert redact(text) == text

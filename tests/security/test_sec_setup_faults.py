@@ -40,6 +40,7 @@ def test_read_only_database_is_named(tmp_path: Path) -> None:
         store.create_session("m", "/w")
 
 
+@pytest.mark.slow
 def test_data_dir_under_a_regular_file(fake, tmp_path: Path) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("a file")
@@ -48,6 +49,7 @@ def test_data_dir_under_a_regular_file(fake, tmp_path: Path) -> None:
     assert "LIVEPLAN_DATA_DIR" in one_line(proc.stderr)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["latin-1", "folder"])
 def test_broken_config_file(fake, tmp_path: Path, isolated_env: Path, kind: str) -> None:
     config = isolated_env / "config.toml"
@@ -61,6 +63,7 @@ def test_broken_config_file(fake, tmp_path: Path, isolated_env: Path, kind: str)
     assert str(config) in line and ("UTF-8" in line or "folder" in line)
 
 
+@pytest.mark.slow
 def test_one_damaged_plan_row_does_not_hide_the_other_sessions(isolated_env: Path) -> None:
     data = isolated_env / "data"
     data.mkdir(exist_ok=True)
@@ -71,7 +74,9 @@ def test_one_damaged_plan_row_does_not_hide_the_other_sessions(isolated_env: Pat
     time.sleep(0.01)
     bad = store.create_session("m", "/w")
     store.add_message(bad, {"role": "user", "content": "bad one"})
-    store.db.execute("INSERT INTO plans (session_id, board, updated) VALUES (?, ?, ?)", (bad, '{"active": {"steps": [{"id": "x"', 0))
+    store.db.execute(
+        "INSERT INTO plans (session_id, board, updated) VALUES (?, ?, ?)", (bad, '{"active": {"steps": [{"id": "x"', 0)
+    )
     store.close()
     proc = run_cli("sessions")
     assert proc.returncode == 0, proc.stderr
@@ -80,7 +85,10 @@ def test_one_damaged_plan_row_does_not_hide_the_other_sessions(isolated_env: Pat
     assert {r["id"] for r in rows} == {good, bad}
 
 
-@pytest.mark.parametrize("body", ["<!doctype html><html><body>Sign in</body></html>", "<html><head><title>502</title></head></html>"])
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "body", ["<!doctype html><html><body>Sign in</body></html>", "<html><head><title>502</title></head></html>"]
+)
 def test_html_instead_of_an_api_fails_at_once(fake, tmp_path: Path, body: str) -> None:
     fake.script.extend([{"raw": body}] * 6)
     proc = exec_attack(fake, make_workspace(tmp_path / "ws"))
@@ -89,6 +97,7 @@ def test_html_instead_of_an_api_fails_at_once(fake, tmp_path: Path, body: str) -
     assert len(fake.model_requests()) == 1
 
 
+@pytest.mark.slow
 def test_two_processes_continuing_one_session(fake, tmp_path: Path, isolated_env: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     fake.script.append({"text": "first"})
@@ -129,6 +138,7 @@ async def test_a_huge_repl_line_is_refused_with_a_message(fake, tmp_path: Path, 
     assert "a normal reply" in out.text
 
 
+@pytest.mark.slow
 def test_corrupt_session_file_is_one_line(isolated_env: Path) -> None:
     data = isolated_env / "data"
     data.mkdir(exist_ok=True)
@@ -140,6 +150,11 @@ def test_corrupt_session_file_is_one_line(isolated_env: Path) -> None:
 def test_sqlite_error_mapping_is_total() -> None:
     from liveplan_tui.store import write_error
 
-    for message in ("database or disk is full", "attempt to write a readonly database", "database is locked", "disk I/O error"):
+    for message in (
+        "database or disk is full",
+        "attempt to write a readonly database",
+        "database is locked",
+        "disk I/O error",
+    ):
         err = write_error(Path("/x/s.db"), sqlite3.OperationalError(message))
         assert "/x/s.db" in str(err) and "\n" not in str(err)

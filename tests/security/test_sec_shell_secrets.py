@@ -6,6 +6,7 @@ import base64
 import json
 from pathlib import Path
 
+import pytest
 from attack import call, everything_sent, exec_attack, make_workspace, run_cli, tool_messages
 
 KEY = "sk-live-abcdefghijklmnop0123456789"
@@ -23,6 +24,7 @@ EXFILTRATION = "; ".join(
 )
 
 
+@pytest.mark.slow
 def test_shell_commands_do_not_get_the_apps_secrets(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     fake.script.extend([call("run_shell", command=EXFILTRATION), {"text": "done"}])
@@ -38,26 +40,45 @@ def test_shell_commands_do_not_get_the_apps_secrets(fake, tmp_path: Path) -> Non
             assert value not in sent and encoded not in sent and f"{name}=" not in result, name
 
 
+@pytest.mark.slow
 def test_a_listed_name_is_passed_through(fake, tmp_path: Path, isolated_env: Path) -> None:
     (isolated_env / "config.toml").write_text('shell_env_allow = ["GITHUB_TOKEN"]\n')
     ws = make_workspace(tmp_path / "ws")
-    fake.script.extend([call("run_shell", command='printf "%s" "$GITHUB_TOKEN" | base64; printf "[%s]" "$DB_PASSWORD"'), {"text": "ok"}])
+    fake.script.extend(
+        [
+            call("run_shell", command='printf "%s" "$GITHUB_TOKEN" | base64; printf "[%s]" "$DB_PASSWORD"'),
+            {"text": "ok"},
+        ]
+    )
     exec_attack(fake, ws, "--yes", env=ENV)
     (result,) = tool_messages(fake)
     assert base64.b64encode(ENV["GITHUB_TOKEN"].encode()).decode() in result
     assert "[]" in result
 
 
+@pytest.mark.slow
 def test_classifier_errors_are_masked_before_they_are_shown(fake) -> None:
     leak = f"invalid request: echoing your key {KEY} and postgres://u:pw-in-url-123@h/db"
-    fake.script.append({"when": "classify", "status": 400, "body": {"error": {"message": leak, "type": "invalid_request_error"}}})
-    proc = run_cli("route", "--json", "--base-url", fake.base_url, "--model", "m", "please look into the flaky build and decide", env={"LIVEPLAN_API_KEY": KEY})
+    fake.script.append(
+        {"when": "classify", "status": 400, "body": {"error": {"message": leak, "type": "invalid_request_error"}}}
+    )
+    proc = run_cli(
+        "route",
+        "--json",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        "please look into the flaky build and decide",
+        env={"LIVEPLAN_API_KEY": KEY},
+    )
     assert proc.returncode == 0, proc.stderr
     shown = proc.stdout + proc.stderr
     assert KEY not in shown and "pw-in-url-123" not in shown
     assert "classifier failed" in json.loads(proc.stdout).get("note", "")
 
 
+@pytest.mark.slow
 def test_main_call_errors_are_masked_in_output_and_store(fake, tmp_path: Path, isolated_env: Path) -> None:
     leak = f"bad request for key {KEY} token=abcdefghijklmnopqrstu"
     fake.script.append({"status": 400, "body": {"error": {"message": leak, "type": "invalid_request_error"}}})
@@ -88,6 +109,7 @@ BY_VALUE = {
 KEPT = {"HTTP_PROXY": "http://proxy.corp:3128", "DATABASE_HOST": "db.internal", "LANG": "C.UTF-8", "EDITOR": "vim"}
 
 
+@pytest.mark.slow
 def test_credentials_are_dropped_by_the_shape_of_their_value(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     fake.script.extend([call("run_shell", command="env"), {"text": "done"}])
@@ -100,6 +122,7 @@ def test_credentials_are_dropped_by_the_shape_of_their_value(fake, tmp_path: Pat
         assert f"{name}={value}" in result, name
 
 
+@pytest.mark.slow
 def test_shell_env_allow_still_lets_a_name_through(fake, tmp_path: Path, isolated_env: Path) -> None:
     (isolated_env / "config.toml").write_text('shell_env_allow = ["DATABASE_URL"]\n')
     ws = make_workspace(tmp_path / "ws")
@@ -108,11 +131,10 @@ def test_shell_env_allow_still_lets_a_name_through(fake, tmp_path: Path, isolate
     assert base64.b64encode((BY_VALUE["DATABASE_URL"] + "\n").encode()).decode() in tool_messages(fake)[0]
 
 
+@pytest.mark.slow
 def test_hooks_get_the_same_scrubbed_environment(fake, tmp_path: Path, isolated_env: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
-    (isolated_env / "config.toml").write_text(
-        '[[hooks]]\nevent = "turn_finished"\ncommand = "env > hook-env.txt"\n'
-    )
+    (isolated_env / "config.toml").write_text('[[hooks]]\nevent = "turn_finished"\ncommand = "env > hook-env.txt"\n')
     fake.script.append({"text": "done"})
     exec_attack(fake, ws, env=BY_VALUE)
     seen = (ws / "hook-env.txt").read_text()
@@ -123,23 +145,38 @@ LEAKED = "sk-proj-" + "L" * 30
 CREDS_URL = "postgres://app:hunter2-leak@db/app"
 
 
+@pytest.mark.slow
 def test_answers_notices_plans_and_the_store_are_masked(fake, tmp_path: Path, isolated_env: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     noisy = f"python3 -c \"import sys; sys.stderr.write('token {LEAKED}'); sys.exit(1)\""
     (isolated_env / "config.toml").write_text(f'[[hooks]]\nevent = "plan_created"\ncommand = {json.dumps(noisy)}\n')
     steps = [{"description": f"Use {CREDS_URL}", "status": "in_progress"}]
-    fake.script.extend([
-        call("update_plan", goal=f"Rotate {LEAKED}", steps=steps, notes=f"key {LEAKED}"),
-        call("update_plan", updates=[{"id": 1, "status": "completed", "result": f"got {LEAKED}"}]),
-        {"text": f"The key is {LEAKED} and the database is {CREDS_URL}."},
-    ])
+    fake.script.extend(
+        [
+            call("update_plan", goal=f"Rotate {LEAKED}", steps=steps, notes=f"key {LEAKED}"),
+            call("update_plan", updates=[{"id": 1, "status": "completed", "result": f"got {LEAKED}"}]),
+            {"text": f"The key is {LEAKED} and the database is {CREDS_URL}."},
+        ]
+    )
     proc = exec_attack(fake, ws, "--mode", "plan")
     assert proc.returncode == 0, proc.stderr
     assert "[REDACTED]" in proc.stdout and "hook" in proc.stderr
     shown = proc.stdout + proc.stderr
     fake.script.append({"text": f"again {LEAKED}"})
-    as_json = run_cli("exec", "--continue", "--json", "--mode", "direct", "--base-url", fake.base_url, "--model", "m",
-                      "--workspace", str(ws), "again")
+    as_json = run_cli(
+        "exec",
+        "--continue",
+        "--json",
+        "--mode",
+        "direct",
+        "--base-url",
+        fake.base_url,
+        "--model",
+        "m",
+        "--workspace",
+        str(ws),
+        "again",
+    )
     assert as_json.returncode == 0, as_json.stderr
     shown += as_json.stdout
     session = json.loads(run_cli("sessions", "--json").stdout.splitlines()[0])["id"]
@@ -160,4 +197,6 @@ def test_the_watch_page_masks_sessions_stored_before_masking(tmp_path: Path) -> 
     store.add_message(sid, {"role": "assistant", "content": f"here: {LEAKED}"})
     plan = LivePlan(goal=f"g {LEAKED}", steps=(Step(id=1, description=CREDS_URL, result=LEAKED),))
     store.save_board(sid, PlanBoard(active=plan))
-    assert LEAKED not in json.dumps(session_state(store, sid)) and "hunter2-leak" not in json.dumps(session_state(store, sid))
+    assert LEAKED not in json.dumps(session_state(store, sid)) and "hunter2-leak" not in json.dumps(
+        session_state(store, sid)
+    )

@@ -60,7 +60,9 @@ async def test_tui_dialog_counts_lines_below_the_fold_and_scrolls() -> None:
             text = screen_text(app.export_screenshot())
             if "more lines below" in text:
                 break
-        hidden = int(re.search(r"(\d+) more lines below", text).group(1))
+        found = re.search(r"(\d+) more lines below", text)
+        assert found is not None
+        hidden = int(found.group(1))
         assert hidden > 90
         app.screen.query_one("#approval-preview").scroll_end(animate=False)
         for _ in range(100):  # scrolling settles over a few refreshes, more on a busy machine
@@ -96,7 +98,9 @@ class Out:
 async def test_repl_prints_every_character_escaped(command: str) -> None:
     out = Out()
     repl = Repl(agent=None, lines=EditorLines(Session(["n", ""])), out=out)  # type: ignore[arg-type]
-    decision = await repl.approve(ApprovalRequest(call_id="1", tool="run_shell", why="runs a shell command", preview=f"$ {command}"))
+    decision = await repl.approve(
+        ApprovalRequest(call_id="1", tool="run_shell", why="runs a shell command", preview=f"$ {command}")
+    )
     assert decision.action == "deny"
     assert "PWNED" in out.text and "\x1b" not in out.text and "\r" not in out.text and "\u202e" not in out.text
 
@@ -113,6 +117,7 @@ async def test_repl_says_how_many_lines_it_hides_and_shows_them_on_request() -> 
     assert "+line 500" in rest
 
 
+@pytest.mark.slow
 def test_exec_text_mode_neutralises_escapes_in_the_answer(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     fake.script.append({"text": "safe\x1b[2K\x1b[1Gfake prompt$ \x1b]0;title\x07 \x9b31m done"})
@@ -122,6 +127,7 @@ def test_exec_text_mode_neutralises_escapes_in_the_answer(fake, tmp_path: Path) 
     assert "\\x1b[2K" in proc.stdout
 
 
+@pytest.mark.slow
 def test_tool_results_with_escapes_reach_the_terminal_escaped(fake, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     (ws / "evil.txt").write_text("hello\x1b[2J\x1b[H everything is fine\n")

@@ -26,12 +26,29 @@ def plan_create(first_status: str = "in_progress") -> dict[str, Any]:
 
 
 def plan_finish() -> dict[str, Any]:
-    return {"when": "tools", "tool_calls": [{"name": "update_plan", "arguments": {"updates": [
-        {"id": 1, "status": "completed", "result": "looked"}, {"id": 2, "status": "completed", "result": "answered"}]}}]}
+    return {
+        "when": "tools",
+        "tool_calls": [
+            {
+                "name": "update_plan",
+                "arguments": {
+                    "updates": [
+                        {"id": 1, "status": "completed", "result": "looked"},
+                        {"id": 2, "status": "completed", "result": "answered"},
+                    ]
+                },
+            }
+        ],
+    }
 
 
-def run(fake: FakeOpenAI, *flags: str, task: str = "please answer the question", env: dict[str, str] | None = None,
-        workspace: Path | None = None) -> tuple[int, list[dict[str, Any]], str]:
+def run(
+    fake: FakeOpenAI,
+    *flags: str,
+    task: str = "please answer the question",
+    env: dict[str, str] | None = None,
+    workspace: Path | None = None,
+) -> tuple[int, list[dict[str, Any]], str]:
     """`liveplan exec --json`; returns (exit code, events, stderr)."""
     where = ["--workspace", str(workspace)] if workspace else []
     proc = run_cli("exec", "--json", "--base-url", fake.base_url, "--model", "m", *where, *flags, task, env=env)

@@ -12,7 +12,9 @@ from liveplan_tui.agent.truncation import Counts, believed_cut
 
 @pytest.fixture
 def logs(tmp_path):
-    (tmp_path / "log.txt").write_text("".join(f"line {n}: service started, nothing to report here\n" for n in range(1, 2001)))
+    (tmp_path / "log.txt").write_text(
+        "".join(f"line {n}: service started, nothing to report here\n" for n in range(1, 2001))
+    )
     return tmp_path
 
 
@@ -20,11 +22,19 @@ def reads(n: int) -> list[dict]:
     """A session that grows each call by reads of different sizes (as real work does), then the answer."""
     sizes = [100, 140, 70, 120, 90, 160, 110][:n]
     starts = [1 + sum(sizes[:i]) for i in range(len(sizes))]
-    calls = [{"when": "tools", "tool_calls": [{"name": "read_file", "arguments": {"path": "log.txt", "start_line": s, "end_line": s + size - 1}}]}
-             for s, size in zip(starts, sizes)]
+    calls = [
+        {
+            "when": "tools",
+            "tool_calls": [
+                {"name": "read_file", "arguments": {"path": "log.txt", "start_line": s, "end_line": s + size - 1}}
+            ],
+        }
+        for s, size in zip(starts, sizes, strict=True)
+    ]
     return [*calls, {"when": "tools", "text": "Read them all; nothing alarming."}]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("counts", ["cache_excluded", "cached_details", "zero", "missing", "other_tokenizer"])
 @pytest.mark.parametrize("ollama", [None, {"version": "0.30.1"}])  # Ollama that states no window, and a plain server
 def test_low_counts_alone_never_shrink_the_window_or_end_the_turn(logs, counts: str, ollama: dict | None) -> None:
@@ -38,6 +48,7 @@ def test_low_counts_alone_never_shrink_the_window_or_end_the_turn(logs, counts: 
         assert all("Workspace:" in system_prompt(r) for r in fake.model_requests())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("looks", [{"looks_like": True, "ps": 2000}, None])
 def test_a_server_that_only_looks_like_ollama_is_not_fitted(logs, looks: dict | None) -> None:
     with FakeOpenAI(ollama=looks) as fake:
@@ -47,9 +58,10 @@ def test_a_server_that_only_looks_like_ollama_is_not_fitted(logs, looks: dict | 
         assert not [e for e in events if e["type"] in ("notice", "condensed")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [("--context-window", "32000"), ("--profile", "big")])
 def test_a_window_you_set_wins_over_ollamas(logs, how: tuple[str, str], isolated_env) -> None:
-    (isolated_env / "config.toml").write_text('[profiles.big]\ncontext_window = 32000\n')
+    (isolated_env / "config.toml").write_text("[profiles.big]\ncontext_window = 32000\n")
     with FakeOpenAI(ollama={"ps": 2048}) as fake:
         fake.script.extend(reads(3))
         code, events, stderr = run(fake, "--mode", "direct", *how, workspace=logs)
@@ -58,13 +70,16 @@ def test_a_window_you_set_wins_over_ollamas(logs, how: tuple[str, str], isolated
         assert [e["context_window"] for e in events if e["type"] == "usage"][-1] == 32000
 
 
+@pytest.mark.slow
 def test_ollamas_window_from_ps_names_the_model_it_runs(logs) -> None:
     with FakeOpenAI(ollama={"ps": 4096, "num_ctx": 2048}) as fake:
         fake.script.extend(reads(1))
         code, events, stderr = run(fake, "--mode", "direct", workspace=logs)
         assert code == 0, stderr
         notices = [e["message"] for e in events if e["type"] == "notice"]
-        assert len(notices) == 1 and "4096-token window (/api/ps" in notices[0] and "OLLAMA_CONTEXT_LENGTH" in notices[0]
+        assert (
+            len(notices) == 1 and "4096-token window (/api/ps" in notices[0] and "OLLAMA_CONTEXT_LENGTH" in notices[0]
+        )
         assert [e["context_window"] for e in events if e["type"] == "usage"][-1] == 4096
 
 

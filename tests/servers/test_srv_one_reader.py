@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from quirks import answer, run
 
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
+
 PLANNER = "You are the planner"
 SYNTH = "Combine the results"
 STRICT = ("--mode", "strict")
@@ -161,7 +163,11 @@ def test_strict_object_arguments(fake) -> None:
 
 # -- structured mode ----------------------------------------------------------
 
-MOVE = {"action": "update_plan", "goal": "Reverse a string", "steps": [{"description": "Write it"}, {"description": "Show it"}]}
+MOVE = {
+    "action": "update_plan",
+    "goal": "Reverse a string",
+    "steps": [{"description": "Write it"}, {"description": "Show it"}],
+}
 
 
 def structured(fake, script: list[dict], *flags: str) -> tuple[int, list[dict], str]:
@@ -189,7 +195,7 @@ def test_structured_plan_written_as_a_call(fake, shape: str) -> None:
 
 
 def test_structured_answer_cut_at_the_limit_is_continued(fake) -> None:
-    script = [{"json": MOVE}, {"text": "Slice it ", "finish": "length"}, {"text": "with s[::-1]."}]
+    script: list[dict] = [{"json": MOVE}, {"text": "Slice it ", "finish": "length"}, {"text": "with s[::-1]."}]
     code, events, stderr = structured(fake, script)
     assert code == 0, stderr
     assert answer(events) == "Slice it with s[::-1]."

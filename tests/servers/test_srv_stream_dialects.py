@@ -5,15 +5,20 @@ LivePlan reads the stream itself (`llm/sse.py`), so these are held here end to e
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fake_openai import FakeOpenAI
 from quirks import MODES, answer, call, one_line, plan_create, plan_finish, run
+
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
 
 STYLES = ["data", "field", "event"]
 OVERFLOWS_IN_STREAM = {
     "llama.cpp-2025": {
         "code": 400,
-        "message": "the request exceeds the available context size. try increasing the context size or enable context shift",
+        "message": "the request exceeds the available context size. try increasing the context size "
+        "or enable context shift",
         "type": "invalid_request_error",
     },
     "vllm": {
@@ -24,7 +29,7 @@ OVERFLOWS_IN_STREAM = {
     },
     "no-code": {"message": "prompt is too long: exceeds the context window of 6144"},
 }
-TRANSIENT_IN_STREAM = {
+TRANSIENT_IN_STREAM: dict[str, dict[str, Any]] = {
     "openrouter-502": {"code": 502, "message": "upstream provider returned an error"},
     "string-code": {"code": "503", "message": "the model is overloaded, try again"},
     "server_error": {"type": "server_error", "message": "The server had an error while processing your request."},

@@ -7,6 +7,8 @@ import json
 import pytest
 from quirks import MODES, answer, call, one_line, plan_create, plan_finish, run, tool_results
 
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
+
 READ = {"name": "read_file", "arguments": {"path": "notes.txt"}}
 TEXT_CALLS = {
     "hermes": lambda c: f"<tool_call>\n{json.dumps(c)}\n</tool_call>",
@@ -40,7 +42,10 @@ def test_tool_calls_written_as_text_are_run(fake, notes, shape: str, mode: str) 
         assert any(e["type"] == "plan_updated" and e["archived"] for e in events)
 
 
-@pytest.mark.parametrize("text", ['{"name": "frobnicate", "arguments": {"x": 1}}', '<tool_call>{"name": "nope", "arguments": {}}</tool_call>'])
+@pytest.mark.parametrize(
+    "text",
+    ['{"name": "frobnicate", "arguments": {"x": 1}}', '<tool_call>{"name": "nope", "arguments": {}}</tool_call>'],
+)
 def test_a_reply_that_is_only_a_call_is_never_the_answer(fake, text: str) -> None:
     fake.script.extend([{"text": text}, {"text": "Done properly."}])
     code, events, stderr = run(fake, "--mode", "direct")
@@ -112,7 +117,9 @@ def test_a_cut_answer_is_continued_not_accepted(fake) -> None:
     assert code == 0
     assert answer(events) == "The first half, and the second half."
     continued = fake.model_requests()[1]["messages"]
-    assert continued[-2] == {"role": "assistant", "content": "The first half, "} and "Continue" in continued[-1]["content"]
+    assert (
+        continued[-2] == {"role": "assistant", "content": "The first half, "} and "Continue" in continued[-1]["content"]
+    )
 
 
 def test_a_reply_cut_every_time_fails_honestly(fake) -> None:
@@ -133,9 +140,15 @@ def test_a_final_answer_with_a_step_in_progress_is_not_success(fake, mode: str) 
 @pytest.mark.parametrize(
     "arguments",
     [
-        {"plan": [{"step": "Look at the file", "status": "in-progress"}, {"step": "Answer", "status": "todo"}], "explanation": "codex"},
+        {
+            "plan": [{"step": "Look at the file", "status": "in-progress"}, {"step": "Answer", "status": "todo"}],
+            "explanation": "codex",
+        },
         {"goal": "g", "steps": ["Look at the file", "Answer"]},
-        {"goal": "g", "steps": [{"title": "Look at the file", "status": "doing"}, {"title": "Answer", "status": "not started"}]},
+        {
+            "goal": "g",
+            "steps": [{"title": "Look at the file", "status": "doing"}, {"title": "Answer", "status": "not started"}],
+        },
     ],
     ids=["codex", "bare-strings", "titles-and-synonyms"],
 )
@@ -155,11 +168,15 @@ def test_unclear_plan_arguments_say_what_is_valid(fake) -> None:
 
 
 def test_several_plan_calls_in_one_reply_are_one_change(fake) -> None:
-    both = {"tool_calls": [
-        {"name": "update_plan", "arguments": {"updates": [{"id": 2, "status": "in_progress"}]}},
-        {"name": "update_plan", "arguments": {"updates": [{"id": 1, "status": "completed", "result": "ok"}]}},
-    ]}
-    fake.script.extend([plan_create(), both, call("update_plan", updates=[{"id": 2, "status": "completed"}]), {"text": "ok"}])
+    both = {
+        "tool_calls": [
+            {"name": "update_plan", "arguments": {"updates": [{"id": 2, "status": "in_progress"}]}},
+            {"name": "update_plan", "arguments": {"updates": [{"id": 1, "status": "completed", "result": "ok"}]}},
+        ]
+    }
+    fake.script.extend(
+        [plan_create(), both, call("update_plan", updates=[{"id": 2, "status": "completed"}]), {"text": "ok"}]
+    )
     code, events, stderr = run(fake, "--mode", "plan")
     assert code == 0, stderr
     results = tool_results(fake)

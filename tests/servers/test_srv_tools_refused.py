@@ -28,10 +28,18 @@ def written(name: str, **arguments: Any) -> dict[str, Any]:
     return {"text": f"<tool_call>{json.dumps({'name': name, 'arguments': arguments})}</tool_call>"}
 
 
-PLAN = written("update_plan", goal="Answer from the notes", steps=[
-    {"description": "Read the notes", "status": "in_progress"}, {"description": "Answer"}])
-DONE = written("update_plan", updates=[{"id": 1, "status": "completed", "result": "read"},
-                                      {"id": 2, "status": "completed", "result": "answered"}])
+PLAN = written(
+    "update_plan",
+    goal="Answer from the notes",
+    steps=[{"description": "Read the notes", "status": "in_progress"}, {"description": "Answer"}],
+)
+DONE = written(
+    "update_plan",
+    updates=[
+        {"id": 1, "status": "completed", "result": "read"},
+        {"id": 2, "status": "completed", "result": "answered"},
+    ],
+)
 READ = written("read_file", path="notes.txt")
 
 
@@ -45,6 +53,7 @@ def sent_after_switch(fake: FakeOpenAI) -> list[dict[str, Any]]:
     return [r for r in fake.model_requests() if "tools" not in r]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("server", sorted(NO_TOOLS))
 @pytest.mark.parametrize("mode", ["direct", "plan"])
 def test_refused_tools_switch_to_the_text_protocol(notes: Path, server: str, mode: str) -> None:
@@ -63,10 +72,14 @@ def test_refused_tools_switch_to_the_text_protocol(notes: Path, server: str, mod
         assert "tool_choice" not in request
         roles = [m["role"] for m in request["messages"]]
         assert "tool" not in roles and not any(m.get("tool_calls") for m in request["messages"])
-        assert all(a != b or a == "assistant" for a, b in zip(roles, roles[1:])), roles  # user turns merged
+        assert all(a != b or a == "assistant" for a, b in zip(roles, roles[1:], strict=False)), (
+            roles
+        )  # user turns merged
     last = after[-1]["messages"]
-    assert any(m["role"] == "user" and "Tool result (read_file)" in m["content"] and "secret number is 42" in m["content"]
-               for m in last)
+    assert any(
+        m["role"] == "user" and "Tool result (read_file)" in m["content"] and "secret number is 42" in m["content"]
+        for m in last
+    )
     assert any(m["role"] == "assistant" and "<tool_call>" in m["content"] for m in last)
     notices = [e["message"] for e in events if e["type"] == "notice"]
     assert len(notices) == 1 and "describes its tools in the prompt" in notices[0]
@@ -76,6 +89,7 @@ def test_refused_tools_switch_to_the_text_protocol(notes: Path, server: str, mod
         assert "[PLAN]" in after[-1]["messages"][0]["content"] or plans[-1]["archived"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("server", "fix"),
     [("vllm", "--enable-auto-tool-choice"), ("llama.cpp", "--jinja"), ("ollama", "chat template supports tools")],
@@ -88,35 +102,60 @@ def test_the_notice_names_the_fix_for_native_calls(server: str, fix: str) -> Non
     assert fix in notice
 
 
+@pytest.mark.slow
 def test_the_notice_is_shown_once_in_text_mode(notes: Path) -> None:
     with FakeOpenAI([READ, {"text": "It is 42."}], no_tools="ollama") as fake:
-        proc = run_cli("exec", "--mode", "direct", "--base-url", fake.base_url, "--model", "gemma3:4b",
-                       "--workspace", str(notes), "what is the number?")
+        proc = run_cli(
+            "exec",
+            "--mode",
+            "direct",
+            "--base-url",
+            fake.base_url,
+            "--model",
+            "gemma3:4b",
+            "--workspace",
+            str(notes),
+            "what is the number?",
+        )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "It is 42.\n"
     assert proc.stderr.count("describes its tools in the prompt") == 1 and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_strict_mode_plans_and_runs_steps_over_the_text_protocol(notes: Path) -> None:
     plan = written("update_plan", goal="Report the number", steps=[{"description": "Read notes"}])
     script = [
-        {"match": "You are the planner", **plan}, {"match": "You are the planner", "text": "Planned."},
-        {"match": "Your step: Read notes", **READ}, {"match": "Your step: Read notes", "text": "the number is 42"},
+        {"match": "You are the planner", **plan},
+        {"match": "You are the planner", "text": "Planned."},
+        {"match": "Your step: Read notes", **READ},
+        {"match": "Your step: Read notes", "text": "the number is 42"},
         {"match": "Combine the results", "text": "The number is 42."},
     ]
     with FakeOpenAI(script, no_tools="vllm") as fake:
-        code, events, stderr = run(fake, "--mode", "strict", workspace=notes,
-                                   env={"LIVEPLAN_STEP_RETRY_DELAY": "0.01", "LIVEPLAN_MAX_ATTEMPTS": "1"})
+        code, events, stderr = run(
+            fake,
+            "--mode",
+            "strict",
+            workspace=notes,
+            env={"LIVEPLAN_STEP_RETRY_DELAY": "0.01", "LIVEPLAN_MAX_ATTEMPTS": "1"},
+        )
     assert code == 0, stderr
     assert answer(events) == "The number is 42."
     final = [e for e in events if e["type"] == "plan_updated"][-1]["new"]["steps"]
     assert [(s["status"], s["result"]) for s in final] == [("completed", "the number is 42")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "body",
     [
-        {"error": {"message": "Invalid 'tools[0].function.name': string does not match pattern", "type": "invalid_request_error"}},
+        {
+            "error": {
+                "message": "Invalid 'tools[0].function.name': string does not match pattern",
+                "type": "invalid_request_error",
+            }
+        },
         {"error": {"message": "tools: schema keyword 'oneOf' is not allowed", "type": "invalid_request_error"}},
     ],
     ids=["bad-tool-name", "bad-schema"],
@@ -130,6 +169,7 @@ def test_a_request_error_about_a_tool_is_not_taken_for_a_refusal(body: dict) -> 
     assert len(requests) == 1 and "Traceback" not in stderr
 
 
+@pytest.mark.slow
 def test_the_switch_is_recorded_with_the_session_and_lasts_when_resumed(notes: Path, tmp_path: Path) -> None:
     data = {"LIVEPLAN_DATA_DIR": str(tmp_path / "data")}
     with FakeOpenAI([READ, {"text": "It is 42."}, {"text": "Still 42."}], no_tools="llama.cpp") as fake:
@@ -152,7 +192,9 @@ def test_another_model_is_asked_with_tools_again(tmp_path: Path) -> None:
     from liveplan_tui.config import Endpoint, load_settings
 
     async def go(fake: FakeOpenAI) -> list[dict[str, Any]]:
-        session = Session(load_settings(mode="direct", workspace=tmp_path), Endpoint(base_url=fake.base_url, model="a", api_key=None))
+        session = Session(
+            load_settings(mode="direct", workspace=tmp_path), Endpoint(base_url=fake.base_url, model="a", api_key=None)
+        )
         try:
             [e async for e in session.submit("hello")]
             fake.no_tools = None

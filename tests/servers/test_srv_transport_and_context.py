@@ -1,26 +1,90 @@
-"""Behaviours 3-8, 10-13 of real servers: overflow wordings, templates, refusals, streams, strict, proxies, truncation."""
+"""Behaviours 3-8, 10-13 of real servers: overflow wordings, templates, refusals, streams, strict, proxies,
+truncation."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from fake_openai import FakeOpenAI, system_prompt
 from quirks import answer, call, one_line, plan_create, run, tool_results
 
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
+
 OVERFLOWS = {
-    "llama.cpp": (400, {"error": {"code": 400, "message": "the request exceeds the available context size. try increasing the context size or enable context shift", "type": "exceed_context_size_error", "n_prompt_tokens": 9000, "n_ctx": 6144}}, 6144),
-    "llama.cpp-words": (400, {"error": {"message": "request (9000 tokens) exceeds the available context size (6144 tokens), try increasing it", "type": "exceed_context_size_error"}}, 6144),
-    "llama.cpp-old": (500, {"error": {"code": 500, "message": "Context size has been exceeded.", "type": "server_error"}}, None),
-    "llama-cpp-python": (400, {"error": {"message": "Requested tokens (9000) exceed context window of 6144", "type": "internal_server_error"}}, 6144),
-    "vllm": (400, {"object": "error", "message": "This model's maximum context length is 6144 tokens. However, you requested 9000 tokens (8000 in the messages, 1000 in the completion). Please reduce the length of the messages or completion.", "type": "BadRequestError", "code": 400}, 6144),
-    "lm-studio": (400, {"error": "Trying to keep the first 9000 tokens when context the overflows. However, the model is loaded with context length of only 6144 tokens, which is not enough."}, 6144),
-    "lm-studio-n_keep": (400, {"error": {"message": "Cannot truncate prompt with n_keep (9000) >= n_ctx (6144)"}}, 6144),
+    "llama.cpp": (
+        400,
+        {
+            "error": {
+                "code": 400,
+                "message": "the request exceeds the available context size. try increasing the "
+                "context size or enable context shift",
+                "type": "exceed_context_size_error",
+                "n_prompt_tokens": 9000,
+                "n_ctx": 6144,
+            }
+        },
+        6144,
+    ),
+    "llama.cpp-words": (
+        400,
+        {
+            "error": {
+                "message": "request (9000 tokens) exceeds the available context size (6144 tokens), try increasing it",
+                "type": "exceed_context_size_error",
+            }
+        },
+        6144,
+    ),
+    "llama.cpp-old": (
+        500,
+        {"error": {"code": 500, "message": "Context size has been exceeded.", "type": "server_error"}},
+        None,
+    ),
+    "llama-cpp-python": (
+        400,
+        {
+            "error": {
+                "message": "Requested tokens (9000) exceed context window of 6144",
+                "type": "internal_server_error",
+            }
+        },
+        6144,
+    ),
+    "vllm": (
+        400,
+        {
+            "object": "error",
+            "message": "This model's maximum context length is 6144 tokens. However, you requested "
+            "9000 tokens (8000 in the messages, 1000 in the completion). "
+            "Please reduce the length of the messages or completion.",
+            "type": "BadRequestError",
+            "code": 400,
+        },
+        6144,
+    ),
+    "lm-studio": (
+        400,
+        {
+            "error": "Trying to keep the first 9000 tokens when context the overflows. However, the "
+            "model is loaded with context length of only 6144 tokens, which is not enough."
+        },
+        6144,
+    ),
+    "lm-studio-n_keep": (
+        400,
+        {"error": {"message": "Cannot truncate prompt with n_keep (9000) >= n_ctx (6144)"}},
+        6144,
+    ),
     "ollama": (500, {"error": "prompt too long; exceeded max context length by 2856 tokens"}, None),
 }
 
 
 @pytest.fixture
 def logs(tmp_path):
-    (tmp_path / "log.txt").write_text("".join(f"{i:05d} INFO handled request {i} in {i % 97} ms\n" for i in range(3000)))
+    (tmp_path / "log.txt").write_text(
+        "".join(f"{i:05d} INFO handled request {i} in {i % 97} ms\n" for i in range(3000))
+    )
     return tmp_path
 
 
@@ -31,7 +95,9 @@ def reads(n: int) -> list[dict]:
 @pytest.mark.parametrize("server", OVERFLOWS)
 def test_overflow_in_every_servers_words_is_recovered(fake, logs, server: str) -> None:
     status, body, window = OVERFLOWS[server]
-    fake.script.extend([*reads(4), {"when": "tools", "status": status, "body": body}, {"when": "tools", "text": "Nothing alarming."}])
+    fake.script.extend(
+        [*reads(4), {"when": "tools", "status": status, "body": body}, {"when": "tools", "text": "Nothing alarming."}]
+    )
     fake.default = lambda r: None if r.get("tools") else {"text": "Summary: read four ranges of log.txt."}
     code, events, stderr = run(fake, "--mode", "direct", workspace=logs)
     assert code == 0, stderr
@@ -42,7 +108,11 @@ def test_overflow_in_every_servers_words_is_recovered(fake, logs, server: str) -
 
 
 def test_a_second_and_third_overflow_still_recover(fake, logs) -> None:
-    overflow = {"when": "tools", "status": 400, "body": {"error": {"message": "maximum context length is 6000 tokens", "code": "context_length_exceeded"}}}
+    overflow = {
+        "when": "tools",
+        "status": 400,
+        "body": {"error": {"message": "maximum context length is 6000 tokens", "code": "context_length_exceeded"}},
+    }
     fake.script.extend([*reads(4), overflow, overflow, overflow, {"when": "tools", "text": "Recovered."}])
     fake.default = lambda r: None if r.get("tools") else {"text": "Summary: read log ranges, " + "details " * 40}
     code, events, stderr = run(fake, "--mode", "direct", workspace=logs)
@@ -53,15 +123,25 @@ def test_a_second_and_third_overflow_still_recover(fake, logs) -> None:
 
 
 def test_overflow_with_nothing_left_to_shrink_fails_in_one_line(fake) -> None:
-    overflow = {"when": "tools", "status": 400, "body": {"error": {"message": "maximum context length exceeded", "code": "context_length_exceeded"}}}
+    overflow = {
+        "when": "tools",
+        "status": 400,
+        "body": {"error": {"message": "maximum context length exceeded", "code": "context_length_exceeded"}},
+    }
     fake.script.extend([overflow] * 12)
     code, _, stderr = run(fake, "--mode", "direct", task="hi there friend, a long question")
     assert code == 1 and "context window" in one_line(stderr)
 
 
 def test_every_request_after_condensation_suits_strict_templates(fake, logs) -> None:
-    script = [plan_create(), *reads(10), call("update_plan", updates=[{"id": 1, "status": "completed"}, {"id": 2, "status": "in_progress"}]),
-              *reads(6), call("update_plan", updates=[{"id": 2, "status": "completed"}]), {"when": "tools", "text": "Done."}]
+    script = [
+        plan_create(),
+        *reads(10),
+        call("update_plan", updates=[{"id": 1, "status": "completed"}, {"id": 2, "status": "in_progress"}]),
+        *reads(6),
+        call("update_plan", updates=[{"id": 2, "status": "completed"}]),
+        {"when": "tools", "text": "Done."},
+    ]
     fake.script.extend(script)
     fake.default = lambda r: None if r.get("tools") else {"text": "Summary: read log ranges."}
     code, events, stderr = run(fake, "--mode", "plan", "--context-window", "5000", workspace=logs)
@@ -77,8 +157,12 @@ def test_every_request_after_condensation_suits_strict_templates(fake, logs) -> 
 @pytest.mark.parametrize("quirk", ["args_as_object", "shared_index", "ids-missing", "ids-number"])
 @pytest.mark.parametrize("mode", ["direct", "plan"])
 def test_sloppy_tool_calls_are_understood(fake, logs, quirk: str, mode: str) -> None:
-    two = {"tool_calls": [{"name": "read_file", "arguments": {"path": "log.txt", "end_line": 2}},
-                          {"name": "list_dir", "arguments": {"path": "."}}]}
+    two: dict[str, Any] = {
+        "tool_calls": [
+            {"name": "read_file", "arguments": {"path": "log.txt", "end_line": 2}},
+            {"name": "list_dir", "arguments": {"path": "."}},
+        ]
+    }
     if quirk.startswith("ids"):
         two["ids"] = quirk.split("-")[1]
     else:
@@ -87,7 +171,9 @@ def test_sloppy_tool_calls_are_understood(fake, logs, quirk: str, mode: str) -> 
     code, events, stderr = run(fake, "--mode", mode, workspace=logs)
     assert code == 0, stderr
     results = tool_results(fake)
-    assert len(results) == 4 and sum("00000 INFO" in r for r in results) == 2 and sum("log.txt" in r for r in results) >= 2
+    assert (
+        len(results) == 4 and sum("00000 INFO" in r for r in results) == 2 and sum("log.txt" in r for r in results) >= 2
+    )
     ids = [c["id"] for m in fake.model_requests()[-1]["messages"] for c in m.get("tool_calls") or []]
     assert len(ids) == len(set(ids)) == 4 and all(isinstance(i, str) and i for i in ids)
 
@@ -100,7 +186,12 @@ def test_servers_that_refuse_a_feature_get_one_fallback_remembered(refused: set[
         assert code == 0, stderr
         assert answer(events) == "Fine."
         main = fake.model_requests()
-        refusals = [r for r in main if ("stream_tools" in refused and r.get("stream") and r.get("tools")) or ("stream_options" in refused and "stream_options" in r)]
+        refusals = [
+            r
+            for r in main
+            if ("stream_tools" in refused and r.get("stream") and r.get("tools"))
+            or ("stream_options" in refused and "stream_options" in r)
+        ]
         assert 1 <= len(refusals) <= len(refused)  # each refused at most once, then remembered for the session
         assert main[-1] not in refusals
 
@@ -137,15 +228,24 @@ def test_an_unreadable_chunk_is_one_line_not_a_crash(fake) -> None:
 @pytest.mark.parametrize("same_reply", [False, True])
 def test_strict_mode_takes_the_first_valid_plan(fake, same_reply: bool) -> None:
     create = plan_create()
-    start = call("update_plan", updates=[{"id": 1, "status": "completed", "result": "done already"}, {"id": 2, "status": "in_progress"}])
-    planning = {"when": "tools", "match": "Task:", "tool_calls": create["tool_calls"] + (start["tool_calls"] if same_reply else [])}
+    start = call(
+        "update_plan",
+        updates=[{"id": 1, "status": "completed", "result": "done already"}, {"id": 2, "status": "in_progress"}],
+    )
+    planning = {
+        "when": "tools",
+        "match": "Task:",
+        "tool_calls": create["tool_calls"] + (start["tool_calls"] if same_reply else []),
+    }
     fake.script.append(planning)
     fake.default = lambda r: {"text": "Step result." if "Your step" in str(r["messages"]) else "The final answer."}
     code, events, stderr = run(fake, "--mode", "strict")
     assert code == 0, stderr
     assert answer(events) == "The final answer."
     assert sum(1 for r in fake.requests if "Your step" in str(r["messages"])) == 2
-    planning_calls = [r for r in fake.requests if [t["function"]["name"] for t in r.get("tools") or []] == ["update_plan"]]
+    planning_calls = [
+        r for r in fake.requests if [t["function"]["name"] for t in r.get("tools") or []] == ["update_plan"]
+    ]
     assert len(planning_calls) == 1  # planning ended at the first plan with steps
     first = [e for e in events if e["type"] == "plan_updated"]
     assert all(s["status"] in ("pending", "in_progress", "completed") for s in first[-1]["new"]["steps"])
@@ -154,7 +254,15 @@ def test_strict_mode_takes_the_first_valid_plan(fake, same_reply: bool) -> None:
 def test_loopback_is_never_proxied(fake) -> None:
     fake.script.append({"text": "Direct."})
     proxy = "http://127.0.0.1:9"  # nothing listens there: a proxied request would fail
-    env = {"HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "ALL_PROXY": proxy, "http_proxy": proxy, "https_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}
+    env = {
+        "HTTP_PROXY": proxy,
+        "HTTPS_PROXY": proxy,
+        "ALL_PROXY": proxy,
+        "http_proxy": proxy,
+        "https_proxy": proxy,
+        "NO_PROXY": "",
+        "no_proxy": "",
+    }
     code, events, stderr = run(fake, "--mode", "direct", env=env)
     assert code == 0, stderr
     assert answer(events) == "Direct."
@@ -164,8 +272,16 @@ def test_loopback_is_never_proxied(fake) -> None:
 def test_ollamas_window_is_asked_fitted_and_said_once(logs, num_ctx: int, stated: str) -> None:
     """Ollama states its window (`/api/ps` for a loaded model, `/api/show`'s num_ctx otherwise): LivePlan fits to it
     before the first call, so nothing is cut, and says once how to raise it."""
-    big_reads = {"when": "tools", "tool_calls": [
-        {"name": "read_file", "arguments": {"path": "log.txt", "start_line": 1 + 400 * i, "end_line": 400 + 400 * i}} for i in range(3)]}
+    big_reads = {
+        "when": "tools",
+        "tool_calls": [
+            {
+                "name": "read_file",
+                "arguments": {"path": "log.txt", "start_line": 1 + 400 * i, "end_line": 400 + 400 * i},
+            }
+            for i in range(3)
+        ],
+    }
     with FakeOpenAI(num_ctx=num_ctx, ollama={stated: num_ctx}) as fake:
         fake.script.extend([big_reads, {"when": "tools", "text": "Fitted and answered."}])
         fake.default = lambda r: None if r.get("tools") else {"text": "Summary: read log ranges."}
@@ -180,7 +296,10 @@ def test_ollamas_window_is_asked_fitted_and_said_once(logs, num_ctx: int, stated
 
 
 def test_a_window_too_small_for_the_prompt_fails_honestly(logs) -> None:
-    big_reads = {"when": "tools", "tool_calls": [{"name": "read_file", "arguments": {"path": "log.txt", "end_line": 400}}] * 3}
+    big_reads = {
+        "when": "tools",
+        "tool_calls": [{"name": "read_file", "arguments": {"path": "log.txt", "end_line": 400}}] * 3,
+    }
     with FakeOpenAI(num_ctx=800, ollama={"ps": 800}) as fake:
         fake.script.extend([big_reads, {"when": "tools", "text": "never reached"}])
         code, events, stderr = run(fake, "--mode", "direct", workspace=logs)
