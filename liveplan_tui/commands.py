@@ -126,7 +126,7 @@ def _user_update(session: Session, update: PlanUpdate) -> CommandResult:
     "show the live plan | add a step | reword step N | mark step N completed | cancel step N | drop the plan",
 )
 async def _plan(session: Session, arg: str) -> CommandResult:
-    from .plan import NewStep, PlanError, PlanUpdate, StepPatch
+    from .plan import NewStep, PlanError, PlanUpdate, StepPatch, StepStatus
 
     sub, _, rest = arg.partition(" ")
     rest = rest.strip()
@@ -156,7 +156,7 @@ async def _plan(session: Session, arg: str) -> CommandResult:
             number, _, text = rest.partition(" ")
             return _user_update(session, PlanUpdate(updates=[StepPatch(id=_step_id(number), description=text)]))
         if sub in ("done", "cancel"):
-            status = "completed" if sub == "done" else "cancelled"
+            status = StepStatus.COMPLETED if sub == "done" else StepStatus.CANCELLED
             return _user_update(session, PlanUpdate(updates=[StepPatch(id=_step_id(rest), status=status)]))
         if sub == "clear":
             return CommandResult("plan cleared", events=[session.clear_plan()])

@@ -24,7 +24,7 @@ from .config import Endpoint, Settings, data_dir
 from .events import Event
 from .lines import EditorLines, Lines, LineTooLong, PipedLines
 from .plan import LivePlan, PlanError
-from .plan_review import DRAFT_COMMANDS, PlanDraft, changes, edited_by_command
+from .plan.review import DRAFT_COMMANDS, PlanDraft, changes, edited_by_command
 from .present import describe, plan_lines
 from .store import Store
 from .textsafe import clean_text, terminal_safe, visible

@@ -24,7 +24,7 @@ from aiohttp.typedefs import Middleware
 
 from .agent.masking import mask_plan
 from .llm.openai_compat import loopback_host as is_loopback
-from .plan_status import STATUS_TABLE, VERIFICATION_BADGES
+from .plan.status import STATUS_TABLE, VERIFICATION_BADGES
 from .redact import redact
 from .store import Store, StoreError
 from .textsafe import echo

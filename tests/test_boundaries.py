@@ -141,6 +141,19 @@ def test_llm_package_imports_neither_events_nor_config() -> None:
     assert {k: v for k, v in bad.items() if v} == {}
 
 
+@pytest.mark.parametrize("package", ["liveplan_tui.tools", "liveplan_tui.plan"])
+def test_tools_and_the_plan_never_import_the_agent(package: str) -> None:
+    """The agent uses tools and the plan; neither reaches back (the plan's keeper lives in `plan/`, not `agent/`)."""
+    edges = graph()
+    bad = {
+        n: sorted(t for t in ts if t.startswith("liveplan_tui.agent"))
+        for n, ts in edges.items()
+        if n == package or n.startswith(package + ".")
+    }
+    assert {k: v for k, v in bad.items() if v} == {}
+    assert any(n.startswith(package + ".") for n in edges), f"{package} has no modules: the rule checks nothing"
+
+
 @pytest.mark.slow
 def test_core_never_imports_textual() -> None:
     """Importing every core module must not pull in textual; the UI sits on top, never below."""

@@ -13,13 +13,13 @@ from liveplan_tui.agent.session import PlanReview
 from liveplan_tui.agent.session import Session as Agent
 from liveplan_tui.config import load_settings, resolve_endpoint
 from liveplan_tui.events import TurnFinished
-from liveplan_tui.plan import LivePlan, PlanError, Step, apply
-from liveplan_tui.plan_review import PlanDraft, changes, edited_by_command, told, update_from
+from liveplan_tui.plan import LivePlan, PlanError, Step, StepStatus, apply
+from liveplan_tui.plan.review import PlanDraft, changes, edited_by_command, told, update_from
 
 PLAN = LivePlan(
     goal="Reverse a string",
     steps=(
-        Step(id=1, description="Write reverse()", status="in_progress", check="python3 t.py"),
+        Step(id=1, description="Write reverse()", status=StepStatus.IN_PROGRESS, check="python3 t.py"),
         Step(id=2, description="Test it", depends_on=(1,)),
         Step(id=3, description="Document it"),
     ),

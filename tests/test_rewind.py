@@ -21,7 +21,7 @@ from liveplan_tui.agent.rewind import (
 )
 from liveplan_tui.agent.session import Session as Agent
 from liveplan_tui.config import load_settings, resolve_endpoint
-from liveplan_tui.plan import LivePlan, PlanBoard, Step
+from liveplan_tui.plan import LivePlan, PlanBoard, Step, StepStatus
 from liveplan_tui.store import open_store
 
 
@@ -30,7 +30,11 @@ def board(current: int, total: int = 3) -> PlanBoard:
         Step(
             id=i,
             description=f"step {i}",
-            status="completed" if i < current else "in_progress" if i == current else "pending",
+            status=StepStatus.COMPLETED
+            if i < current
+            else StepStatus.IN_PROGRESS
+            if i == current
+            else StepStatus.PENDING,
             result=f"result {i}" if i < current else "",
         )
         for i in range(1, total + 1)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from liveplan_tui.agent.conversation import Conversation
-from liveplan_tui.agent.planning import PlanKeeper
+from liveplan_tui.plan.keeper import PlanKeeper
 from liveplan_tui.tools.artifacts import ArtifactStore
 from liveplan_tui.tools.base import ToolContext
 from liveplan_tui.tools.shell import RunShellParams, RunShellTool

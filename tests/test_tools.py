@@ -10,8 +10,8 @@ import pytest
 
 from liveplan_tui.agent.conversation import Conversation
 from liveplan_tui.agent.engines.react import run_tool
-from liveplan_tui.agent.planning import PlanKeeper
 from liveplan_tui.llm.openai_compat import ToolCall
+from liveplan_tui.plan.keeper import PlanKeeper
 from liveplan_tui.tools import default_tools
 from liveplan_tui.tools.artifacts import ArtifactStore
 from liveplan_tui.tools.base import ToolContext

@@ -37,14 +37,14 @@ def _clean_message(message: Message) -> Message:
 
 
 class Conversation:
-    def __init__(self, counter: Counter | None = None) -> None:
+    def __init__(self, counter: Counter | None = None, *, board: PlanBoard | None = None) -> None:
         self.counter: Counter = counter or EstimateCounter()
         self.messages: list[Message] = []
         self.counts: list[int] = []
         self.total = 0
         self.record: list[Message] = []
         self.summary = ""
-        self._board = PlanBoard()
+        self._board = board or PlanBoard()
         self.memory = WorkMemory()  # beside the plan, never in the condensable messages
         self.recorder: Recorder | None = None
         self._request: list[Message] = []

@@ -22,7 +22,7 @@ from typing import Any
 
 from .. import jsonsafe
 from ..events import Event, Notice, PlanUpdated, TurnFinished
-from ..plan import LivePlan
+from ..plan import LivePlan, StepStatus
 from ..tools.base import ToolContext
 from ..tools.shell import exited, read_tail, reaped, shell_env, stop_process
 
@@ -52,9 +52,9 @@ def plan_events(event: PlanUpdated) -> list[tuple[str, dict[str, Any]]]:
     before = {s.id: s.status for s in old.steps} if old.goal == new.goal else {}
     for step in new.steps:
         if step.status != before.get(step.id):
-            if step.status == "in_progress":
+            if step.status == StepStatus.IN_PROGRESS:
                 found.append(("step_started", {"step": step.model_dump()}))
-            elif step.status == "completed":
+            elif step.status == StepStatus.COMPLETED:
                 found.append(("step_completed", {"step": step.model_dump()}))
     if event.archived:
         found.append(("plan_finished", {}))

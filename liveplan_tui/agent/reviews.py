@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from ..events import Event, PlanProposed, PlanReviewed, PlanUpdated
 from ..plan import LivePlan, PlanError, PlanUpdate
-from ..plan_review import PlanDraft, Verdict, changes, makes_new_plan, told, update_from
-from .planning import PlanKeeper
+from ..plan.keeper import PlanKeeper
+from ..plan.review import PlanDraft, Verdict, changes, makes_new_plan, told, update_from
 
 DEFERRED = "The plan is waiting for the user's approval; this turn ends here. Do nothing else."
 NOT_RUN = "not run: {why}"
@@ -78,7 +78,13 @@ async def review_plan(reviewer: PlanReviewer | None, keeper: PlanKeeper, event: 
     """Ask the user about a newly made plan and apply their verdict through the keeper."""
     if reviewer is None or not is_new_plan(event):
         return ReviewOutcome()
-    plan = event.new
+    return await review_proposal(reviewer, keeper, event.new)
+
+
+async def review_proposal(reviewer: PlanReviewer | None, keeper: PlanKeeper, plan: LivePlan) -> ReviewOutcome:
+    """Ask the user about `plan`, known to be new (strict mode's first plan), and apply their verdict."""
+    if reviewer is None:
+        return ReviewOutcome()
     events: list[Event] = [PlanProposed(plan=plan)]
     review = await reviewer(plan)
     if review.verdict == "defer":

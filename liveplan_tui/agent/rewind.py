@@ -22,8 +22,8 @@ from ..errors import LivePlanError
 from ..events import PlanUpdated
 from ..memory import WorkMemory
 from ..plan import PlanBoard
+from ..plan.keeper import PlanKeeper
 from ..store import Store
-from .planning import BoardHolder
 
 SHELL_NOTE = "Changes made by shell commands are not tracked and were not undone."
 UNSAFE = {"link": "a link", "folder": "a folder", "other": "not a regular file", "outside": "reached through a link"}
@@ -249,13 +249,11 @@ def tool_change(board: PlanBoard, path: str, before: bytes | None, after: bytes 
     return Change("tool", (FileChange(path, before, after),), step=step, goal=board.latest.goal)
 
 
-def settle(outcome: Outcome, holder: BoardHolder, tell: Callable[[str], None]) -> tuple[Outcome, PlanUpdated | None]:
+def settle(outcome: Outcome, keeper: PlanKeeper, tell: Callable[[str], None]) -> tuple[Outcome, PlanUpdated | None]:
     """After an undo or rewind: the model is told on its next call, and the plan goes back when it changed."""
     if not outcome.done:
         return outcome, None
     tell(f"The user ran /undo or /rewind: {outcome.message}")
     if outcome.board is None:
         return outcome, None
-    old = holder.board
-    holder.board = outcome.board
-    return outcome, PlanUpdated(old=old.active, new=outcome.board.latest, source="user")
+    return outcome, keeper.restore(outcome.board, why=outcome.message)

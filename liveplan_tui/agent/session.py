@@ -27,6 +27,7 @@ from ..llm.base import ToolCall
 from ..llm.openai_compat import ChatClient
 from ..memory import Note, WorkMemory
 from ..plan import PlanUpdate
+from ..plan.keeper import PlanKeeper
 from ..prompts import load
 from ..store import SavedSession, Store, StoreError
 from ..tokens import LazyCounter, context_window
@@ -44,7 +45,6 @@ from .engines.react import run_tool
 from .hooks import Hooks
 from .masking import mask_event
 from .persistence import SessionRecorder, close_dangling, refused_by, restored
-from .planning import PlanKeeper
 from .reviews import PlanReview, PlanReviewer, defer_review, resolve_pending
 from .rewind import ChangeLog, Outcome, RewindError, change_to_json, log_from_rows, settle, tool_change
 from .routing import decide
@@ -289,12 +289,12 @@ class Session:
     def undo(self, force: bool = False) -> tuple[Outcome, PlanUpdated | None]:
         """Revert the last tool change to a file (or the last rewind); raises RewindError, or SessionBusy mid-turn."""
         self._idle("/undo")
-        return settle(self.changes.undo(self.conv.board, force), self.conv, self._tell)
+        return settle(self.changes.undo(self.conv.board, force), self.keeper, self._tell)
 
     def rewind(self, step: int, force: bool = False) -> tuple[Outcome, PlanUpdated | None]:
         """Restore every file changed since step `step` started, and set it and later steps pending."""
         self._idle("/rewind")
-        return settle(self.changes.rewind(self.conv.board, step, force), self.conv, self._tell)
+        return settle(self.changes.rewind(self.conv.board, step, force), self.keeper, self._tell)
 
     def _tell(self, text: str) -> None:
         self._set_memory(self.conv.memory.tell(text))

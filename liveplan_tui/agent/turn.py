@@ -35,12 +35,12 @@ from ..llm.base import (
     ToolCall,
 )
 from ..llm.openai_compat import ChatClient
+from ..plan.keeper import PlanKeeper
 from ..redact import redact
 from ..tools import ToolRegistry
 from ..tools.base import Tool, ToolContext, ToolResult
 from .condenser import Condenser
 from .conversation import Conversation
-from .planning import PlanKeeper
 from .reviews import PlanReviewer
 
 ToolGate = Callable[[Tool, ToolCall, Any, ToolContext], Awaitable[ToolResult | None]]

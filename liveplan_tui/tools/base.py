@@ -18,9 +18,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ValidationError
 
 from .. import jsonsafe
-from ..agent.planning import PlanKeeper
 from ..events import PlanUpdated
 from ..memory import Note
+from ..plan.keeper import PlanKeeper
 from ..prompts import load
 from .artifact_store import ArtifactStore
 from .errors import ToolError

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..agent.planning import acceptance, rejection
-from ..plan import LivePlan, PlanError, PlanUpdate, Verification
-from ..plan_review import makes_new_plan
-from ..plan_shapes import VALID_ARGUMENTS
+from ..plan import LivePlan, PlanError, PlanUpdate, StepStatus, Verification
+from ..plan.keeper import acceptance, rejection
+from ..plan.review import makes_new_plan
+from ..plan.shapes import VALID_ARGUMENTS
 from .base import CheckOutcome, Tool, ToolContext, ToolKind, ToolResult
 
 FAILED_OUTPUT_CHARS = 1500
@@ -24,7 +24,9 @@ def _newly_checked(before: LivePlan, after: LivePlan) -> list[tuple[int, str]]:
     """(id, check) of the steps this update completes that carry a check."""
     was = {s.id: s.status for s in before.steps}
     return [
-        (s.id, s.check) for s in after.steps if s.status == "completed" and s.check and was.get(s.id) != "completed"
+        (s.id, s.check)
+        for s in after.steps
+        if s.status == StepStatus.COMPLETED and s.check and was.get(s.id) != StepStatus.COMPLETED
     ]
 
 

@@ -18,7 +18,7 @@ from fake_openai import FakeOpenAI  # noqa: E402
 from liveplan_tui import confined  # noqa: E402
 from liveplan_tui.agent.rewind import Change, ChangeLog, FileChange  # noqa: E402
 from liveplan_tui.instructions import load  # noqa: E402
-from liveplan_tui.plan import LivePlan, PlanBoard, Step  # noqa: E402
+from liveplan_tui.plan import LivePlan, PlanBoard, Step, StepStatus  # noqa: E402
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def a_log(ws: Path) -> tuple[ChangeLog, PlanBoard]:
     (ws / "src").mkdir(parents=True)
     (ws / "src" / "a.txt").write_text("after\n")
     (ws / "b.txt").write_text("after\n")
-    plan = LivePlan(goal="g", steps=(Step(id=1, description="one", status="in_progress"),))
+    plan = LivePlan(goal="g", steps=(Step(id=1, description="one", status=StepStatus.IN_PROGRESS),))
     changes = [
         Change("tool", (FileChange("src/a.txt", b"before\n", b"after\n"),), step=1, goal="g"),
         Change("tool", (FileChange("b.txt", None, b"after\n"),), step=1, goal="g"),
@@ -99,7 +99,7 @@ def test_undo_refuses_too(tmp_path: Path, outside: Path, how: str) -> None:
 def test_stored_paths_that_climb_out_are_refused(tmp_path: Path, outside: Path) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()
-    board = PlanBoard(active=LivePlan(goal="g", steps=(Step(id=1, description="one", status="in_progress"),)))
+    board = PlanBoard(active=LivePlan(goal="g", steps=(Step(id=1, description="one", status=StepStatus.IN_PROGRESS),)))
     for rel in ("../outside/victim.txt", str(outside / "victim.txt")):
         log = ChangeLog(ws, [Change("tool", (FileChange(rel, b"x", b"precious\n"),), step=1, goal="g")])
         assert not log.rewind(board, 1, force=True).done

@@ -13,7 +13,7 @@ import pytest
 from attack import call, make_workspace
 
 from liveplan_tui.agent.conversation import Conversation
-from liveplan_tui.agent.planning import PlanKeeper
+from liveplan_tui.plan.keeper import PlanKeeper
 from liveplan_tui.tools.artifacts import ArtifactStore
 from liveplan_tui.tools.base import ToolContext
 from liveplan_tui.tools.shell import RunShellParams, RunShellTool

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from liveplan_tui.agent.approvals import approval_reason  # noqa: E402
 from liveplan_tui.agent.conversation import Conversation  # noqa: E402
-from liveplan_tui.agent.planning import PlanKeeper  # noqa: E402
+from liveplan_tui.plan.keeper import PlanKeeper  # noqa: E402
 from liveplan_tui.secret_files import NOT_SECRET, SECRET_FILES, is_secret_name, looks_secret, markdown_table  # noqa: E402
 from liveplan_tui.tools import default_tools  # noqa: E402
 from liveplan_tui.tools.artifact_store import ArtifactStore  # noqa: E402

@@ -11,8 +11,8 @@ from attack import SECRET_VALUE, call, everything_sent, exec_attack, make_worksp
 
 from liveplan_tui.agent.approvals import approval_reason
 from liveplan_tui.agent.conversation import Conversation
-from liveplan_tui.agent.planning import PlanKeeper
 from liveplan_tui.choices import Approval
+from liveplan_tui.plan.keeper import PlanKeeper
 from liveplan_tui.redact import MASK, redact
 from liveplan_tui.tools import default_tools
 from liveplan_tui.tools.artifacts import ArtifactStore

@@ -20,12 +20,13 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from ...events import Error, Event, PlanUpdated, Subagent, TurnFinished
+from ...events import Error, Event, Subagent, TurnFinished
 from ...llm.base import LLMError
-from ...plan import LivePlan, PlanBoard, PlanUpdate, Step
+from ...plan import LivePlan, PlanUpdate, Step, StepStatus
+from ...plan.keeper import PlanKeeper
 from ...prompts import load
 from ..conversation import Conversation
-from ..reviews import review_plan
+from ..reviews import review_proposal
 from ..text import summary
 from ..turn import Limits, TurnContext, finish_turn
 from .asking import Answering
@@ -65,15 +66,14 @@ class Orchestrator:
 
     # -- planning ---------------------------------------------------------
 
-    async def _plan_with_model(self, holder: Conversation, instruction: str) -> AsyncIterator[Event]:
+    async def _plan_with_model(self, keeper: PlanKeeper, instruction: str) -> AsyncIterator[Event]:
         """Let the model call update_plan (only) until a plan with steps exists; errors go back to it.
 
         Planning ends at the first valid plan. A model that goes on to start or complete steps (the
         ordinary guided script) does not change that: here our code runs the steps, so every step of
         that first plan starts pending.
         """
-        conv = Conversation()
-        conv.board = holder.board
+        conv = Conversation(board=keeper.board)  # a scratch pad: the model plans here, on a copy of the board
         conv.add({"role": "user", "content": instruction})
 
         def system() -> str:
@@ -98,16 +98,12 @@ class Orchestrator:
                     first = event.new
                     break
         if first is None:
-            holder.board = conv.board
             return
-        fresh = first.model_copy(
-            update={"steps": tuple(s.model_copy(update={"status": "pending", "result": ""}) for s in first.steps)}
-        )
-        holder.board = PlanBoard(active=fresh, archived=holder.board.archived)
-        if fresh != first:
-            yield PlanUpdated(
-                old=first, new=fresh, source="orchestrator", explanation="strict mode runs each step itself"
-            )
+        pending = [s.model_copy(update={"status": StepStatus.PENDING, "result": ""}) for s in first.steps]
+        fresh = first.model_copy(update={"steps": tuple(pending)})
+        adopted = keeper.adopt(fresh, why="strict mode runs each step itself")
+        if fresh != first:  # the model's own plan was shown as it made it; what changed is said
+            yield adopted
 
     async def _reviewed_plan(self, task: str) -> AsyncIterator[Event]:
         """Plan, and with plan approval on, let the user review it; a rejection is planned again."""
@@ -115,11 +111,10 @@ class Orchestrator:
             return
         instruction = f"Task: {task}\n\n{load('strict_task.md')}"
         for _ in range(self.limits.max_replans + 1):
-            async for event in self._plan_with_model(self.ctx.conv, instruction):
+            async for event in self._plan_with_model(self.ctx.keeper, instruction):
                 yield event
             plan = self.ctx.keeper.board.active
-            made = PlanUpdated(old=LivePlan(), new=plan, source="orchestrator")
-            review = await review_plan(self.ctx.review_plan, self.ctx.keeper, made)
+            review = await review_proposal(self.ctx.review_plan, self.ctx.keeper, plan)
             for event in review.events:
                 yield event
             if review.deferred:
@@ -187,9 +182,6 @@ class Orchestrator:
 
     # -- the walk ---------------------------------------------------------
 
-    def _set(self, updates: list[dict[str, object]]) -> Event:
-        return self.ctx.keeper.set(updates, source="orchestrator", max_in_progress=self.limits.max_parallel)
-
     def _cancel_running(self) -> None:
         for job in self.tasks.values():
             job.cancel()
@@ -198,7 +190,7 @@ class Orchestrator:
     async def _start_ready(self, task: str) -> AsyncIterator[Event]:
         plan = self.ctx.keeper.board.active
         for step in plan.ready(set(self.tasks))[: self.limits.max_parallel - len(self.tasks)]:
-            yield self._set([{"id": step.id, "status": "in_progress"}])
+            yield self.ctx.keeper.start(step.id, max_in_progress=self.limits.max_parallel)
             yield Subagent(step_id=step.id, phase="started", detail=step.description)
             self.tasks[step.id] = asyncio.create_task(self._run_step(self.ctx.keeper.board.active, step, task))
 
@@ -223,7 +215,9 @@ class Orchestrator:
             if outcome.result is not None:
                 self.results[step_id] = outcome.result
                 yield Subagent(step_id=step_id, phase="finished", detail=summary(outcome.result))
-                yield self._set([{"id": step_id, "status": "completed", "result": summary(outcome.result)}])
+                yield self.ctx.keeper.complete(
+                    step_id, summary(outcome.result), max_in_progress=self.limits.max_parallel
+                )
                 continue
             assert outcome.error is not None
             async for event in self._on_failure(task, step_id, outcome.error):
@@ -232,7 +226,7 @@ class Orchestrator:
 
     async def _on_failure(self, task: str, step_id: int, error: StepFailed) -> AsyncIterator[Event]:
         yield Subagent(step_id=step_id, phase="failed", detail=error.message)
-        yield self._set([{"id": step_id, "status": "pending"}])
+        yield self.ctx.keeper.reopen([step_id], max_in_progress=self.limits.max_parallel)
         self._cancel_running()
         if self.replans >= self.limits.max_replans:
             async for event in self._fail(step_id, error.message):
@@ -256,8 +250,8 @@ class Orchestrator:
             )
             yield TurnFinished(answer="", reason="error")
             return
-        if running := [{"id": s.id, "status": "pending"} for s in keeper.board.active.in_progress]:
-            yield self._set(running)
+        if running := [s.id for s in keeper.board.active.in_progress]:
+            yield keeper.reopen(running, max_in_progress=self.limits.max_parallel)
         try:
             while not keeper.board.active.is_empty:
                 async for event in self._start_ready(task):
@@ -278,7 +272,7 @@ class Orchestrator:
     async def _replan(self, task: str, failed: int, why: str) -> AsyncIterator[Event]:
         """Ask for a revised plan of the remaining work; completed steps are kept as they are."""
         plan = self.ctx.keeper.board.active
-        kept = [s for s in plan.steps if s.status == "completed"]
+        kept = [s for s in plan.steps if s.status == StepStatus.COMPLETED]
         lines = [f"- done: {s.description} → {self.results.get(s.id, s.result)}" for s in kept]
         failed_step = plan.step(failed)
         instruction = (
@@ -287,7 +281,7 @@ class Orchestrator:
             + f"\n\nWhat failed: {failed_step.description if failed_step else failed} ({why})\n\n"
             + load("strict_replan.md")
         )
-        scratch = Conversation()  # the model's proposal lands here, never on the live plan
+        scratch = PlanKeeper(Conversation())  # the model's proposal lands here, never on the live plan
         async for event in self._plan_with_model(scratch, instruction):
             if event.type != "plan_updated":
                 yield event
@@ -296,7 +290,7 @@ class Orchestrator:
             return
         offset = len(kept)
         steps: list[dict[str, object]] = [
-            {"description": s.description, "status": "completed", "result": s.result} for s in kept
+            {"description": s.description, "status": StepStatus.COMPLETED.value, "result": s.result} for s in kept
         ]
         steps += [{"description": s.description, "depends_on": [d + offset for d in s.depends_on]} for s in proposal]
         remapped = {new_id: self.results[s.id] for new_id, s in enumerate(kept, start=1) if s.id in self.results}
@@ -305,7 +299,7 @@ class Orchestrator:
         yield self.ctx.keeper.apply(update, source="orchestrator")
 
     async def _fail(self, step_id: int, why: str) -> AsyncIterator[Event]:
-        done = [f"{s.id}" for s in self.ctx.keeper.board.active.steps if s.status == "completed"]
+        done = [f"{s.id}" for s in self.ctx.keeper.board.active.steps if s.status == StepStatus.COMPLETED]
         message = (
             f"strict mode gave up after {self.limits.max_replans} replans: step {step_id} failed ({why}); "
             f"completed steps: {', '.join(done) or 'none'}"
@@ -318,7 +312,7 @@ class Orchestrator:
         parts = "\n\n".join(
             f"Step {s.id} ({s.description}):\n{self.results.get(s.id, s.result)}"
             for s in plan.steps
-            if s.status == "completed"
+            if s.status == StepStatus.COMPLETED
         )
         messages = [
             {"role": "system", "content": load("synthesis.md")},

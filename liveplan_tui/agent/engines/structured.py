@@ -23,12 +23,12 @@ from ...events import Event, PlanUpdated, ToolCallFinished, ToolCallStarted, Tur
 from ...llm.assemble import new_call_id
 from ...llm.base import LLMError, ToolCall
 from ...llm.json_actions import call_of, json_objects
-from ...plan import PlanError, PlanUpdate, Verification
+from ...plan import PlanError, PlanUpdate, StepStatus, Verification
+from ...plan.keeper import acceptance, rejection
 from ...prompts import load
 from ...tools import ToolRegistry
 from ...tools.base import ToolResult
 from ..code_check import AnswerCode, RunAnswerTool, code_in, failure_line, report, shape_problems
-from ..planning import acceptance, rejection
 from ..reviews import review_plan
 from ..text import summary, unwrap
 from ..turn import TurnContext, fail_turn, finish_turn, usage_event
@@ -75,7 +75,8 @@ def plan_move(content: str) -> PlanUpdate | None:
         descriptions = [d for d in descriptions if d][:3]
         if len(descriptions) >= 2 and goal.strip():
             steps_out = [
-                {"description": d, "status": "in_progress" if i == 0 else "pending"} for i, d in enumerate(descriptions)
+                {"description": d, "status": StepStatus.IN_PROGRESS if i == 0 else StepStatus.PENDING}
+                for i, d in enumerate(descriptions)
             ]
             return PlanUpdate.model_validate({"goal": goal.strip(), "steps": steps_out})
     return None
@@ -107,7 +108,10 @@ def verdict_of(code: AnswerCode, outcome: ToolResult, failures: int) -> tuple[Ve
 def default_plan(task: str) -> PlanUpdate:
     """The harness's own move when the model can't produce a valid plan."""
     goal = " ".join(task.split())[:120]
-    steps = [{"description": "Work out the approach", "status": "in_progress"}, {"description": "Write the answer"}]
+    steps = [
+        {"description": "Work out the approach", "status": StepStatus.IN_PROGRESS},
+        {"description": "Write the answer"},
+    ]
     return PlanUpdate.model_validate({"goal": goal, "steps": steps})
 
 
@@ -227,9 +231,9 @@ class StructuredTurn:
             async for event in self._free_text(instruction, task, STEP_TOKENS, STOP + markers):
                 yield event
             parts.append(f"**{step.id}. {step.description}**\n\n{self.answer}")
-            updates = [{"id": step.id, "status": "completed", "result": summary(self.answer)}]
+            updates = [{"id": step.id, "status": StepStatus.COMPLETED, "result": summary(self.answer)}]
             if step.id < plan.total:
-                updates.append({"id": step.id + 1, "status": "in_progress"})
+                updates.append({"id": step.id + 1, "status": StepStatus.IN_PROGRESS})
             for event in self._plan_call(PlanUpdate.model_validate({"updates": updates})):
                 yield event
         self.answer = "\n\n".join(parts)
@@ -275,7 +279,8 @@ class StructuredTurn:
                 yield event
             return
         done = [
-            {"id": s.id, "status": "completed", "result": written(answer)} for s in self.ctx.keeper.board.active.steps
+            {"id": s.id, "status": StepStatus.COMPLETED, "result": written(answer)}
+            for s in self.ctx.keeper.board.active.steps
         ]
         for event in self._plan_call(PlanUpdate.model_validate({"updates": done})):
             yield event
@@ -284,10 +289,10 @@ class StructuredTurn:
     async def _verified(self, task: str, code: AnswerCode) -> AsyncIterator[Event]:
         """The plan's last step runs the answer's code; a failure goes back to the model, at most twice."""
         steps = [
-            {"description": s.description, "status": "completed", "result": written(self.answer)}
+            {"description": s.description, "status": StepStatus.COMPLETED, "result": written(self.answer)}
             for s in self.ctx.keeper.board.active.steps
         ]
-        steps.append({"description": "Run the answer's code and check it", "status": "in_progress"})
+        steps.append({"description": "Run the answer's code and check it", "status": StepStatus.IN_PROGRESS})
         for event in self._plan_call(PlanUpdate.model_validate({"steps": steps})):
             yield event
         check_id, best, failures = len(steps), self.answer, 0
@@ -313,7 +318,9 @@ class StructuredTurn:
         if outcome.is_error and not outcome.denied:  # no version passed: a fix that fails is no better evidence
             best = f"{first[0]}\n\n(Its code failed when run: {failure_line(first[1])})" if first else best
         self.answer = best
-        update = PlanUpdate.model_validate({"updates": [{"id": check_id, "status": "completed", "result": result}]})
+        update = PlanUpdate.model_validate(
+            {"updates": [{"id": check_id, "status": StepStatus.COMPLETED, "result": result}]}
+        )
         for event in self._plan_call(update, verdicts={check_id: (verdict, "")}):
             yield event
 

@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ...plan_status import glyph
+from ...plan.status import glyph
 from ...textsafe import terminal_safe as safe
 
 if TYPE_CHECKING:  # pydantic loads with the first plan, not before the first frame

@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label
 
 from ...agent.session import PlanReview
 from ...plan import LivePlan, PlanError
-from ...plan_review import PlanDraft, changes
+from ...plan.review import PlanDraft, changes
 from ...textsafe import visible
 
 KEYS = "Enter approve · ctrl+n add · ctrl+d delete · ctrl+↑/↓ move · ctrl+r reject · Esc reject"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from .plan import LivePlan, NewStep, PlanError, PlanUpdate
+from .model import LivePlan, NewStep, PlanError, PlanUpdate
+from .status import StepStatus
 
 Verdict = Literal["approve", "reject", "defer"]
 
@@ -108,7 +109,7 @@ def update_from(plan: LivePlan, draft: PlanDraft) -> PlanUpdate:
     for step in draft.steps:
         original = plan.step(step.origin) if step.origin is not None else None
         if original is None:
-            steps.append(NewStep(description=step.description, status="pending"))
+            steps.append(NewStep(description=step.description, status=StepStatus.PENDING))
             continue
         depends = [position[d] for d in original.depends_on if d in position and position[d] < position[original.id]]
         steps.append(

@@ -9,13 +9,13 @@ Everything here is pure: no I/O, no clock, no randomness.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from .errors import LivePlanError
-from .plan_shapes import normalize
-from .plan_status import (
+from ..errors import LivePlanError
+from .shapes import normalize
+from .status import (
     STATUS_TABLE,
     STATUSES,
     TERMINAL,
@@ -33,12 +33,17 @@ class PlanError(LivePlanError, ValueError):
     """An update that was rejected whole; the message tells the model how to fix it."""
 
 
+WIRE_STATUS = WithJsonSchema(
+    {"enum": [s.value for s in StepStatus], "title": "Status", "type": "string"}
+)  # the pinned `exec --json` schema's form
+
+
 class Step(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: int = Field(ge=1)
     description: str
-    status: StepStatus = "pending"
+    status: Annotated[StepStatus, WIRE_STATUS] = StepStatus.PENDING
     result: str = ""
     depends_on: tuple[int, ...] = ()
     check: str = ""  # a shell command that proves the step is done
@@ -76,7 +81,7 @@ class LivePlan(BaseModel):
 
     @property
     def in_progress(self) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.status == "in_progress")
+        return tuple(s for s in self.steps if s.status == StepStatus.IN_PROGRESS)
 
     @property
     def current(self) -> Step | None:
@@ -84,7 +89,7 @@ class LivePlan(BaseModel):
         return next(iter(self.in_progress), None)
 
     def completed_ids(self) -> set[int]:
-        return {s.id for s in self.steps if s.status == "completed"}
+        return {s.id for s in self.steps if s.status == StepStatus.COMPLETED}
 
     def ready(self, running: set[int] = frozenset()) -> list[Step]:  # type: ignore[assignment]
         """Steps that may start now: runnable, not running, every dependency completed."""
@@ -198,9 +203,11 @@ def merge_updates(updates: list[PlanUpdate]) -> PlanUpdate:
     return PlanUpdate.model_validate(merged)
 
 
-def _check_status(status: str, where: str) -> None:
+def _check_status(status: str, where: str) -> StepStatus:
+    """The status the model named (already normalised from its synonyms), or a PlanError naming the valid ones."""
     if status not in STATUSES:
         raise PlanError(f"{where}: bad status {status!r}; use one of {', '.join(STATUSES)}")
+    return StepStatus(status)
 
 
 def _check_description(text: str, where: str) -> str:
@@ -270,8 +277,7 @@ def _new_steps(new_steps: list[NewStep]) -> list[Step]:
     for pos, new in enumerate(new_steps, start=1):
         where = f"steps[{pos}]"
         desc = _check_description(new.description, where)
-        status = new.status or "pending"
-        _check_status(status, where)
+        status = _check_status(new.status or StepStatus.PENDING, where)
         for d in new.depends_on or ():
             if not 1 <= d <= n:
                 raise PlanError(f"{where}: depends on unknown step {d}; positions run 1..{n}")
@@ -279,7 +285,7 @@ def _new_steps(new_steps: list[NewStep]) -> list[Step]:
             Step(
                 id=pos,
                 description=desc,
-                status=status,  # type: ignore[arg-type]
+                status=status,
                 result=(new.result or "").strip(),
                 depends_on=tuple(dict.fromkeys(new.depends_on or ())),
                 check=(new.check or "").strip(),
@@ -298,15 +304,14 @@ def _patched(steps: list[Step], patches: list[StepPatch]) -> list[Step]:
             raise PlanError(f"unknown step id {patch.id}; known steps are {_id_list(set(by_id))}")
         changes: dict[str, object] = {}
         if patch.status is not None:
-            _check_status(patch.status, where)
-            changes["status"] = patch.status
+            changes["status"] = _check_status(patch.status, where)
         if patch.result is not None:
             changes["result"] = patch.result.strip()
         if patch.description is not None:
             changes["description"] = _check_description(patch.description, where)
         if patch.check is not None:
             changes["check"] = patch.check.strip()
-        if patch.status is not None and patch.status != "completed":
+        if patch.status is not None and patch.status != StepStatus.COMPLETED:
             changes["verified"] = ""  # reopened or cancelled: an old verdict no longer holds
         if not changes:
             raise PlanError(f"{where}: nothing to change; give status, result, description or check")
@@ -378,7 +383,7 @@ class PlanBoard(BaseModel):
         plan = self.latest
 
         def reset(step: Step) -> Step:
-            return step.model_copy(update={"status": "pending", "result": "", "verified": ""})
+            return step.model_copy(update={"status": StepStatus.PENDING, "result": "", "verified": ""})
 
         steps = tuple(reset(s) if s.id >= step_id else s for s in plan.steps)
         archived = self.archived[:-1] if self.active.is_empty and self.archived else self.archived
