@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from liveplan_tui.agent.conversation import Conversation
-from liveplan_tui.agent.engines.react import run_tool
+from liveplan_tui.agent.tool_runs import run_tool
 from liveplan_tui.llm.openai_compat import ToolCall
 from liveplan_tui.plan.keeper import PlanKeeper
 from liveplan_tui.tools import default_tools

@@ -8,7 +8,7 @@ from ..llm.assemble import new_call_id
 from ..llm.base import ToolCall
 from ..tools import ToolRegistry
 from ..tools.base import CheckOutcome, ToolContext
-from .engines.react import run_tool
+from .tool_runs import run_tool
 from .turn import ToolGate
 
 CHECK_TIMEOUT = 300

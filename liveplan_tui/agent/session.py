@@ -41,14 +41,14 @@ from .checks import run_check
 from .condenser import Condenser, summary_section
 from .conversation import Conversation
 from .engines import pick
-from .engines.react import run_tool
 from .hooks import Hooks
 from .masking import mask_event
 from .persistence import SessionRecorder, close_dangling, refused_by, restored
 from .reviews import PlanReview, PlanReviewer, defer_review, resolve_pending
 from .rewind import ChangeLog, Outcome, RewindError, change_to_json, log_from_rows, settle, tool_change
 from .routing import decide
-from .turn import Limits, TurnContext
+from .tool_runs import run_tool
+from .turn import Emit, Limits, TurnContext, ending, pushed
 from .view import SessionView
 
 __all__ = ["ApprovalRequest", "Approver", "Decision", "Outcome", "PlanReview"]
@@ -186,7 +186,7 @@ class Session:
 
     async def _masked(self, text: str) -> AsyncIterator[Event]:
         secrets = self.ctx.secrets
-        async for event in self._turn(text):
+        async for event in pushed(lambda emit: self._turn(text, emit)):
             shown = mask_event(event, secrets)
             if self.recorder is not None:
                 self.recorder.event(shown)
@@ -196,28 +196,27 @@ class Session:
                 for notice in self.hooks.take_notices():
                     yield mask_event(notice, secrets)
 
-    async def _turn(self, text: str) -> AsyncIterator[Event]:
+    async def _turn(self, text: str, emit: Emit) -> None:
         if self.mcp.servers and not self.mcp.started:  # on the loop the turns run on, once
             for line in await self.mcp.start():
-                yield Notice(message=line)
+                await emit(Notice(message=line))
             self.tools = self.tools.plus(list(self.mcp.tools()))
         if not self._first_turn_done:
             self._first_turn_done = True
             fitted = await self.condenser.fit_to_server(self.endpoint.base_url, self.endpoint.model)
             for message in [*self.instructions.notices(), *([fitted] if fitted else [])]:
-                yield Notice(message=message)
+                await emit(Notice(message=message))
         approved = self._approve_pending and self.conv.board.awaiting_approval
         events, told = resolve_pending(self.keeper, self._approve_pending, text)
         self._approve_pending = False
         for event in events:
-            yield event
+            await emit(event)
         if told:
             self._set_memory(self.conv.memory.tell(told))
-        async for event in self._routed(text, approved):
-            yield event
+        await self._routed(text, approved, emit)
         self._set_memory(self.conv.memory.read_out())
 
-    async def _routed(self, text: str, approved: bool) -> AsyncIterator[Event]:
+    async def _routed(self, text: str, approved: bool, emit: Emit) -> None:
         """Route the turn; an approved plan goes on in plan mode, whatever the router would say of "go"."""
         if approved:
             route = Route(
@@ -228,11 +227,11 @@ class Session:
         else:
             use_llm = self.settings.router_llm and not self.endpoint.local
             route = await decide(text, self.mode, self.llm if use_llm else None, self.settings.router_timeout)
-        yield route
-        engine = pick(route, structured=self.structured)
-        ctx = self.turn_context(route.strategy)
-        async for event in engine(replace(ctx, continue_plan=approved), text):
-            yield event
+        await emit(route)
+        ctx = replace(self.turn_context(route.strategy), continue_plan=approved, emit=emit)
+        outcome = await pick(route, structured=self.structured)(ctx, text)
+        for event in ending(ctx.conv, outcome, ctx.tool_ctx.secrets):  # the one place a turn ends
+            await emit(event)
 
     def describe_call(self, name: str, arguments: str) -> str:
         """A tool call's one line, in the tool's own words (for replaying saved history)."""

@@ -1,17 +1,21 @@
-"""What an engine runs a turn with, and the one way a turn ends.
+"""What an engine runs a turn with, what it returns, and the one place a turn ends.
 
 `TurnContext` is the small face the engines depend on: the client, the
-conversation, the plan keeper, the tools and their context, the approval gate
-and the limits; never the whole session. `relay` is the one place the client's
-stream items become events, and `finish_turn` / `fail_turn` the one place a
-turn ends.
+conversation, the plan keeper, the tools and their context, the approval gate,
+the limits and `emit`, the one sink every event of the turn leaves through;
+never the whole session. An engine is a coroutine that pushes events through
+`emit` and returns a `TurnOutcome`; `ending` is the only writer of a turn's
+final events (the answer, the error, the wait for approval). `Reply` is the
+one place the client's stream items become events.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, assert_never
 
 from ..events import (
     AssistantMessage,
@@ -44,6 +48,35 @@ from .conversation import Conversation
 from .reviews import PlanReviewer
 
 ToolGate = Callable[[Tool, ToolCall, Any, ToolContext], Awaitable[ToolResult | None]]
+Emit = Callable[[Event], Awaitable[None]]
+PROPOSED = "I proposed the plan above and am waiting for your approval before doing anything else."
+
+
+@dataclass(frozen=True)
+class Answered:
+    text: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: LLMError
+
+
+@dataclass(frozen=True)
+class AwaitingApproval:
+    """A new plan waits for the user's review; nothing else ran."""
+
+
+@dataclass(frozen=True)
+class LimitReached:
+    limit: int
+
+
+TurnOutcome = Answered | Failed | AwaitingApproval | LimitReached
+
+
+async def drop(event: Event) -> None:
+    """The sink of a context that shows nothing (a helper call's scratch turn)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +110,7 @@ class TurnContext:
     condenser: Condenser | None = None
     review_plan: PlanReviewer | None = None  # set when plan_approval is "ask"
     continue_plan: bool = False  # the user approved the active plan: run it, don't make another
+    emit: Emit = drop  # where the turn's events go, in order
 
     def scratch(self, conv: Conversation, **changes: Any) -> TurnContext:
         """The same context over another conversation (a subagent's, or a planning scratch pad)."""
@@ -90,6 +124,13 @@ class Reply:
     def __init__(self) -> None:
         self.completion: Completion | None = None
         self.partial: list[str] = []
+
+    async def pump(self, stream: AsyncIterator[StreamItem], emit: Emit) -> Completion:
+        """Stream one model call into `emit`; the completion it ended with (LLMError when it failed)."""
+        async for event in self.relay(stream):
+            await emit(event)
+        assert self.completion is not None, "a stream always ends with its completion"
+        return self.completion
 
     async def relay(self, stream: AsyncIterator[StreamItem]) -> AsyncIterator[Event]:
         async for item in stream:
@@ -121,13 +162,44 @@ def usage_event(completion: Completion, context_window: int = 0) -> Usage | None
     )
 
 
-def finish_turn(conv: Conversation, answer: str) -> list[Event]:
-    """The one end of a turn with an answer: recorded, then shown."""
-    conv.add({"role": "assistant", "content": answer})
-    return [AssistantMessage(content=answer), TurnFinished(answer=answer)]
+async def pushed(turn: Callable[[Emit], Awaitable[None]]) -> AsyncIterator[Event]:
+    """A turn that pushes its events, as the iterator front-ends read: it runs as one task feeding a queue, and
+    its events come out in order. A reader that stops early (cancelled, closed) cancels the turn and waits for
+    its cleanup; a failure of the turn itself (not the model's, which is an outcome) is raised here."""
+    queue: asyncio.Queue[Event | None] = asyncio.Queue()
+
+    async def run() -> None:
+        try:
+            await turn(queue.put)
+        finally:
+            queue.put_nowait(None)
+
+    task = asyncio.create_task(run())
+    try:
+        while (event := await queue.get()) is not None:
+            yield event
+        await task
+    finally:
+        if not task.done():
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
 
 
-def fail_turn(err: LLMError, secrets: tuple[str, ...] = (), *, reason: str = "error") -> list[Event]:
-    """The one end of a turn that failed: the error (masked, with its retryability), then the finish."""
-    error = Error(kind=err.kind, message=redact(err.message, secrets), retryable=err.retryable)
-    return [error, TurnFinished(answer="", reason=reason)]  # type: ignore[arg-type]
+def ending(conv: Conversation, outcome: TurnOutcome, secrets: tuple[str, ...] = ()) -> list[Event]:
+    """The one end of every turn: what is recorded, then what is shown last."""
+    match outcome:
+        case Answered(text=text):
+            conv.add({"role": "assistant", "content": text})
+            return [AssistantMessage(content=text), TurnFinished(answer=text)]
+        case Failed(error=err):
+            error = Error(kind=err.kind, message=redact(err.message, secrets), retryable=err.retryable)
+            return [error, TurnFinished(answer="", reason="error")]
+        case AwaitingApproval():
+            conv.add({"role": "assistant", "content": PROPOSED})
+            return [TurnFinished(answer="", reason="awaiting_approval")]
+        case LimitReached(limit=limit):
+            message = f"stopped after {limit} model calls without a final answer; raise --max-iterations or ask again"
+            error = Error(kind="max_iterations", message=message)
+            return [error, TurnFinished(answer="", reason="max_iterations")]
+    assert_never(outcome)

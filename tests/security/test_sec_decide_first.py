@@ -11,7 +11,7 @@ from attack import SECRET_VALUE, call, exec_attack, make_workspace, tool_message
 
 from liveplan_tui.agent.approvals import ApprovalGate, ApprovalRequest, Decision, fixed_approver
 from liveplan_tui.agent.conversation import Conversation
-from liveplan_tui.agent.engines.react import run_tool
+from liveplan_tui.agent.tool_runs import run_tool
 from liveplan_tui.llm.openai_compat import ToolCall
 from liveplan_tui.plan.keeper import PlanKeeper
 from liveplan_tui.tools import default_tools

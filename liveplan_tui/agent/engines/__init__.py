@@ -9,35 +9,32 @@ Strict and structured are imported with their first turn: a one-shot `exec` of a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 
-from ...events import Event, Route
+from ...events import Route
 from ...router import GREETING_REASON
-from ..turn import TurnContext
+from ..turn import TurnContext, TurnOutcome
 from .react import run_guided
 
-Engine = Callable[[TurnContext, str], AsyncIterator[Event]]
+Engine = Callable[[TurnContext, str], Awaitable[TurnOutcome]]  # pushes events through ctx.emit, returns how it ended
 
 
-async def run_strict(ctx: TurnContext, text: str) -> AsyncIterator[Event]:
-    from .strict import run_strict as strict
+async def run_strict(ctx: TurnContext, text: str) -> TurnOutcome:
+    from .strict import Orchestrator
 
-    async for event in strict(ctx, text):
-        yield event
+    return await Orchestrator(ctx).run(text)
 
 
-async def run_structured(ctx: TurnContext, text: str) -> AsyncIterator[Event]:
+async def run_structured(ctx: TurnContext, text: str) -> TurnOutcome:
     from .structured import StructuredTurn
 
-    async for event in StructuredTurn(ctx).run(text):
-        yield event
+    return await StructuredTurn(ctx).run(text)
 
 
-async def run_structured_chat(ctx: TurnContext, text: str) -> AsyncIterator[Event]:
+async def run_structured_chat(ctx: TurnContext, text: str) -> TurnOutcome:
     from .structured import StructuredTurn
 
-    async for event in StructuredTurn(ctx).chat(text):
-        yield event
+    return await StructuredTurn(ctx).chat(text)
 
 
 def pick(route: Route, *, structured: bool) -> Engine:

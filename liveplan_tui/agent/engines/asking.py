@@ -9,42 +9,36 @@ raises an honest `LLMError` when it never gets one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-from ...events import Event, StreamReset
+from ...events import StreamReset
 from ...llm.base import LLMError
 from ...llm.openai_compat import ChatClient
-from ..turn import Reply, usage_event
+from ..turn import Emit, Reply, usage_event
 from .replies import ReplyState
 
 NOT_AN_ANSWER = "that reply was not an answer; asking the model again"
 
 
 class Answering:
-    """One question without tools; `answer` holds the reply it settled on."""
+    """One question without tools, streamed into `emit`."""
 
-    def __init__(self, llm: ChatClient) -> None:
+    def __init__(self, llm: ChatClient, emit: Emit) -> None:
         self.llm = llm
-        self.answer = ""
+        self.emit = emit
 
-    async def ask(self, messages: list[dict[str, Any]], **extra: Any) -> AsyncIterator[Event]:
-        """Stream the reply (and any follow-up it needs) as events; LLMError when no answer comes."""
+    async def ask(self, messages: list[dict[str, Any]], **extra: Any) -> str:
+        """The answer the reply (and any follow-up it needs) settles on; LLMError when none comes."""
         state, follow_up = ReplyState(), list[dict[str, Any]]()
         while True:  # ReplyState bounds the nudges and continuations, so this ends
-            reply = Reply()
-            async for event in reply.relay(self.llm.stream([*messages, *follow_up], **extra)):
-                yield event
-            completion = reply.completion
-            assert completion is not None, "a stream always ends with its completion"
+            completion = await Reply().pump(self.llm.stream([*messages, *follow_up], **extra), self.emit)
             if (usage := usage_event(completion)) is not None:
-                yield usage
+                await self.emit(usage)
             verdict = state.judge(completion)
             if verdict.action == "answer":
-                self.answer = verdict.answer
-                return
+                return verdict.answer
             if verdict.action == "fail":
                 raise LLMError(verdict.kind, f"{verdict.why} ({self.llm.endpoint.base_url or 'the endpoint'})")
             if completion.content.strip() and completion.finish_reason != "length":
-                yield StreamReset(reason=NOT_AN_ANSWER)  # what streamed was a call, not text to keep
+                await self.emit(StreamReset(reason=NOT_AN_ANSWER))  # what streamed was a call, not text to keep
             follow_up = verdict.ask

@@ -16,11 +16,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import aclosing
+from collections.abc import Coroutine
+from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 
-from ...events import Error, Event, Subagent, TurnFinished
+from ...events import (
+    AssistantMessage,
+    Error,
+    Event,
+    PlanUpdated,
+    StreamReset,
+    Subagent,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
 from ...llm.base import LLMError
 from ...plan import LivePlan, PlanUpdate, Step, StepStatus
 from ...plan.keeper import PlanKeeper
@@ -28,9 +39,9 @@ from ...prompts import load
 from ..conversation import Conversation
 from ..reviews import review_proposal
 from ..text import summary
-from ..turn import Limits, TurnContext, finish_turn
+from ..turn import Answered, AwaitingApproval, Failed, LimitReached, Limits, TurnContext, TurnOutcome
 from .asking import Answering
-from .react import PROPOSED, react
+from .react import react
 
 SUBAGENT_ITERATIONS = 12
 PLAN_ITERATIONS = 4
@@ -50,10 +61,6 @@ class Outcome:
     error: StepFailed | None = None
 
 
-class GiveUp(Exception):
-    """The walk ends without synthesis; the events to end the turn are already out."""
-
-
 class Orchestrator:
     def __init__(self, ctx: TurnContext):
         self.ctx = ctx
@@ -62,11 +69,11 @@ class Orchestrator:
         self.results: dict[int, str] = {}
         self.tasks: dict[int, asyncio.Task[Outcome]] = {}
         self.replans = 0
-        self.stopped = False
+        self.emit = ctx.emit
 
     # -- planning ---------------------------------------------------------
 
-    async def _plan_with_model(self, keeper: PlanKeeper, instruction: str) -> AsyncIterator[Event]:
+    async def _plan_with_model(self, keeper: PlanKeeper, instruction: str, *, show_plans: bool = True) -> None:
         """Let the model call update_plan (only) until a plan with steps exists; errors go back to it.
 
         Planning ends at the first valid plan. A model that goes on to start or complete steps (the
@@ -80,6 +87,21 @@ class Orchestrator:
             block = conv.board.prompt_block()
             return load("strict_plan.md") + (f"\n\n{block}" if block else "")
 
+        made: list[LivePlan] = []
+        planned = asyncio.Event()
+
+        async def shown(event: Event) -> None:
+            """The planner's tool calls and plan changes are shown; its prose is not (our code runs the steps)."""
+            if isinstance(event, TextDelta | StreamReset | AssistantMessage):
+                return
+            if show_plans or not isinstance(event, PlanUpdated):
+                await self.emit(event)
+            if isinstance(event, PlanUpdated) and event.new.steps and not made:
+                made.append(event.new)
+            elif made and isinstance(event, ToolCallFinished):  # the call that made the plan is told: stop here,
+                planned.set()  # before the loop asks the model anything more; `first_of` cancels it
+                await asyncio.Future()
+
         ctx = self.ctx.scratch(
             conv,
             tools=self.ctx.tools.only("update_plan"),
@@ -88,43 +110,36 @@ class Orchestrator:
             condenser=None,
             limits=Limits(max_iterations=PLAN_ITERATIONS),
             review_plan=None,  # the fresh plan is reviewed once planning ends, in `_reviewed_plan`
+            emit=shown,
         )
-        first: LivePlan | None = None
-        async with aclosing(react(ctx)) as events:
-            async for event in events:
-                if event.type not in ("turn_finished", "assistant_message", "text_delta", "stream_reset"):
-                    yield event
-                if event.type == "plan_updated" and event.new.steps:
-                    first = event.new
-                    break
-        if first is None:
+        await first_of(react(ctx), planned)  # planning ends at the first plan with steps
+        if not made:
             return
+        first = made[0]
         pending = [s.model_copy(update={"status": StepStatus.PENDING, "result": ""}) for s in first.steps]
         fresh = first.model_copy(update={"steps": tuple(pending)})
         adopted = keeper.adopt(fresh, why="strict mode runs each step itself")
         if fresh != first:  # the model's own plan was shown as it made it; what changed is said
-            yield adopted
+            await self.emit(adopted)
 
-    async def _reviewed_plan(self, task: str) -> AsyncIterator[Event]:
-        """Plan, and with plan approval on, let the user review it; a rejection is planned again."""
+    async def _reviewed_plan(self, task: str) -> TurnOutcome | None:
+        """Plan, and with plan approval on, let the user review it; a rejection is planned again.
+        None: the walk goes on; AwaitingApproval: the plan waits for the user."""
         if self.ctx.continue_plan and self.ctx.keeper.board.active.steps:
-            return
+            return None
         instruction = f"Task: {task}\n\n{load('strict_task.md')}"
         for _ in range(self.limits.max_replans + 1):
-            async for event in self._plan_with_model(self.ctx.keeper, instruction):
-                yield event
+            await self._plan_with_model(self.ctx.keeper, instruction)
             plan = self.ctx.keeper.board.active
             review = await review_proposal(self.ctx.review_plan, self.ctx.keeper, plan)
             for event in review.events:
-                yield event
+                await self.emit(event)
             if review.deferred:
-                self.stopped = True
-                self.ctx.conv.add({"role": "assistant", "content": PROPOSED})
-                yield TurnFinished(answer="", reason="awaiting_approval")
-                return
+                return AwaitingApproval()
             if review.proceed:
-                return
+                return None
             instruction = f"Task: {task}\n\nYour previous plan:\n{plan.render()}\n{review.told}"
+        return None  # rejected every time: the board is empty, and the walk says so
 
     # -- subagents --------------------------------------------------------
 
@@ -146,24 +161,28 @@ class Orchestrator:
                 "content": f"Task: {task}\n\n{self._brief(plan, step)}\nDo only your step, then reply with its result.",
             }
         )
+
+        async def reported(event: Event) -> None:
+            """What a subagent shows: the tools it calls, as progress of its step."""
+            if isinstance(event, ToolCallStarted):
+                await self.queue.put(Subagent(step_id=step.id, phase="tool", detail=event.name))
+
         ctx = self.ctx.scratch(
             conv,
             tools=self.ctx.tools.without("update_plan"),
             system_prompt=lambda: load("subagent.md"),
             condenser=None,
             limits=Limits(max_iterations=SUBAGENT_ITERATIONS),
+            emit=reported,
         )
-        answer = ""
-        async for event in react(ctx):
-            if event.type == "tool_call_started":
-                await self.queue.put(Subagent(step_id=step.id, phase="tool", detail=event.name))
-            elif event.type == "error":
-                raise StepFailed(event.message, retryable=event.retryable)
-            elif event.type == "turn_finished":
-                answer = event.answer
-        if not answer.strip():
-            raise StepFailed("the subagent gave no result")
-        return answer.strip()
+        match await react(ctx):
+            case Answered(text=text) if text.strip():
+                return text.strip()
+            case Failed(error=err):
+                raise StepFailed(err.message, retryable=err.retryable)
+            case LimitReached(limit=limit):
+                raise StepFailed(f"no result after {limit} model calls")
+        raise StepFailed("the subagent gave no result")
 
     async def _run_step(self, plan: LivePlan, step: Step, task: str) -> Outcome:
         """One step with its retries; reports progress through the queue."""
@@ -187,26 +206,26 @@ class Orchestrator:
             job.cancel()
         self.tasks.clear()
 
-    async def _start_ready(self, task: str) -> AsyncIterator[Event]:
+    async def _start_ready(self, task: str) -> None:
         plan = self.ctx.keeper.board.active
         for step in plan.ready(set(self.tasks))[: self.limits.max_parallel - len(self.tasks)]:
-            yield self.ctx.keeper.start(step.id, max_in_progress=self.limits.max_parallel)
-            yield Subagent(step_id=step.id, phase="started", detail=step.description)
+            await self.emit(self.ctx.keeper.start(step.id, max_in_progress=self.limits.max_parallel))
+            await self.emit(Subagent(step_id=step.id, phase="started", detail=step.description))
             self.tasks[step.id] = asyncio.create_task(self._run_step(self.ctx.keeper.board.active, step, task))
 
-    async def _progress(self) -> AsyncIterator[Event]:
-        """Wait for a subagent to report or finish; yield what they reported meanwhile."""
+    async def _progress(self) -> None:
+        """Wait for a subagent to report or finish; show what they reported meanwhile."""
         getter = asyncio.create_task(self.queue.get())
         done, _ = await asyncio.wait({getter, *self.tasks.values()}, return_when=asyncio.FIRST_COMPLETED)
         if getter in done:
-            yield getter.result()
+            await self.emit(getter.result())
         else:
             getter.cancel()
         while not self.queue.empty():
-            yield self.queue.get_nowait()
+            await self.emit(self.queue.get_nowait())
 
-    async def _collect(self, task: str) -> AsyncIterator[Event]:
-        """Take finished steps; a failure replans (and restarts the walk) or gives up."""
+    async def _collect(self, task: str) -> TurnOutcome | None:
+        """Take finished steps; a failure replans (and restarts the walk), or ends the turn when out of replans."""
         for step_id, job in list(self.tasks.items()):
             if not job.done():
                 continue
@@ -214,62 +233,49 @@ class Orchestrator:
             outcome = job.result()
             if outcome.result is not None:
                 self.results[step_id] = outcome.result
-                yield Subagent(step_id=step_id, phase="finished", detail=summary(outcome.result))
-                yield self.ctx.keeper.complete(
+                await self.emit(Subagent(step_id=step_id, phase="finished", detail=summary(outcome.result)))
+                done = self.ctx.keeper.complete(
                     step_id, summary(outcome.result), max_in_progress=self.limits.max_parallel
                 )
+                await self.emit(done)
                 continue
             assert outcome.error is not None
-            async for event in self._on_failure(task, step_id, outcome.error):
-                yield event
-            return
+            return await self._on_failure(task, step_id, outcome.error)
+        return None
 
-    async def _on_failure(self, task: str, step_id: int, error: StepFailed) -> AsyncIterator[Event]:
-        yield Subagent(step_id=step_id, phase="failed", detail=error.message)
-        yield self.ctx.keeper.reopen([step_id], max_in_progress=self.limits.max_parallel)
+    async def _on_failure(self, task: str, step_id: int, error: StepFailed) -> TurnOutcome | None:
+        await self.emit(Subagent(step_id=step_id, phase="failed", detail=error.message))
+        await self.emit(self.ctx.keeper.reopen([step_id], max_in_progress=self.limits.max_parallel))
         self._cancel_running()
         if self.replans >= self.limits.max_replans:
-            async for event in self._fail(step_id, error.message):
-                yield event
-            raise GiveUp
+            return self._gave_up(step_id, error.message)
         self.replans += 1
-        async for event in self._replan(task, step_id, error.message):
-            yield event
+        await self._replan(task, step_id, error.message)
+        return None
 
-    async def run(self, task: str) -> AsyncIterator[Event]:
+    async def run(self, task: str) -> TurnOutcome:
         keeper = self.ctx.keeper
         self.ctx.conv.add({"role": "user", "content": task})
-        async for event in self._reviewed_plan(task):
-            yield event
-        if self.stopped:
-            return
+        if (waiting := await self._reviewed_plan(task)) is not None:
+            return waiting
         if not keeper.board.active.steps:
-            yield Error(
-                kind="no_plan",
-                message="strict mode: the model did not make a plan; try /mode plan, or rephrase the task",
-            )
-            yield TurnFinished(answer="", reason="error")
-            return
+            message = "strict mode: the model did not make a plan; try /mode plan, or rephrase the task"
+            return Failed(LLMError("no_plan", message))
         if running := [s.id for s in keeper.board.active.in_progress]:
-            yield keeper.reopen(running, max_in_progress=self.limits.max_parallel)
+            await self.emit(keeper.reopen(running, max_in_progress=self.limits.max_parallel))
         try:
             while not keeper.board.active.is_empty:
-                async for event in self._start_ready(task):
-                    yield event
+                await self._start_ready(task)
                 if not self.tasks:
                     break  # nothing running and nothing ready: done, or blocked behind failed steps
-                async for event in self._progress():
-                    yield event
-                async for event in self._collect(task):
-                    yield event
-        except GiveUp:
-            return
+                await self._progress()
+                if (failed := await self._collect(task)) is not None:
+                    return failed
         finally:
             self._cancel_running()
-        async for event in self._synthesize(task):
-            yield event
+        return await self._synthesize(task)
 
-    async def _replan(self, task: str, failed: int, why: str) -> AsyncIterator[Event]:
+    async def _replan(self, task: str, failed: int, why: str) -> None:
         """Ask for a revised plan of the remaining work; completed steps are kept as they are."""
         plan = self.ctx.keeper.board.active
         kept = [s for s in plan.steps if s.status == StepStatus.COMPLETED]
@@ -282,9 +288,7 @@ class Orchestrator:
             + load("strict_replan.md")
         )
         scratch = PlanKeeper(Conversation())  # the model's proposal lands here, never on the live plan
-        async for event in self._plan_with_model(scratch, instruction):
-            if event.type != "plan_updated":
-                yield event
+        await self._plan_with_model(scratch, instruction, show_plans=False)
         proposal = scratch.board.active.steps or scratch.board.latest.steps
         if not proposal:
             return
@@ -296,18 +300,17 @@ class Orchestrator:
         remapped = {new_id: self.results[s.id] for new_id, s in enumerate(kept, start=1) if s.id in self.results}
         self.results = remapped
         update = PlanUpdate.model_validate({"steps": steps, "explanation": f"replanned after step {failed} failed"})
-        yield self.ctx.keeper.apply(update, source="orchestrator")
+        await self.emit(self.ctx.keeper.apply(update, source="orchestrator"))
 
-    async def _fail(self, step_id: int, why: str) -> AsyncIterator[Event]:
+    def _gave_up(self, step_id: int, why: str) -> Failed:
         done = [f"{s.id}" for s in self.ctx.keeper.board.active.steps if s.status == StepStatus.COMPLETED]
         message = (
             f"strict mode gave up after {self.limits.max_replans} replans: step {step_id} failed ({why}); "
             f"completed steps: {', '.join(done) or 'none'}"
         )
-        yield Error(kind="strict_failed", message=message)
-        yield TurnFinished(answer="", reason="error")
+        return Failed(LLMError("strict_failed", message, retryable=False))
 
-    async def _synthesize(self, task: str) -> AsyncIterator[Event]:
+    async def _synthesize(self, task: str) -> Answered:
         plan = self.ctx.keeper.board.latest
         parts = "\n\n".join(
             f"Step {s.id} ({s.description}):\n{self.results.get(s.id, s.result)}"
@@ -318,19 +321,26 @@ class Orchestrator:
             {"role": "system", "content": load("synthesis.md")},
             {"role": "user", "content": f"Task: {task}\n\nStep results:\n\n{parts}"},
         ]
-        asking = Answering(self.ctx.llm)
         try:
-            async for event in asking.ask(messages):
-                yield event
-            answer = asking.answer
-        except LLMError as err:
-            answer = parts  # the step results are the answer when synthesis fails
+            return Answered(await Answering(self.ctx.llm, self.emit).ask(messages))
+        except LLMError as err:  # the step results are the answer when synthesis fails
             message = f"synthesis failed ({err.message}); showing the step results"
-            yield Error(kind=err.kind, message=message, fatal=False, retryable=err.retryable)
-        for event in finish_turn(self.ctx.conv, answer):
-            yield event
+            await self.emit(Error(kind=err.kind, message=message, fatal=False, retryable=err.retryable))
+            return Answered(parts)
 
 
-async def run_strict(ctx: TurnContext, text: str) -> AsyncIterator[Event]:
-    async for event in Orchestrator(ctx).run(text):
-        yield event
+async def first_of(job: Coroutine[Any, Any, TurnOutcome], done: asyncio.Event) -> None:
+    """Run `job` until it ends or `done` is set, whichever comes first; a job cut short is cancelled (its own
+    cleanup runs)."""
+    task = asyncio.ensure_future(job)
+    waiter = asyncio.ensure_future(done.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, waiter):
+            if not pending.done():
+                pending.cancel()
+                with suppress(asyncio.CancelledError):
+                    await pending
+    if task.done() and not task.cancelled() and task.exception() is not None:
+        raise task.exception()  # type: ignore[misc]

@@ -16,10 +16,9 @@ free text than inside JSON. So each turn is:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
-from ...events import Event, PlanUpdated, ToolCallFinished, ToolCallStarted, TurnFinished
+from ...events import PlanUpdated, ToolCallFinished, ToolCallStarted
 from ...llm.assemble import new_call_id
 from ...llm.base import LLMError, ToolCall
 from ...llm.json_actions import call_of, json_objects
@@ -31,9 +30,9 @@ from ...tools.base import ToolResult
 from ..code_check import AnswerCode, RunAnswerTool, code_in, failure_line, report, shape_problems
 from ..reviews import review_plan
 from ..text import summary, unwrap
-from ..turn import TurnContext, fail_turn, finish_turn, usage_event
+from ..tool_runs import run_tool
+from ..turn import Answered, AwaitingApproval, Failed, TurnContext, TurnOutcome, usage_event
 from .asking import Answering
-from .react import PROPOSED, run_tool
 from .replies import said
 
 MAX_FIXES = 2
@@ -118,9 +117,8 @@ def default_plan(task: str) -> PlanUpdate:
 class StructuredTurn:
     def __init__(self, ctx: TurnContext):
         self.ctx = ctx
+        self.emit = ctx.emit
         self.calls = 0
-        self.answer = ""
-        self.stopped = False  # the user did not approve a plan: the turn ends without an answer
 
     def _messages(self, instruction: str, task: str) -> list[dict[str, Any]]:
         system = load("local_system.md")
@@ -136,89 +134,69 @@ class StructuredTurn:
             {"role": "user", "content": f"{task}\n\n{instruction}"},
         ]
 
-    def _plan_call(
+    async def _plan_call(
         self, update: PlanUpdate, verdicts: dict[int, tuple[Verification, str]] | None = None
-    ) -> list[Event]:
-        """Apply a harness move exactly as a native `update_plan` call would be."""
+    ) -> PlanUpdated | None:
+        """Apply a harness move exactly as a native `update_plan` call would be; the change, or None if refused."""
         self.calls += 1
         call_id = f"call_plan_{self.calls}"
         args = update.model_dump_json(exclude_none=True)
         conv = self.ctx.conv
-        conv.add(
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {"id": call_id, "type": "function", "function": {"name": "update_plan", "arguments": args}}
-                ],
-            }
-        )
+        call = {"id": call_id, "type": "function", "function": {"name": "update_plan", "arguments": args}}
+        conv.add({"role": "assistant", "content": None, "tool_calls": [call]})
         summary_line = self.ctx.tools.summary("update_plan", args)
-        events: list[Event] = [
-            ToolCallStarted(call_id=call_id, name="update_plan", arguments=args, summary=summary_line)
-        ]
+        await self.emit(ToolCallStarted(call_id=call_id, name="update_plan", arguments=args, summary=summary_line))
+        event: PlanUpdated | None = None
         try:
             event = self.ctx.keeper.apply(update, source="model", verdicts=verdicts)
             text, failed = acceptance(event), False
-            events.append(event)
+            await self.emit(event)
         except PlanError as exc:
             text, failed = rejection(exc, self.ctx.keeper.board), True
         conv.add({"role": "tool", "tool_call_id": call_id, "content": text})
-        return [*events, ToolCallFinished(call_id=call_id, name="update_plan", result=text, is_error=failed)]
+        await self.emit(ToolCallFinished(call_id=call_id, name="update_plan", result=text, is_error=failed))
+        return event
 
-    async def _ask_plan(self, task: str, instruction: str = "") -> AsyncIterator[Event]:
+    async def _ask_plan(self, task: str, instruction: str = "") -> PlanUpdated | None:
         fmt = {"type": "json_schema", "json_schema": {"name": "plan", "schema": PLAN_SCHEMA, "strict": True}}
         for _ in range(2):
             messages = self._messages(instruction + load("local_plan.md"), task)
             completion = await self.ctx.llm.complete(messages, response_format=fmt, max_tokens=STEP_TOKENS)
             if (usage := usage_event(completion)) is not None:
-                yield usage
+                await self.emit(usage)
             if (move := plan_move(said(completion))) is not None:
                 break
         else:
             move = default_plan(task)
-        for event in self._plan_call(move):
-            yield event
+        return await self._plan_call(move)
 
-    async def _free_text(
-        self, instruction: str, task: str, max_tokens: int, stop: list[str] | None = None
-    ) -> AsyncIterator[Event]:
-        """One free-text reply, read as guided mode reads one; its text is left in `self.answer`."""
-        asking = Answering(self.ctx.llm)
-        async for event in asking.ask(self._messages(instruction, task), max_tokens=max_tokens, stop=stop or STOP):
-            yield event
-        self.answer = asking.answer.strip()
+    async def _free_text(self, instruction: str, task: str, max_tokens: int, stop: list[str] | None = None) -> str:
+        """One free-text reply, read as guided mode reads one (LLMError when none comes)."""
+        asking = Answering(self.ctx.llm, self.emit)
+        return (await asking.ask(self._messages(instruction, task), max_tokens=max_tokens, stop=stop or STOP)).strip()
 
-    async def chat(self, text: str) -> AsyncIterator[Event]:
+    async def chat(self, text: str) -> TurnOutcome:
         """Small talk gets one free-text reply and no plan."""
-        async for event in self._turn(text, self._free_text("Reply briefly.", text, STEP_TOKENS)):
-            yield event
-
-    async def run(self, task: str) -> AsyncIterator[Event]:
-        """A task: the harness's plan, then free text, then the harness completes the plan."""
-        goal = self.ctx.keeper.board.active.goal if self.ctx.continue_plan else ""
-        async for event in self._turn(task, self._planned(f"{goal}\n\n{task}" if goal else task)):
-            yield event
-
-    async def _turn(self, text: str, body: AsyncIterator[Event]) -> AsyncIterator[Event]:
-        """Record the request, relay `body`'s events, and finish with the answer it leaves."""
         self.ctx.conv.add({"role": "user", "content": text})
         try:
-            async for event in body:
-                yield event
+            return self._answered(await self._free_text("Reply briefly.", text, STEP_TOKENS))
         except LLMError as err:
-            for event in fail_turn(err):
-                yield event
-            return
-        if self.stopped and self.ctx.keeper.board.awaiting_approval:
-            self.ctx.conv.add({"role": "assistant", "content": PROPOSED})
-            yield TurnFinished(answer="", reason="awaiting_approval")
-            return
-        answer = REJECTED if self.stopped else unwrap(self.answer) or "(the model returned no text)"
-        for event in finish_turn(self.ctx.conv, answer):
-            yield event
+            return Failed(err)
 
-    async def _by_steps(self, task: str) -> AsyncIterator[Event]:
+    async def run(self, task: str) -> TurnOutcome:
+        """A task: the harness's plan, then free text, then the harness completes the plan."""
+        goal = self.ctx.keeper.board.active.goal if self.ctx.continue_plan else ""
+        self.ctx.conv.add({"role": "user", "content": task})
+        try:
+            return await self._planned(f"{goal}\n\n{task}" if goal else task)
+        except LLMError as err:
+            return Failed(err)
+
+    @staticmethod
+    def _answered(text: str) -> Answered:
+        return Answered(unwrap(text) or "(the model returned no text)")
+
+    async def _by_steps(self, task: str) -> str:
         plan = self.ctx.keeper.board.active
         parts = []
         for step in plan.steps:
@@ -228,112 +206,93 @@ class StructuredTurn:
                 f"\n## Step {step.id + 1}",
                 f"\n**{step.id + 1}.",
             ]  # the next step is not this call's
-            async for event in self._free_text(instruction, task, STEP_TOKENS, STOP + markers):
-                yield event
-            parts.append(f"**{step.id}. {step.description}**\n\n{self.answer}")
-            updates = [{"id": step.id, "status": StepStatus.COMPLETED, "result": summary(self.answer)}]
+            answer = await self._free_text(instruction, task, STEP_TOKENS, STOP + markers)
+            parts.append(f"**{step.id}. {step.description}**\n\n{answer}")
+            updates = [{"id": step.id, "status": StepStatus.COMPLETED, "result": summary(answer)}]
             if step.id < plan.total:
                 updates.append({"id": step.id + 1, "status": StepStatus.IN_PROGRESS})
-            for event in self._plan_call(PlanUpdate.model_validate({"updates": updates})):
-                yield event
-        self.answer = "\n\n".join(parts)
+            await self._plan_call(PlanUpdate.model_validate({"updates": updates}))
+        return "\n\n".join(parts)
 
-    async def _reviewed_plan(self, task: str) -> AsyncIterator[Event]:
-        """The harness's plan; with plan approval on, the user reviews it (a rejection is planned again, once)."""
+    async def _reviewed_plan(self, task: str) -> TurnOutcome | None:
+        """The harness's plan; with plan approval on, the user reviews it (a rejection is planned again, once).
+        None: go on with the plan; else how the turn ends (waiting for approval, or rejected twice)."""
         if self.ctx.continue_plan and self.ctx.keeper.board.active.steps:
-            return
+            return None
         instruction = ""
         for _ in range(2):
-            events = [event async for event in self._ask_plan(task, instruction)]
-            for event in events:
-                yield event
-            made = next((e for e in events if isinstance(e, PlanUpdated)), None)
+            made = await self._ask_plan(task, instruction)
             if made is None:
-                return
+                return None
             review = await review_plan(self.ctx.review_plan, self.ctx.keeper, made)
             for event in review.events:
-                yield event
+                await self.emit(event)
             if review.deferred:
-                self.stopped = True
-                return
+                return AwaitingApproval() if self.ctx.keeper.board.awaiting_approval else Answered(REJECTED)
             if review.proceed:
-                return
+                return None
             instruction = f"{review.told}\n\n"
-        self.stopped = True
+        return Answered(REJECTED)
 
-    async def _planned(self, task: str) -> AsyncIterator[Event]:
-        async for event in self._reviewed_plan(task):
-            yield event
-        if self.stopped:
-            return
+    async def _planned(self, task: str) -> TurnOutcome:
+        if (ended := await self._reviewed_plan(task)) is not None:
+            return ended
         if self.ctx.limits.structured_style == "steps":
-            async for event in self._by_steps(task):
-                yield event
-            return
-        async for event in self._free_text(load("local_answer.md"), task, ANSWER_TOKENS):
-            yield event
-        answer = self.answer
+            return self._answered(await self._by_steps(task))
+        answer = await self._free_text(load("local_answer.md"), task, ANSWER_TOKENS)
         code = code_in(answer)
         if code.runnable:
-            async for event in self._verified(task, code):
-                yield event
-            return
+            return self._answered(await self._verified(task, answer, code))
         done = [
             {"id": s.id, "status": StepStatus.COMPLETED, "result": written(answer)}
             for s in self.ctx.keeper.board.active.steps
         ]
-        for event in self._plan_call(PlanUpdate.model_validate({"updates": done})):
-            yield event
-        self.answer = answer
+        await self._plan_call(PlanUpdate.model_validate({"updates": done}))
+        return self._answered(answer)
 
-    async def _verified(self, task: str, code: AnswerCode) -> AsyncIterator[Event]:
+    async def _verified(self, task: str, answer: str, code: AnswerCode) -> str:
         """The plan's last step runs the answer's code; a failure goes back to the model, at most twice."""
         steps = [
-            {"description": s.description, "status": StepStatus.COMPLETED, "result": written(self.answer)}
+            {"description": s.description, "status": StepStatus.COMPLETED, "result": written(answer)}
             for s in self.ctx.keeper.board.active.steps
         ]
         steps.append({"description": "Run the answer's code and check it", "status": StepStatus.IN_PROGRESS})
-        for event in self._plan_call(PlanUpdate.model_validate({"steps": steps})):
-            yield event
-        check_id, best, failures = len(steps), self.answer, 0
+        await self._plan_call(PlanUpdate.model_validate({"steps": steps}))
+        check_id, best, failures = len(steps), answer, 0
         first: tuple[str, str] | None = None  # the answer as asked for, and how it failed
         while True:
-            outcome = ToolResult("")
-            async for event in self._run_code(code, outcome):
-                yield event
+            outcome = await self._run_code(code)
             if not outcome.is_error and (problems := shape_problems(task, code)):
-                outcome.text, outcome.is_error = "error: " + "; ".join(problems), True
+                outcome = ToolResult("error: " + "; ".join(problems), is_error=True)
             first = first or (best, outcome.text)
             if outcome.denied or not outcome.is_error or failures >= MAX_FIXES:
                 break
             failures += 1
-            async for event in self._free_text(
-                load("local_fix.md").format(error=failure_tail(outcome.text)), task, ANSWER_TOKENS
-            ):
-                yield event
-            if not (fixed := code_in(self.answer)).runnable:
+            fix = load("local_fix.md").format(error=failure_tail(outcome.text))
+            fixed_answer = await self._free_text(fix, task, ANSWER_TOKENS)
+            if not (fixed := code_in(fixed_answer)).runnable:
                 break
-            best, code = self.answer, fixed
+            best, code = fixed_answer, fixed
         verdict, result = verdict_of(code, outcome, failures)
         if outcome.is_error and not outcome.denied:  # no version passed: a fix that fails is no better evidence
             best = f"{first[0]}\n\n(Its code failed when run: {failure_line(first[1])})" if first else best
-        self.answer = best
         update = PlanUpdate.model_validate(
             {"updates": [{"id": check_id, "status": StepStatus.COMPLETED, "result": result}]}
         )
-        for event in self._plan_call(update, verdicts={check_id: (verdict, "")}):
-            yield event
+        await self._plan_call(update, verdicts={check_id: (verdict, "")})
+        return best
 
-    async def _run_code(self, code: AnswerCode, outcome: ToolResult) -> AsyncIterator[Event]:
-        """Run through the approval gate, like a shell command; `outcome` is filled in."""
+    async def _run_code(self, code: AnswerCode) -> ToolResult:
+        """Run through the approval gate, like a shell command."""
         call = ToolCall(
             id=new_call_id(),
             name=RunAnswerTool.name,
             arguments=json.dumps({"python": code.python, "shell": code.shell}),
         )
-        yield ToolCallStarted(
-            call_id=call.id, name=call.name, arguments=call.arguments, summary=f"run the answer's code: {code.script()}"
+        summary_line = f"run the answer's code: {code.script()}"
+        await self.emit(
+            ToolCallStarted(call_id=call.id, name=call.name, arguments=call.arguments, summary=summary_line)
         )
         result = await run_tool(ToolRegistry([RunAnswerTool()]), call, self.ctx.tool_ctx, self.ctx.gate)
-        outcome.text, outcome.is_error, outcome.denied = result.text, result.is_error, result.denied
-        yield ToolCallFinished(call_id=call.id, name=call.name, result=result.text, is_error=result.is_error)
+        await self.emit(ToolCallFinished(call_id=call.id, name=call.name, result=result.text, is_error=result.is_error))
+        return result
