@@ -116,6 +116,15 @@ class Subagent(_Event):
     detail: str = ""
 
 
+class ToolProgress(_Event):
+    """A running tool says how it goes (a long command's time so far), before its result."""
+
+    type: Literal["tool_progress"] = "tool_progress"
+    call_id: str
+    name: str
+    detail: str
+
+
 class Condensed(_Event):
     type: Literal["condensed"] = "condensed"
     replaced_messages: int
@@ -153,6 +162,7 @@ AnyEvent = (
     | AssistantMessage
     | ToolCallStarted
     | ToolCallFinished
+    | ToolProgress
     | PlanUpdated
     | PlanProposed
     | PlanReviewed

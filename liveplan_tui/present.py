@@ -24,6 +24,7 @@ from .events import (
     TextDelta,
     ToolCallFinished,
     ToolCallStarted,
+    ToolProgress,
     TurnFinished,
     Usage,
 )
@@ -77,6 +78,8 @@ def describe(event: AnyEvent, *, verbose: bool = False) -> str | None:
             return (
                 f"condensed {event.replaced_messages} messages, {event.tokens_before:,} → {event.tokens_after:,} tokens"
             )
+        case ToolProgress():
+            return f"{event.name}: {event.detail}" if verbose else None
         case Subagent():
             return f"step {event.step_id}: {event.phase} {event.detail}".rstrip() if verbose else None
         case Error():

@@ -30,7 +30,7 @@ from .store import Store
 from .textsafe import clean_text, terminal_safe, visible
 
 PREVIEW_LINES = 200
-ENDS_STREAM = {"stream_reset", "assistant_message", "tool_call_started", "plan_updated", "error", "turn_finished"}
+ENDS_STREAM = {"stream_reset", "assistant_message", "tool_call_started", "tool_progress", "plan_updated", "error", "turn_finished"}
 MAX_INPUT_CHARS = 1_000_000
 
 

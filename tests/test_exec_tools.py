@@ -155,3 +155,27 @@ def test_missing_workspace_is_a_usage_error(tmp_path: Path) -> None:
         "exec", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--workspace", str(tmp_path / "nope"), "x"
     )
     assert proc.returncode == 2 and "pass --workspace DIR" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_long_command_reports_progress_on_its_own_line(fake: FakeOpenAI, tmp_path: Path) -> None:
+    """A tool can say how it goes while it runs: a command past two seconds reports its time, on its call only."""
+    fake.script.extend(
+        [
+            tc("run_shell", command="sleep 4.5; echo finished"),
+            tc("run_shell", command="echo quick"),
+            {"text": "Both ran."},
+        ]
+    )
+    proc = run_cli(
+        "exec", "--json", "--yes", "--mode", "direct", "--base-url", fake.base_url, "--model", "m",
+        "--workspace", str(tmp_path), "run them",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    started = [e for e in events if e["type"] == "tool_call_started"]
+    progress = [e for e in events if e["type"] == "tool_progress"]
+    assert [p["detail"] for p in progress] == ["running for 2s", "running for 4s"]
+    assert {p["call_id"] for p in progress} == {started[0]["call_id"]} and progress[0]["name"] == "run_shell"
+    order = [e["type"] for e in events]
+    first_done = order.index("tool_call_finished")
+    assert all(order.index("tool_call_started") < events.index(p) < first_done for p in progress)

@@ -438,3 +438,19 @@ async def test_plan_review_reject_with_a_reason(fake: FakeOpenAI) -> None:
         tool_result = [m for m in fake.main_requests()[1]["messages"] if m["role"] == "tool"][-1]["content"]
         assert "rejected this plan: nope" in tool_result
         assert app.session.view.board.active.is_empty
+
+
+async def test_a_running_tool_shows_its_progress_then_its_result(fake: FakeOpenAI) -> None:
+    from liveplan_tui.events import ToolCallFinished, ToolCallStarted, ToolProgress
+
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
+        await app.handle_event(ToolCallStarted(call_id="c1", name="run_shell", arguments="{}", summary="$ make"))
+        await app.handle_event(ToolProgress(call_id="c1", name="run_shell", detail="running for 4s"))
+        await app.handle_event(ToolProgress(call_id="other", name="run_shell", detail="not this one"))
+        block = app.chat.query(ToolBlock).last()
+        assert "$ make · running for 4s" in str(block.title)
+        await app.handle_event(ToolCallFinished(call_id="c1", name="run_shell", result="exit code: 0", is_error=False))
+        await pilot.pause()
+        assert str(block.title) == "✔ $ make"

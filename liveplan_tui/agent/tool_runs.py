@@ -7,12 +7,12 @@ plan change it made and the user's review of it, then finished, with the result 
 
 from __future__ import annotations
 
-from ..events import ToolCallFinished, ToolCallStarted
+from ..events import ToolCallFinished, ToolCallStarted, ToolProgress
 from ..llm.base import ToolCall
 from ..redact import redact
 from ..tools import ToolRegistry
 from ..tools.artifact_store import shrink
-from ..tools.base import ToolContext, ToolResult, parse_arguments
+from ..tools.base import PROGRESS, ToolContext, ToolResult, parse_arguments
 from ..tools.errors import ToolError
 from .reviews import ReviewOutcome, review_plan
 from .turn import ToolGate, TurnContext
@@ -59,10 +59,20 @@ async def run_call(
             summary=ctx.tools.summary(call.name, call.arguments),
         )
     )
+
+    async def report(detail: str) -> None:
+        await ctx.emit(ToolProgress(call_id=call.id, name=call.name, detail=detail))
+
     if refused:
         result = ToolResult(refused, is_error=True)
+    elif ready is not None:
+        result = ready
     else:
-        result = ready or await run_tool(ctx.tools, call, ctx.tool_ctx, ctx.gate)
+        token = PROGRESS.set(report)  # what the tool says while it runs reaches its line, and only its line
+        try:
+            result = await run_tool(ctx.tools, call, ctx.tool_ctx, ctx.gate)
+        finally:
+            PROGRESS.reset(token)
     review: ReviewOutcome | None = None
     if result.plan is not None:
         await ctx.emit(result.plan)

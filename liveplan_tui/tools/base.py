@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -97,6 +98,9 @@ class Tool:
         return f"{self.name} {value[:70]}{'…' if len(value) > 70 else ''}".rstrip()
 
 
+PROGRESS: ContextVar[Callable[[str], Awaitable[None]] | None] = ContextVar("liveplan_tool_progress", default=None)
+
+
 @dataclass
 class ToolContext:
     """What tools may touch: the plan, the workspace, the session's artifacts, and secrets to mask."""
@@ -115,6 +119,11 @@ class ToolContext:
     sandbox: str = "workspace"
     sandbox_noted: bool = False
     reviews_plans: Callable[[], bool] | None = None  # whether new plans wait for the user's review (plan_approval)
+
+    async def progress(self, detail: str) -> None:
+        """Say how a running call goes; shown on its line while it runs (nothing outside a turn)."""
+        if (report := PROGRESS.get()) is not None:
+            await report(detail)
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:

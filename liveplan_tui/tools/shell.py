@@ -155,6 +155,18 @@ def _section(name: str, data: bytes, total: int) -> str:
     return f"--- {name} ---\n{text}" if text else f"--- {name} --- (empty)"
 
 
+PROGRESS_EVERY = 2.0  # seconds between "still running" reports of a long command
+
+
+async def _tick(ctx: ToolContext) -> None:
+    """A long command says it is still running, and for how long, until it ends."""
+    elapsed = 0.0
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY)
+        elapsed += PROGRESS_EVERY
+        await ctx.progress(f"running for {elapsed:g}s")
+
+
 class RunShellTool(Tool):
     name: ClassVar[str] = "run_shell"
     kind: ClassVar[ToolKind] = "shell"
@@ -193,6 +205,7 @@ class RunShellTool(Tool):
         )
         assert proc.stdout is not None and proc.stderr is not None
         readers = [asyncio.create_task(read_capped(proc.stdout)), asyncio.create_task(read_capped(proc.stderr))]
+        ticker = asyncio.create_task(_tick(ctx))
         timed_out = False
         try:
             try:
@@ -207,6 +220,7 @@ class RunShellTool(Tool):
                 _kill_group(proc.pid)
             (out, out_n), (err, err_n) = await asyncio.gather(*readers)
         finally:
+            ticker.cancel()
             await stop_process(proc)
             for task in readers:
                 task.cancel()

@@ -27,6 +27,7 @@ from ..events import (
     TextDelta,
     ToolCallFinished,
     ToolCallStarted,
+    ToolProgress,
     TurnFinished,
     Usage,
 )
@@ -123,6 +124,9 @@ class EventRenderer:
             case ToolCallFinished():
                 if (done := self.tools.pop(event.call_id, None)) is not None:
                     done.finish(event.result, event.is_error)
+            case ToolProgress():
+                if (running := self.tools.get(event.call_id)) is not None:
+                    running.progress(event.detail)
             case PlanUpdated():
                 app.plan_panel.show(event.new, finished=event.archived)
                 if event.explanation:

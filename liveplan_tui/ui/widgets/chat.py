@@ -50,6 +50,10 @@ class ToolBlock(Collapsible):
         self.arguments = arguments
         self.pending_result: tuple[str, bool] | None = None
 
+    def progress(self, detail: str) -> None:
+        """A running tool's latest word, after its line (replaced by the result when it ends)."""
+        self.title = f"⚙ {self.summary} · {safe(detail)}"
+
     def finish(self, result: str, is_error: bool) -> None:
         result = safe(result)
         self.remove_class("running")
