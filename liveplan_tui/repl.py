@@ -21,7 +21,16 @@ from prompt_toolkit.history import FileHistory, InMemoryHistory
 from . import commands
 from .agent.session import ApprovalRequest, Decision, PlanReview, Session
 from .config import Endpoint, Settings, data_dir
-from .events import Event
+from .events import (
+    AssistantMessage,
+    Error,
+    Event,
+    PlanUpdated,
+    StreamReset,
+    ToolCallStarted,
+    ToolProgress,
+    TurnFinished,
+)
 from .lines import EditorLines, Lines, LineTooLong, PipedLines
 from .plan import LivePlan, PlanError
 from .plan.review import DRAFT_COMMANDS, PlanDraft, changes, edited_by_command
@@ -30,7 +39,7 @@ from .store import Store
 from .textsafe import clean_text, terminal_safe, visible
 
 PREVIEW_LINES = 200
-ENDS_STREAM = {"stream_reset", "assistant_message", "tool_call_started", "tool_progress", "plan_updated", "error", "turn_finished"}
+ENDS_STREAM = (StreamReset, AssistantMessage, ToolCallStarted, ToolProgress, PlanUpdated, Error, TurnFinished)
 MAX_INPUT_CHARS = 1_000_000
 
 
@@ -145,7 +154,7 @@ class Repl:
             self.write(event.text, end="")
             self.streaming = True
             return
-        if event.type in ENDS_STREAM:
+        if isinstance(event, ENDS_STREAM):
             self._end_stream()
         line = describe(event, verbose=True)
         if line is not None:
