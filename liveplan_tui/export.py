@@ -28,7 +28,8 @@ def export_markdown(saved: SavedSession) -> str:
             for step in plan.steps:
                 result = f" → {step.result}" if step.result else ""
                 badge = f" [{step.badge}]" if step.badge else ""
-                out.append(f"- {STATUS_TABLE[step.status].ascii} {step.id}. {step.description}{badge}{result}")
+                record = f" ({step.shown_evidence})" if step.shown_evidence else ""
+                out.append(f"- {STATUS_TABLE[step.status].ascii} {step.id}. {step.description}{badge}{record}{result}")
             out.append("")
     out += ["## Transcript", ""]
     for msg in saved.record:

@@ -37,7 +37,8 @@ def plan_lines(plan: LivePlan, finished: bool) -> list[str]:
     for s in plan.steps:
         result = f" → {s.result}" if s.result else ""
         badge = f" [{s.badge}]" if s.badge else ""
-        rows.append(f"│ {glyph(s.status)} {s.id}. {s.description}{badge}{result}")
+        record = f" ({s.shown_evidence})" if s.shown_evidence else ""
+        rows.append(f"│ {glyph(s.status)} {s.id}. {s.description}{badge}{record}{result}")
     return rows if plan.steps or plan.goal else ["┌ plan cleared"]
 
 

@@ -167,6 +167,7 @@ def session_state(store: Store, session_id: str) -> dict[str, Any]:
             "glyph": STATUS_TABLE[s.status].glyph,
             "result": s.result,
             "badge": VERIFICATION_BADGES[s.verified],
+            "evidence": s.shown_evidence,
             "verified": s.verified,
         }
         for s in plan.steps

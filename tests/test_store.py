@@ -187,7 +187,7 @@ def test_export_is_readable_markdown(fake: FakeOpenAI, isolated_env: Path, tmp_p
     assert proc.returncode == 0
     text = out.read_text()
     assert text.startswith("# reverse a string\n")
-    assert "## Plan" in text and "- [x] 1. Step number 1 → result 1" in text and "(finished, 3/3 done)" in text
+    assert "## Plan" in text and "- [x] 1. Step number 1 (no recorded work) → result 1" in text and "(finished, 3/3 done)" in text
     assert "### You\n\nreverse a string" in text and "### LivePlan\n\nUse `s[::-1]`." in text
     assert "- tool `update_plan`" in text
     assert run_cli("export", "nope").returncode == 1
@@ -262,7 +262,7 @@ def test_repl_streams_and_prints_the_plan(fake: FakeOpenAI, tmp_path: Path) -> N
     asyncio.run(go())
     text = out.getvalue()
     assert "┌ plan: Reverse a string (0/3 done)" in text and "│ ▶ 1. Step number 1" in text
-    assert "│ ✔ 1. Step number 1 → result 1" in text
+    assert "│ ✔ 1. Step number 1 (no recorded work) → result 1" in text
     assert "Streaming reply text." in text
     assert "│ ○ 4. Extra step" in text
     assert "? write_file changes files:" in text and (tmp_path / "r.txt").read_text() == "R"

@@ -11,14 +11,32 @@ import json
 from typing import Any
 
 from .. import jsonsafe
-from ..events import AssistantMessage, Event, Notice, PlanUpdated, Route, TextDelta, TurnFinished
+from ..events import (
+    AssistantMessage,
+    Event,
+    Notice,
+    PlanUpdated,
+    Route,
+    Subagent,
+    TextDelta,
+    ToolCallStarted,
+    ToolProgress,
+    TurnFinished,
+)
 from ..plan import LivePlan, PlanBoard
 from ..redact import redact
 
 
 def mask_plan(plan: LivePlan, secrets: tuple[str, ...]) -> LivePlan:
     steps = tuple(
-        s.model_copy(update={"description": redact(s.description, secrets), "result": redact(s.result, secrets)})
+        s.model_copy(
+            update={
+                "description": redact(s.description, secrets),
+                "result": redact(s.result, secrets),
+                "check": redact(s.check, secrets),
+                "evidence": tuple(e.model_copy(update={"what": redact(e.what, secrets)}) for e in s.evidence),
+            }
+        )
         for s in plan.steps
     )
     return plan.model_copy(
@@ -50,6 +68,11 @@ def mask_event(event: Event, secrets: tuple[str, ...]) -> Event:
             return event.model_copy(update={"answer": redact(event.answer, secrets)})
         case PlanUpdated():
             return event.model_copy(update={"old": mask_plan(event.old, secrets), "new": mask_plan(event.new, secrets)})
+        case ToolCallStarted():
+            masked = {"arguments": _mask_arguments(event.arguments, secrets), "summary": redact(event.summary, secrets)}
+            return event.model_copy(update=masked)
+        case ToolProgress() | Subagent():
+            return event.model_copy(update={"detail": redact(event.detail, secrets)})
     return event
 
 

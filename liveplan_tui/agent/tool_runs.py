@@ -38,6 +38,8 @@ async def run_tool(tools: ToolRegistry, call: ToolCall, ctx: ToolContext, gate: 
         result = ToolResult(f"error: {call.name} failed: {type(exc).__name__}: {exc}", is_error=True)
     if ctx.remember is not None and not result.denied and (note := tool.remember(params, result, ctx)):
         ctx.remember(note)
+    if not result.denied and (item := tool.evidence(params, result, ctx)) is not None:
+        result.evidence = item.model_copy(update={"what": redact(item.what, ctx.secrets)})
     result.text = redact(result.text, ctx.secrets)
     if tool.shrinkable:
         result.text = shrink(result.text, ctx.artifacts, ctx.artifact_budget)
@@ -82,5 +84,7 @@ async def run_call(
         text = f"{result.text}\n{review.told}" if review.told else result.text
         result = ToolResult(text, result.is_error)  # one plan change, shown once
     ctx.conv.add({"role": "tool", "tool_call_id": call.id, "content": result.text})
+    if result.evidence is not None and (recorded := ctx.keeper.record(result.evidence)) is not None:
+        await ctx.emit(recorded)  # the step in progress shows what was done for it
     await ctx.emit(ToolCallFinished(call_id=call.id, name=call.name, result=result.text, is_error=result.is_error))
     return result, review

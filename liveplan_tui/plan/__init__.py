@@ -4,10 +4,10 @@ of a proposed plan (`review`) and the one owner of every change (`keeper`, impor
 
 from __future__ import annotations
 
+from .board import PlanBoard
 from .model import (
     LivePlan,
     NewStep,
-    PlanBoard,
     PlanError,
     PlanUpdate,
     Step,

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Literal, Protocol
 
 from ..events import PlanUpdated
-from .model import LivePlan, PlanBoard, PlanError, PlanUpdate, StepPatch
+from .board import PlanBoard
+from .evidence import Evidence
+from .model import LivePlan, PlanError, PlanUpdate, StepPatch
 from .status import StepStatus, Verification
 
 PlanSource = Literal["model", "user", "orchestrator"]
@@ -78,6 +80,19 @@ class PlanKeeper:
     def restore(self, board: PlanBoard, *, why: str) -> PlanUpdated:
         """Put back a board saved before (an undo or a rewind by the user)."""
         return self._announce(board, source="user", why=why)
+
+    def record(self, item: Evidence, step_id: int | None = None) -> PlanUpdated | None:
+        """What a tool did, on the record of step `step_id` (the step in progress by default); None when no step is
+        in progress, so the work belongs to no step."""
+        step = self.board.active.step(step_id) if step_id is not None else self.board.active.current
+        if step is None:
+            return None
+        new = self.board.with_step(step.id, evidence=(*step.evidence, item))
+        return self._announce(new, source="orchestrator")
+
+    def challenge(self, step_id: int) -> PlanUpdated:
+        """A claim that step `step_id` is done was refused against its record; the next such claim is taken."""
+        return self._announce(self.board.with_step(step_id, challenged=True), source="orchestrator")
 
     def preview(self, update: PlanUpdate, *, max_in_progress: int = 1) -> LivePlan:
         """The plan `update` would produce, without changing anything; raises PlanError."""

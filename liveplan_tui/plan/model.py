@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from ..errors import LivePlanError
+from .evidence import DESPITE_FAILURE, NO_WORK, Evidence, last_failure, summary
 from .shapes import normalize
 from .status import (
     STATUS_TABLE,
@@ -48,11 +49,28 @@ class Step(BaseModel):
     depends_on: tuple[int, ...] = ()
     check: str = ""  # a shell command that proves the step is done
     verified: Verification = ""  # what running `check` showed, once the step was marked completed
+    evidence: tuple[Evidence, ...] = ()  # what the tools did while it was in progress
+    challenged: bool = False  # a claim it was done was refused once, against a failing command or check
 
     @property
     def badge(self) -> str:
         """How the step's check went, in words the panel, the REPL and the export share."""
         return VERIFICATION_BADGES[self.verified]
+
+    @property
+    def claim(self) -> str:
+        """How a completed step stands against its record: nothing done, done despite a failure, or "" (fine)."""
+        if self.status != StepStatus.COMPLETED:
+            return ""
+        if not self.evidence:
+            return "" if self.verified == "passed" else NO_WORK  # a passed check is work enough
+        return DESPITE_FAILURE if last_failure(self.evidence) is not None else ""
+
+    @property
+    def shown_evidence(self) -> str:
+        """The record in one line, with the claim when it needs saying: `2 files · 1 command ✘ · completed despite
+        a failure`."""
+        return " · ".join(part for part in (summary(self.evidence), self.claim) if part)
 
 
 class LivePlan(BaseModel):
@@ -294,6 +312,17 @@ def _new_steps(new_steps: list[NewStep]) -> list[Step]:
     return steps
 
 
+def _kept_records(old: tuple[Step, ...], new: list[Step]) -> list[Step]:
+    """A whole new step list keeps the record of each step it repeats (matched by description)."""
+    records = {s.description: (s.evidence, s.challenged) for s in old if s.evidence or s.challenged}
+    return [
+        s.model_copy(update={"evidence": records[s.description][0], "challenged": records[s.description][1]})
+        if s.description in records
+        else s
+        for s in new
+    ]
+
+
 def _patched(steps: list[Step], patches: list[StepPatch]) -> list[Step]:
     """Steps with `patches` applied by id; an unknown id or an empty patch is an error."""
     steps = list(steps)
@@ -334,64 +363,9 @@ def apply(plan: LivePlan, update: PlanUpdate, *, max_in_progress: int = 1) -> Li
         goal = update.goal.strip()
         if not goal:
             raise PlanError("goal: empty goal; say what the plan is for")
-    steps = _new_steps(update.steps) if update.steps is not None else list(plan.steps)
+    steps = _kept_records(plan.steps, _new_steps(update.steps)) if update.steps is not None else list(plan.steps)
     steps = _patched(steps, update.updates or [])
     notes = plan.notes if update.notes is None else update.notes.strip()
     new_plan = LivePlan(goal=goal, steps=tuple(steps), notes=notes)
     _validate(new_plan, max_in_progress)
     return new_plan
-
-
-class PlanBoard(BaseModel):
-    """The active plan plus the finished ones, so archiving stays a pure transition."""
-
-    model_config = ConfigDict(frozen=True)
-
-    active: LivePlan = LivePlan()
-    archived: tuple[LivePlan, ...] = ()
-    awaiting_approval: bool = False  # the active plan was proposed and not yet approved (exec stopped there)
-
-    def prompt_block(self) -> str | None:
-        """The block injected into the system prompt, or None when no plan is active."""
-        return None if self.active.is_empty else self.active.render()
-
-    def with_verdicts(self, verdicts: dict[int, tuple[Verification, str]]) -> PlanBoard:
-        """The board with check verdicts on the latest plan's steps: (verdict, what to add to the result)."""
-
-        def mark(step: Step) -> Step:
-            if step.id not in verdicts:
-                return step
-            verdict, note = verdicts[step.id]
-            result = f"{step.result} · {note}" if step.result and note else (note or step.result)
-            return step.model_copy(update={"verified": verdict, "result": result})
-
-        target = self.latest
-        marked = target.model_copy(update={"steps": tuple(mark(s) for s in target.steps)})
-        if not self.active.is_empty or not self.archived:
-            return self.model_copy(update={"active": marked})
-        return self.model_copy(update={"archived": (*self.archived[:-1], marked)})
-
-    def apply(self, update: PlanUpdate, *, max_in_progress: int = 1) -> tuple[PlanBoard, bool]:
-        """Apply an update; return the new board and whether the plan just got archived."""
-        new = apply(self.active, update, max_in_progress=max_in_progress)
-        if new.is_finished:
-            return PlanBoard(active=LivePlan(), archived=self.archived + (new,)), True
-        return PlanBoard(active=new, archived=self.archived), False
-
-    def reopened(self, step_id: int) -> PlanBoard:
-        """The latest plan active again with step `step_id` and every later step pending (a rewind)."""
-        plan = self.latest
-
-        def reset(step: Step) -> Step:
-            return step.model_copy(update={"status": StepStatus.PENDING, "result": "", "verified": ""})
-
-        steps = tuple(reset(s) if s.id >= step_id else s for s in plan.steps)
-        archived = self.archived[:-1] if self.active.is_empty and self.archived else self.archived
-        return PlanBoard(active=plan.model_copy(update={"steps": steps}), archived=archived)
-
-    @property
-    def latest(self) -> LivePlan:
-        """What a plan panel shows: the active plan, else the last finished one."""
-        if self.active.is_empty and self.archived:
-            return self.archived[-1]
-        return self.active

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from .. import jsonsafe
 from ..events import PlanUpdated
 from ..memory import Note
+from ..plan.evidence import Evidence
 from ..plan.keeper import PlanKeeper
 from ..prompts import load
 from .artifact_store import ArtifactStore
@@ -37,6 +38,7 @@ class ToolResult:
     is_error: bool = False
     plan: PlanUpdated | None = None
     denied: bool = False  # the approval was refused (or unavailable): nothing ran
+    evidence: Evidence | None = None  # what the call did, for the record of the step in progress
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class Tool:
 
     def remember(self, params: Any, result: ToolResult, ctx: ToolContext) -> Note | None:
         """What the working memory keeps of this call (a file action, a command and its exit code), if anything."""
+        return None
+
+    def evidence(self, params: Any, result: ToolResult, ctx: ToolContext) -> Evidence | None:
+        """What this call did, for the record of the step in progress (reads do nothing to record)."""
         return None
 
     def target(self, args: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from .. import confined
 from ..memory import Note
+from ..plan.evidence import Evidence
 from .base import Tool, ToolContext, ToolKind, ToolResult
 from .workspace import PathError
 
@@ -152,6 +153,9 @@ class WriteFileTool(Tool):
             return None
         return _file_note(params.path, "created" if result.text.startswith("created") else "wrote", ctx)
 
+    def evidence(self, params: WriteFileParams, result: ToolResult, ctx: ToolContext) -> Evidence | None:
+        return Evidence(kind="file", what=params.path, ok=not result.is_error)
+
     def sensitive(self, params: WriteFileParams, ctx: ToolContext) -> bool:
         """Changing a secret file needs a yes under every policy but never-ask, and so does previewing it."""
         return ctx.workspace.sensitive(params.path)
@@ -213,6 +217,9 @@ class EditFileTool(Tool):
 
     def remember(self, params: EditFileParams, result: ToolResult, ctx: ToolContext) -> Note | None:
         return None if result.is_error else _file_note(params.path, "edited", ctx)
+
+    def evidence(self, params: EditFileParams, result: ToolResult, ctx: ToolContext) -> Evidence | None:
+        return Evidence(kind="file", what=params.path, ok=not result.is_error)
 
     def sensitive(self, params: EditFileParams, ctx: ToolContext) -> bool:
         """Changing a secret file needs a yes under every policy but never-ask, and so does previewing it."""

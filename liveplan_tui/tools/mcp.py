@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ..plan.evidence import Evidence
 from .base import Tool, ToolContext, ToolKind, ToolResult
 from .stderr_tail import StderrTail
 
@@ -214,6 +215,9 @@ class McpTool(Tool):
 
     def description(self) -> str:
         return f"{self.text} (from MCP server {self.server.spec.name})"
+
+    def evidence(self, params: Any, result: ToolResult, ctx: ToolContext) -> Evidence | None:
+        return Evidence(kind="mcp", what=self.tool_name, ok=not result.is_error)
 
     def spec(self) -> dict[str, Any]:
         return {

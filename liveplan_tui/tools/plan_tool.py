@@ -5,6 +5,10 @@ update completes such a step, the check runs first, through the same approval
 path as `run_shell`: passed, the step completes as verified; failed, the update
 is refused, the step stays as it was and the model gets the failing output;
 refused or unavailable, the step completes marked unverified, never verified.
+
+A step is judged by its record too: completing one right after a command or check run for it failed is refused
+once, with an `error:` naming the command and its exit code. Claimed again, it is taken, and shown everywhere as
+completed despite a failure, never as verified.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..plan import LivePlan, PlanError, PlanUpdate, StepStatus, Verification
+from ..plan.evidence import Evidence, failure_line, last_failure
 from ..plan.keeper import acceptance, rejection
 from ..plan.review import makes_new_plan
 from ..plan.shapes import VALID_ARGUMENTS
@@ -28,6 +33,25 @@ def _newly_checked(before: LivePlan, after: LivePlan) -> list[tuple[int, str]]:
         for s in after.steps
         if s.status == StepStatus.COMPLETED and s.check and was.get(s.id) != StepStatus.COMPLETED
     ]
+
+
+CONTRADICTED = (
+    "error: step {id} was not marked completed: the last command run during it failed: {failure}. Fix what failed "
+    "and run it again; or, if the step is done anyway, mark it completed again and it is shown as completed despite "
+    "a failure."
+)
+
+
+def _contradicted(before: LivePlan, after: LivePlan) -> tuple[int, Evidence] | None:
+    """A step this update completes whose last command or check failed, the first time it is claimed done."""
+    was = {s.id: s for s in before.steps}
+    for step in after.steps:
+        old = was.get(step.id)
+        if step.status != StepStatus.COMPLETED or old is None or old.status == StepStatus.COMPLETED:
+            continue
+        if not old.challenged and (failure := last_failure(old.evidence)) is not None:
+            return step.id, failure
+    return None
 
 
 def _trim(text: str) -> str:
@@ -60,6 +84,10 @@ class UpdatePlanTool(Tool):
             before, after = ctx.plans.board.active, ctx.plans.preview(params)
         except PlanError as exc:
             return ToolResult(rejection(exc, ctx.plans.board), is_error=True)
+        if (refused := _contradicted(before, after)) is not None:
+            step, failure = refused
+            event = ctx.plans.challenge(step)
+            return ToolResult(CONTRADICTED.format(id=step, failure=failure_line(failure)), is_error=True, plan=event)
         checks = dict(_newly_checked(before, after))
         if ctx.reviews_plans is not None and ctx.reviews_plans() and makes_new_plan(before, after):
             # A plan that arrives with steps completed and checks attached waits for review like any new plan:
@@ -68,6 +96,9 @@ class UpdatePlanTool(Tool):
             outcomes = dict.fromkeys(checks, waiting)
         else:
             outcomes = {sid: await self._check(cmd, ctx) for sid, cmd in checks.items()}
+            for sid, outcome in outcomes.items():
+                if outcome.verdict != "unverified":  # a check that ran is on the step's record
+                    ctx.plans.record(Evidence(kind="check", what=checks[sid], ok=outcome.verdict == "passed"), sid)
         failed = {sid: o for sid, o in outcomes.items() if o.verdict == "failed"}
         if failed:
             event = ctx.plans.mark({sid: ("failed", "") for sid in failed})

@@ -22,6 +22,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from ..memory import Note
+from ..plan.evidence import Evidence
 from ..redact import redact
 from .base import Tool, ToolContext, ToolKind, ToolResult
 from .errors import ToolError
@@ -182,6 +183,11 @@ class RunShellTool(Tool):
         code = int(match.group(1)) if match else -1
         failure = "" if code == 0 else f"`{params.command[:120]}` → {_failure_line(result.text)}"
         return Note("command", params.command, exit_code=code, failure=failure)
+
+    def evidence(self, params: RunShellParams, result: ToolResult, ctx: ToolContext) -> Evidence | None:
+        match = re.search(r"^exit code: (-?\d+)", result.text, re.M)
+        detail = f"exit code {match.group(1)}" if match else "timed out" if "timed out" in result.text[:60] else ""
+        return Evidence(kind="command", what=params.command, ok=not result.is_error, detail=detail)
 
     def preview(self, params: RunShellParams, ctx: ToolContext) -> str:
         return f"$ {params.command}\n(in {ctx.workspace.root}, timeout {params.timeout or DEFAULT_TIMEOUT:g}s)"

@@ -36,7 +36,9 @@ class StepRow(Vertical):
         with Horizontal(classes="step-head"):
             yield Static(f"{glyph(s.status)} {s.id}.", classes="step-marker")
             badge = Content(f"  [{s.badge}]") if s.badge else Content("")
-            yield Static(Content(safe(s.description)).append(Content(after)).append(badge), classes="step-line")
+            record = Content.styled(f"  · {safe(s.shown_evidence)}", "dim") if s.shown_evidence else Content("")
+            line = Content(safe(s.description)).append(Content(after)).append(badge).append(record)
+            yield Static(line, classes="step-line")
         if s.result:
             yield Static(Content(f"→ {safe(s.result)}"), classes="step-result")
 
