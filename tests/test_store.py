@@ -187,7 +187,11 @@ def test_export_is_readable_markdown(fake: FakeOpenAI, isolated_env: Path, tmp_p
     assert proc.returncode == 0
     text = out.read_text()
     assert text.startswith("# reverse a string\n")
-    assert "## Plan" in text and "- [x] 1. Step number 1 (no recorded work) → result 1" in text and "(finished, 3/3 done)" in text
+    assert (
+        "## Plan" in text
+        and "- [x] 1. Step number 1 (no recorded work) → result 1" in text
+        and "(finished, 3/3 done)" in text
+    )
     assert "### You\n\nreverse a string" in text and "### LivePlan\n\nUse `s[::-1]`." in text
     assert "- tool `update_plan`" in text
     assert run_cli("export", "nope").returncode == 1

@@ -43,11 +43,12 @@ CONTRADICTED = (
 
 
 def _contradicted(before: LivePlan, after: LivePlan) -> tuple[int, Evidence] | None:
-    """A step this update completes whose last command or check failed, the first time it is claimed done."""
+    """A step this update completes whose last command or check failed, the first time it is claimed done. A step
+    with a check is left to it: the check runs again now, and its verdict is the newer record."""
     was = {s.id: s for s in before.steps}
     for step in after.steps:
         old = was.get(step.id)
-        if step.status != StepStatus.COMPLETED or old is None or old.status == StepStatus.COMPLETED:
+        if step.status != StepStatus.COMPLETED or old is None or old.status == StepStatus.COMPLETED or step.check:
             continue
         if not old.challenged and (failure := last_failure(old.evidence)) is not None:
             return step.id, failure
