@@ -135,6 +135,9 @@ class Settings(BaseModel):
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url")
     )
     max_iterations: int = Field(default=25, ge=1, description="Model calls per turn before giving up.")
+    plan_reminder_after: int = Field(
+        default=6, ge=0, description="Tool calls with a step in progress and no plan update before a reminder (0: off)."
+    )
     retry_budget: float = Field(default=10.0, gt=0, description="Seconds one model call may spend retrying.")
     max_attempts: int = Field(default=5, ge=1, description="Attempts per model call, first one included.")
     connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a TCP connection.")

@@ -25,10 +25,13 @@ def done(step: int, result: str = "done") -> dict[str, Any]:
     return call("update_plan", updates=[{"id": step, "status": "completed", "result": result}])
 
 
-def run(fake: FakeOpenAI, workspace: Path, *extra: str) -> tuple[int, list[dict[str, Any]], str]:
+def run(
+    fake: FakeOpenAI, workspace: Path, *extra: str, env_after: int | None = None
+) -> tuple[int, list[dict[str, Any]], str]:
+    env = {"LIVEPLAN_PLAN_REMINDER_AFTER": str(env_after)} if env_after is not None else None
     proc = run_cli(
         "exec", "--json", "--yes", "--mode", "plan", "--base-url", fake.base_url, "--model", "m",
-        "--workspace", str(workspace), *extra, "change the code",
+        "--workspace", str(workspace), *extra, "change the code", env=env,
     )  # fmt: skip
     return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()], proc.stderr
 
@@ -182,3 +185,98 @@ def test_a_whole_new_step_list_keeps_the_record_of_the_steps_it_repeats() -> Non
     update = PlanUpdate(steps=[NewStep(description="Build", status="in_progress"), NewStep(description="Test")])
     new, _ = board.apply(update)
     assert new.active.steps[0].evidence == work and new.active.steps[1].evidence == ()
+
+
+# -- point 3: staleness caught from the work ------------------------------------
+
+REMINDER = "Reminder:"
+
+
+def plan_blocks(fake: FakeOpenAI) -> list[str]:
+    """The [PLAN] block of every main-loop request, in order ("" where there was none)."""
+    out = []
+    for request in fake.main_requests():
+        system = request["messages"][0]["content"]
+        out.append(system[system.index("[PLAN]") : system.index("[/PLAN]") + 7] if "[PLAN]" in system else "")
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [6, 3])
+def test_a_step_left_in_progress_gets_one_reminder_line(fake: FakeOpenAI, tmp_path: Path, after: int) -> None:
+    (tmp_path / "log.txt").write_text("x\n")
+    reads = [call("read_file", path="log.txt") for _ in range(after + 1)]
+    fake.script.extend([call("update_plan", goal="Ship", steps=STEPS), *reads, done(1), done(2), {"text": "Done."}])
+    code, events, stderr = run(fake, tmp_path, env_after=None if after == 6 else after)
+    assert code == 0, stderr
+    blocks = plan_blocks(fake)
+    reminded = [i for i, b in enumerate(blocks) if REMINDER in b]
+    assert reminded, blocks
+    first = reminded[0]
+    assert first == 1 + after  # the plan call, then `after` calls with step 1 in progress and no update
+    block = blocks[first]
+    assert block.count(REMINDER) == 1 and "step 1 (Change the code)" in block and block.endswith("[/PLAN]")
+    assert block.splitlines()[-2].startswith(REMINDER)
+    assert not any(REMINDER in b for b in blocks[:first])
+    assert REMINDER not in blocks[-1]  # the update that followed cleared it
+
+
+@pytest.mark.slow
+def test_work_with_no_step_in_progress_is_reminded_to_start_one(fake: FakeOpenAI, tmp_path: Path) -> None:
+    pending = [{"description": "Change the code"}, {"description": "Report"}]
+    fake.script.extend(
+        [
+            call("update_plan", goal="Ship", steps=pending),
+            call("write_file", path="a.py", content="x = 1\n"),
+            call("update_plan", updates=[{"id": 1, "status": "in_progress"}]),
+            done(1),
+            done(2),
+            {"text": "Done."},
+        ]
+    )
+    code, events, stderr = run(fake, tmp_path)
+    assert code == 0, stderr
+    blocks = plan_blocks(fake)
+    assert REMINDER not in blocks[1]  # a plan with nothing started, and no work yet: no reminder
+    assert REMINDER in blocks[2] and "no step is in progress" in blocks[2]
+    assert REMINDER not in blocks[3]
+
+
+@pytest.mark.slow
+def test_a_plan_kept_up_to_date_is_never_reminded(fake: FakeOpenAI, tmp_path: Path) -> None:
+    (tmp_path / "log.txt").write_text("x\n")
+    fake.script.extend(
+        [
+            call("update_plan", goal="Ship", steps=STEPS),
+            call("read_file", path="log.txt"),
+            call("write_file", path="a.py", content="x = 1\n"),
+            done(1),
+            call("update_plan", updates=[{"id": 2, "status": "in_progress"}]),
+            call("run_shell", command="true"),
+            done(2),
+            {"text": "Done."},
+        ]
+    )
+    code, events, stderr = run(fake, tmp_path)
+    assert code == 0, stderr
+    assert not any(REMINDER in b for b in plan_blocks(fake))
+
+
+def test_the_reminder_counts_calls_and_resets_on_a_plan_update() -> None:
+    from liveplan_tui.plan.staleness import Staleness, with_reminder
+
+    plan = LivePlan(goal="g", steps=(Step(id=1, description="a", status=StepStatus.IN_PROGRESS),))
+    staleness = Staleness()
+    for _ in range(5):
+        staleness.after_call(plan, "read_file", did_work=False)
+    assert staleness.reminder(plan, 6) is None
+    staleness.after_call(plan, "run_shell", did_work=True)
+    line = staleness.reminder(plan, 6)
+    assert line is not None and line.startswith("Reminder: step 1 (a)")
+    assert staleness.reminder(plan, 0) is None  # 0 turns reminders off
+    assert with_reminder(plan.render(), line).splitlines()[-2] == line
+    staleness.after_call(plan, "update_plan", did_work=False)
+    assert staleness.reminder(plan, 6) is None
+    finished = LivePlan(goal="g", steps=(Step(id=1, description="a", status=StepStatus.COMPLETED),))
+    staleness.after_call(finished, "write_file", did_work=True)
+    assert staleness.reminder(finished, 6) is None  # nothing left to start: work after the plan is not off it

@@ -143,7 +143,7 @@ class Session:
         ]
         if self.instructions.text:
             parts.append(self.instructions.text)
-        block = self.conv.board.prompt_block()
+        block = self.keeper.prompt_block(self.settings.plan_reminder_after)
         if block:
             parts.append(block)
         if work := self.conv.memory.render():

@@ -86,5 +86,6 @@ async def run_call(
     ctx.conv.add({"role": "tool", "tool_call_id": call.id, "content": result.text})
     if result.evidence is not None and (recorded := ctx.keeper.record(result.evidence)) is not None:
         await ctx.emit(recorded)  # the step in progress shows what was done for it
+    ctx.keeper.staleness.after_call(ctx.keeper.board.active, call.name, result.evidence is not None)
     await ctx.emit(ToolCallFinished(call_id=call.id, name=call.name, result=result.text, is_error=result.is_error))
     return result, review

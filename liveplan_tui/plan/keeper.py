@@ -14,6 +14,7 @@ from ..events import PlanUpdated
 from .board import PlanBoard
 from .evidence import Evidence
 from .model import LivePlan, PlanError, PlanUpdate, StepPatch
+from .staleness import Staleness, with_reminder
 from .status import StepStatus, Verification
 
 PlanSource = Literal["model", "user", "orchestrator"]
@@ -26,6 +27,14 @@ class BoardHolder(Protocol):
 class PlanKeeper:
     def __init__(self, holder: BoardHolder):
         self.holder = holder
+        self.staleness = Staleness()
+
+    def prompt_block(self, reminder_after: int = 0) -> str | None:
+        """The `[PLAN]` block for the system prompt, with a `Reminder:` line when the plan lags the work."""
+        block = self.board.prompt_block()
+        if block is None:
+            return None
+        return with_reminder(block, self.staleness.reminder(self.board.active, reminder_after))
 
     @property
     def board(self) -> PlanBoard:
