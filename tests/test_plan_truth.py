@@ -280,3 +280,28 @@ def test_the_reminder_counts_calls_and_resets_on_a_plan_update() -> None:
     finished = LivePlan(goal="g", steps=(Step(id=1, description="a", status=StepStatus.COMPLETED),))
     staleness.after_call(finished, "write_file", did_work=True)
     assert staleness.reminder(finished, 6) is None  # nothing left to start: work after the plan is not off it
+
+
+@pytest.mark.slow
+def test_strict_mode_records_what_each_subagent_did_on_its_step(fake: FakeOpenAI, tmp_path: Path) -> None:
+    plan = call("update_plan", goal="Two files", steps=[{"description": "Write A"}, {"description": "Write B"}])
+    fake.script.extend(
+        [
+            {"match": "You are the planner", **plan},
+            {"match": "Your step: Write A", **call("write_file", path="a.txt", content="a\n")},
+            {"match": "Your step: Write A", "text": "wrote a.txt"},
+            {"match": "Your step: Write B", **call("run_shell", command="echo b > b.txt")},
+            {"match": "Your step: Write B", "text": "wrote b.txt"},
+            {"match": "Combine the results", "text": "Both written."},
+        ]
+    )
+    proc = run_cli(
+        "exec", "--json", "--yes", "--mode", "strict", "--base-url", fake.base_url, "--model", "m",
+        "--workspace", str(tmp_path), "write two files",
+        env={"LIVEPLAN_STEP_RETRY_DELAY": "0.01", "LIVEPLAN_MAX_ATTEMPTS": "1"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    first, second = last_plan(events)["steps"]
+    assert [(e["kind"], e["what"]) for e in first["evidence"]] == [("file", "a.txt")]
+    assert [(e["kind"], e["ok"]) for e in second["evidence"]] == [("command", True)]

@@ -84,7 +84,8 @@ async def run_call(
         text = f"{result.text}\n{review.told}" if review.told else result.text
         result = ToolResult(text, result.is_error)  # one plan change, shown once
     ctx.conv.add({"role": "tool", "tool_call_id": call.id, "content": result.text})
-    if result.evidence is not None and (recorded := ctx.keeper.record(result.evidence)) is not None:
+    keeper = ctx.live or ctx.keeper
+    if result.evidence is not None and (recorded := keeper.record(result.evidence, ctx.step_id)) is not None:
         await ctx.emit(recorded)  # the step in progress shows what was done for it
     ctx.keeper.staleness.after_call(ctx.keeper.board.active, call.name, result.evidence is not None)
     await ctx.emit(ToolCallFinished(call_id=call.id, name=call.name, result=result.text, is_error=result.is_error))

@@ -111,6 +111,8 @@ class TurnContext:
     review_plan: PlanReviewer | None = None  # set when plan_approval is "ask"
     continue_plan: bool = False  # the user approved the active plan: run it, don't make another
     emit: Emit = drop  # where the turn's events go, in order
+    step_id: int | None = None  # the live step a subagent works for: its tools' evidence goes on that step
+    live: PlanKeeper | None = None  # the keeper of that step (a subagent's own keeper holds only a scratch plan)
 
     def scratch(self, conv: Conversation, **changes: Any) -> TurnContext:
         """The same context over another conversation (a subagent's, or a planning scratch pad)."""

@@ -166,6 +166,8 @@ class Orchestrator:
             """What a subagent shows: the tools it calls, as progress of its step."""
             if isinstance(event, ToolCallStarted):
                 await self.queue.put(Subagent(step_id=step.id, phase="tool", detail=event.name))
+            elif isinstance(event, PlanUpdated):  # its tools' evidence, recorded on the live step
+                await self.queue.put(event)
 
         ctx = self.ctx.scratch(
             conv,
@@ -174,6 +176,8 @@ class Orchestrator:
             condenser=None,
             limits=Limits(max_iterations=SUBAGENT_ITERATIONS),
             emit=reported,
+            step_id=step.id,
+            live=self.ctx.keeper,
         )
         match await react(ctx):
             case Answered(text=text) if text.strip():
