@@ -169,6 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _goal_flags(ex: Any) -> None:
+    g = ex.add_argument_group(
+        "goals", "keep working turn after turn until a goal is met; exits 0 met, 5 budget ran out, 6 stuck, 1 failed"
+    )
+    g.add_argument("--goal", metavar="TEXT", help="the goal (instead of TASK); judged met by --until, else a verifier")
+    g.add_argument("--until", metavar="CMD", help="met when CMD exits 0 (a shell command: needs --yes)")
+    g.add_argument("--max-turns", type=int, default=10, metavar="N", help="turns before the goal stops (10)")
+    g.add_argument("--max-calls", type=int, default=100, metavar="N", help="model calls before it stops (100)")
+    g.add_argument("--max-tokens", type=int, metavar="N", help="tokens before it stops (no limit)")
+    g.add_argument("--max-minutes", type=float, metavar="M", help="minutes before it stops (no limit)")
+
+
 def _add_run_commands(sub: Any) -> None:
     """exec, chat and route: the commands that talk to a model."""
     ex = sub.add_parser(
@@ -178,7 +190,7 @@ def _add_run_commands(sub: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ex.add_argument("task", metavar="TASK", help="what to do, in plain words; - reads it from stdin")
+    ex.add_argument("task", metavar="TASK", nargs="?", help="what to do, in plain words; - reads it from stdin")
     ex.add_argument("--json", action="store_true", help="print one JSON event per line instead of the answer")
     ex.add_argument(
         "--yes",
@@ -192,6 +204,7 @@ def _add_run_commands(sub: Any) -> None:
         help="with --continue/--resume: approve the plan an earlier `exec --plan-approval ask` proposed, "
         "and run it with TASK as your reply",
     )
+    _goal_flags(ex)
     _endpoint_flags(ex, sub=True)
     _session_flags(ex, sub=True)
     ex.set_defaults(handler=_cmd_exec)

@@ -125,6 +125,40 @@ class ToolProgress(_Event):
     detail: str
 
 
+class GoalStarted(_Event):
+    """A goal loop began: the goal, how it is judged met, and the budget that always ends it."""
+
+    type: Literal["goal_started"] = "goal_started"
+    goal: str
+    until: str = ""  # the command whose exit 0 means met; empty: an independent verifier judges
+    max_turns: int
+    max_calls: int
+    max_tokens: int | None = None
+    max_minutes: float | None = None
+
+
+class GoalChecked(_Event):
+    """After a turn: whether the goal is met, by whom, and what is missing."""
+
+    type: Literal["goal_checked"] = "goal_checked"
+    passed: bool
+    by: Literal["until", "verifier"]
+    detail: str = ""
+
+
+class GoalFinished(_Event):
+    """How a goal loop ended, with what it spent and where the plan stands."""
+
+    type: Literal["goal_finished"] = "goal_finished"
+    reason: Literal["met", "budget", "stuck", "failed"]
+    why: str
+    turns: int
+    calls: int
+    tokens: int
+    done: list[str] = []
+    left: list[str] = []
+
+
 class Condensed(_Event):
     type: Literal["condensed"] = "condensed"
     replaced_messages: int
@@ -170,6 +204,9 @@ AnyEvent = (
     | Retrying
     | Route
     | Subagent
+    | GoalStarted
+    | GoalChecked
+    | GoalFinished
     | Condensed
     | Error
     | Notice

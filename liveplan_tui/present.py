@@ -13,6 +13,9 @@ from .events import (
     AssistantMessage,
     Condensed,
     Error,
+    GoalChecked,
+    GoalFinished,
+    GoalStarted,
     Notice,
     PlanProposed,
     PlanReviewed,
@@ -48,6 +51,18 @@ def progress_line(event: PlanUpdated) -> str:
     return f"plan {plan.progress()}{now}{' · finished' if event.archived else ''}"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def goal_summary(event: GoalFinished) -> str:
+    """The one summary a goal loop ends with: why it stopped, what it spent, what is done and what is left."""
+    spent = f"{plural(event.turns, 'turn')}, {plural(event.calls, 'model call')}, {plural(event.tokens, 'token')}"
+    done = f"done: {'; '.join(event.done)}" if event.done else "done: nothing recorded"
+    left = f"left: {'; '.join(event.left)}" if event.left else "left: nothing"
+    return f"goal {event.reason}: {event.why} · {spent} · {done} · {left}"
+
+
 def describe(event: AnyEvent, *, verbose: bool = False) -> str | None:
     """A short line for `event`, or None when a line front-end shows nothing for it.
 
@@ -81,6 +96,13 @@ def describe(event: AnyEvent, *, verbose: bool = False) -> str | None:
             )
         case ToolProgress():
             return f"{event.name}: {event.detail}" if verbose else None
+        case GoalStarted():
+            return f"goal: {event.goal}" + (f" (until `{event.until}` exits 0)" if event.until else "")
+        case GoalChecked():
+            verdict = "met" if event.passed else "not met"
+            return f"goal {verdict} ({event.by})" + (f": {event.detail}" if event.detail and not event.passed else "")
+        case GoalFinished():
+            return goal_summary(event)
         case Subagent():
             return f"step {event.step_id}: {event.phase} {event.detail}".rstrip() if verbose else None
         case Error():

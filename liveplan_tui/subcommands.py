@@ -100,9 +100,10 @@ def _endpoint(settings: Settings, *, quiet: bool = False) -> tuple[Endpoint, Any
 
 def _cmd_exec(args: argparse.Namespace) -> int:
     from .agent.session import Session, fixed_approver
-    from .headless import run_exec
+    from .headless import goal_of, run_exec, run_goal
 
-    task = _task_text(args.task)
+    goal = goal_of(args)
+    task = goal[0] if goal else _task_text(args.task or "")
     if not task.strip():
         raise ConfigError('exec needs a task: liveplan exec "what to do" (or - to read it from stdin)')
     settings = _settings(args)
@@ -127,6 +128,8 @@ def _cmd_exec(args: argparse.Namespace) -> int:
             where = f"session {agent.view.session_id}" if agent.view.session_id else "this run (no --continue/--resume)"
             raise ConfigError(f"--approve-plan: no plan awaits approval in {where}")
         try:
+            if goal is not None:
+                return await run_goal(agent, *goal, json_mode=args.json)
             return await run_exec(agent, task, json_mode=args.json)
         finally:
             await agent.close()

@@ -31,7 +31,11 @@ FRONT_ENDS = (
     "liveplan_tui.cli",
     "liveplan_tui.commands",
 )
-FRONT_END_MAY_USE = {"liveplan_tui.agent", "liveplan_tui.agent.session"}
+FRONT_END_MAY_USE = {
+    "liveplan_tui.agent",
+    "liveplan_tui.agent.session",
+    "liveplan_tui.agent.goals",
+}  # goals drive a Session
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 

@@ -83,6 +83,7 @@ class ChatClient:
         self.refused: set[str] = set() if options.stream else {"stream_tools"}  # learned once, kept for the session
         self.seen_ids: set[str] = set()  # tool-call ids of this session, so a repeated one is replaced
         self.on_refusal: Callable[[str], None] | None = None  # told each feature the server refuses, once
+        self.calls = 0  # model calls made (a goal's budget counts them)
         key = endpoint.api_key.get_secret_value() if endpoint.api_key else NO_KEY
         openai = sdk()
         timeout = openai.Timeout(options.read_timeout, connect=options.connect_timeout)
@@ -296,6 +297,7 @@ class ChatClient:
         request once more without it, and that is remembered for the session. One that refuses
         the `tools` field gets them as text (`text_tools`), and that is said once.
         """
+        self.calls += 1
         while True:
             kwargs = self._request(messages, tools, extra)
             try:

@@ -16,6 +16,9 @@ from ..events import (
     Condensed,
     Error,
     Event,
+    GoalChecked,
+    GoalFinished,
+    GoalStarted,
     Notice,
     PlanProposed,
     PlanReviewed,
@@ -141,6 +144,8 @@ class EventRenderer:
                 app.status.context_limit = event.context_window
                 app.status.estimated = event.estimated
                 app.status.session_tokens += event.total_tokens
+            case GoalStarted() | GoalChecked() | GoalFinished():
+                await chat.add(NoticeBlock(describe(event) or ""))
             case Retrying() | Condensed() | Subagent():
                 kind = "warning" if isinstance(event, Retrying) else "info"
                 await chat.add(NoticeBlock(describe(event, verbose=True) or "", kind))

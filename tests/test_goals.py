@@ -1,0 +1,138 @@
+"""#26 point 4 (exec): goals that always end, judged by a command or an independent verifier, never by prose."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_cli
+from fake_openai import FakeOpenAI
+
+pytestmark = pytest.mark.slow  # every test here starts a process (see conftest.py)
+
+VERIFIER = "You are an independent verifier"
+
+
+def shell(command: str) -> dict[str, Any]:
+    return {"when": "tools", "tool_calls": [{"name": "run_shell", "arguments": {"command": command}}]}
+
+
+def said(text: str) -> dict[str, Any]:
+    return {"when": "tools", "text": text}
+
+
+def verdict(done: bool, missing: str = "") -> dict[str, Any]:
+    return {"match": VERIFIER, "json": {"done": done, "missing": missing}}
+
+
+def goal(fake: FakeOpenAI, workspace: Path, *flags: str, json_mode: bool = True) -> tuple[int, list[Any], str]:
+    proc = run_cli(
+        "exec", *(["--json"] if json_mode else []), "--mode", "direct", "--base-url", fake.base_url, "--model", "m",
+        "--workspace", str(workspace), "--goal", "make done.txt exist", *flags,
+    )  # fmt: skip
+    out = [json.loads(line) for line in proc.stdout.splitlines()] if json_mode else proc.stdout.splitlines()
+    return proc.returncode, out, proc.stderr
+
+
+def finished(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(e for e in events if e["type"] == "goal_finished")
+
+
+def test_met_when_the_until_command_exits_0(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.script.extend([shell("touch nope.txt"), said("Made it."), shell("touch done.txt"), said("Now really.")])
+    code, events, stderr = goal(fake, tmp_path, "--until", "test -f done.txt", "--yes")
+    assert code == 0, stderr
+    checks = [e for e in events if e["type"] == "goal_checked"]
+    assert [(c["passed"], c["by"]) for c in checks] == [(False, "until"), (True, "until")]
+    end = finished(events)
+    assert end["reason"] == "met" and end["turns"] == 2 and end["calls"] >= 4
+    assert events[0]["type"] == "goal_started" and events[0]["until"] == "test -f done.txt"
+    second_turn = [m["content"] for m in fake.main_requests()[2]["messages"] if m["role"] == "user"]
+    assert any("not met yet" in m and "test -f done.txt" in m for m in second_turn)  # the failure is the message
+
+
+def test_until_without_yes_exits_2_before_any_model_call(fake: FakeOpenAI, tmp_path: Path) -> None:
+    code, _, stderr = goal(fake, tmp_path, "--until", "true")
+    assert code == 2 and "--yes" in stderr and "Traceback" not in stderr
+    assert fake.requests == []
+
+
+def test_the_verifier_judges_from_evidence_not_claims(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.script.extend(
+        [
+            said("All done, the file exists and every test passes!"),
+            verdict(False, "done.txt does not exist yet"),
+            shell("touch done.txt"),
+            said("Created it."),
+            verdict(True),
+        ]
+    )
+    code, events, stderr = goal(fake, tmp_path, "--yes")
+    assert code == 0, stderr
+    checks = [e for e in events if e["type"] == "goal_checked"]
+    assert [(c["passed"], c["by"]) for c in checks] == [(False, "verifier"), (True, "verifier")]
+    asked = [r for r in fake.requests if VERIFIER in json.dumps(r["messages"])]
+    assert len(asked) == 2 and all("tools" not in r for r in asked)
+    assert all("every test passes" not in json.dumps(r["messages"]) for r in asked)  # never the model's claims
+    assert asked[0]["response_format"]["json_schema"]["schema"]["required"] == ["done", "missing"]
+    assert "done.txt does not exist yet" in json.dumps(fake.main_requests()[1]["messages"])
+
+
+@pytest.mark.parametrize("answer", [{"text": "not json at all"}, {"status": 500}], ids=["unreadable", "error"])
+def test_a_verifier_without_a_verdict_is_not_met(fake: FakeOpenAI, tmp_path: Path, answer: dict) -> None:
+    fake.script.extend([said("Done."), {"match": VERIFIER, **answer}] * 3)
+    code, events, stderr = goal(fake, tmp_path, "--max-turns", "2", "--yes")
+    assert code in (5, 6), stderr
+    assert not any(e["type"] == "goal_checked" and e["passed"] for e in events)
+
+
+def test_a_runaway_goal_stops_at_its_turn_budget(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.script.extend([x for n in range(5) for x in (shell(f"echo attempt {n}"), said(f"Try {n}."))])
+    code, events, stderr = goal(fake, tmp_path, "--until", "false", "--yes", "--max-turns", "3")
+    assert code == 5, stderr
+    end = finished(events)
+    assert end["reason"] == "budget" and end["turns"] == 3 and "--max-turns 3" in end["why"]
+
+
+def test_a_call_budget_stops_it_too(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.script.extend([x for n in range(5) for x in (shell(f"echo attempt {n}"), said(f"Try {n}."))])
+    code, events, _ = goal(fake, tmp_path, "--until", "false", "--yes", "--max-calls", "3")
+    assert code == 5 and finished(events)["turns"] == 2 and "--max-calls 3" in finished(events)["why"]
+
+
+def test_turns_without_progress_stop_as_stuck(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.script.extend([said("Working on it."), said("Still working on it."), said("Almost.")])
+    code, events, stderr = goal(fake, tmp_path, "--until", "false", "--yes")
+    assert code == 6, stderr
+    end = finished(events)
+    assert end["reason"] == "stuck" and end["turns"] == 2
+
+
+def test_the_same_command_again_is_no_progress(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.script.extend([shell("ls"), said("Listed."), shell("ls"), said("Listed again."), shell("ls"), said("x")])
+    code, events, _ = goal(fake, tmp_path, "--until", "false", "--yes")
+    assert code == 6 and finished(events)["turns"] == 3
+
+
+def test_a_failing_turn_ends_the_goal_as_failed(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.script.extend([{"status": 401}])
+    code, events, stderr = goal(fake, tmp_path, "--until", "true", "--yes")
+    assert code == 1
+    assert finished(events)["reason"] == "failed" and "authentication" in stderr + json.dumps(events)
+
+
+def test_text_mode_prints_one_summary(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.script.extend([shell("touch done.txt"), said("Done.")])
+    code, lines, stderr = goal(fake, tmp_path, "--until", "test -f done.txt", "--yes", json_mode=False)
+    assert code == 0, stderr
+    assert len(lines) == 1 and lines[0].startswith("goal met:") and "1 turn, " in lines[0]
+
+
+def test_bad_budgets_and_both_task_and_goal_are_refused(fake: FakeOpenAI, tmp_path: Path) -> None:
+    code, _, stderr = goal(fake, tmp_path, "--max-turns", "0")
+    assert code == 2 and "--max-turns" in stderr
+    proc = run_cli("exec", "--base-url", fake.base_url, "--model", "m", "--goal", "g", "also a task")
+    assert proc.returncode == 2 and "not both" in proc.stderr
+    assert fake.requests == []
