@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # imported where used: the TUI draws before pydantic and the 
     from .events import Event
     from .plan import PlanUpdate
 
-Action = Literal["quit", "new", "help", "compact", "resume", "export"]
+Action = Literal["quit", "new", "help", "compact", "resume", "export", "goal"]
 DuringTurn = Literal["run", "wait", "cancel"]  # at once; after the running turn ends; cancel the turn, then run
 
 
@@ -266,6 +266,23 @@ async def _export(session: Session, arg: str) -> CommandResult:
     except (OSError, StoreError) as exc:
         return CommandResult(f"export failed: {exc}", error=True)
     return CommandResult(f"exported to {path}", action="export", argument=str(path))
+
+
+@command(
+    "goal",
+    "/goal TEXT [--until CMD] | /goal | /goal stop",
+    "work turn after turn until TEXT is met (CMD exits 0, or a verifier agrees) | show the goal | stop it",
+)
+async def _goal(session: Session, arg: str) -> CommandResult:
+    if arg and arg != "stop" and not arg.partition("--until")[0].strip():
+        return CommandResult("usage: /goal TEXT [--until CMD]", error=True)
+    return CommandResult(action="goal", argument=arg)
+
+
+def goal_parts(arg: str) -> tuple[str, str]:
+    """(goal, until) from `/goal TEXT --until CMD`."""
+    text, _, until = arg.partition("--until")
+    return text.strip(), until.strip()
 
 
 @command("new", "/new", "start a new conversation (clears chat and plan)", during_turn="cancel")

@@ -144,6 +144,8 @@ class GoalChecked(_Event):
     passed: bool
     by: Literal["until", "verifier"]
     detail: str = ""
+    turns: int = 0  # spent so far
+    calls: int = 0
 
 
 class GoalFinished(_Event):

@@ -55,6 +55,19 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def goal_status(event: GoalStarted | GoalChecked | GoalFinished, shown: str) -> str:
+    """The status bar's goal: what it is and the budget used, kept up to date by the goal's events."""
+    match event:
+        case GoalStarted():
+            return f"goal: 0/{event.max_turns} turns"
+        case GoalChecked():
+            limit = shown.partition("/")[2].split(" ", 1)[0] or "?"
+            return f"goal: {event.turns}/{limit} turns · {event.calls} calls"
+        case GoalFinished():
+            return f"goal {event.reason}"
+    return shown
+
+
 def goal_summary(event: GoalFinished) -> str:
     """The one summary a goal loop ends with: why it stopped, what it spent, what is done and what is left."""
     spent = f"{plural(event.turns, 'turn')}, {plural(event.calls, 'model call')}, {plural(event.tokens, 'token')}"

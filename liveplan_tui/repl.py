@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
@@ -19,12 +19,15 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 
 from . import commands
+from .agent.goals import Budget, pursue
 from .agent.session import ApprovalRequest, Decision, PlanReview, Session
 from .config import Endpoint, Settings, data_dir
 from .events import (
     AssistantMessage,
     Error,
     Event,
+    GoalFinished,
+    GoalStarted,
     PlanUpdated,
     StreamReset,
     ToolCallStarted,
@@ -63,6 +66,7 @@ class Repl:
         self.lines = lines
         self.out = out
         self.streaming = False
+        self.last_goal = "no goal yet: /goal TEXT [--until CMD]"
 
     def write(self, text: str = "", end: str = "\n") -> None:
         """Everything printed passes here: control sequences from models and files are shown, never obeyed."""
@@ -148,6 +152,7 @@ class Repl:
         if self.streaming:
             self.write()
             self.streaming = False
+        self.last_goal = "no goal yet: /goal TEXT [--until CMD]"
 
     def render(self, event: Event) -> None:
         if event.type == "text_delta":
@@ -161,10 +166,24 @@ class Repl:
             self.write(line if line.startswith(("┌", "✘")) else f"  {line}")
 
     async def turn(self, text: str) -> None:
+        assert self.agent is not None
+        await self._interruptible(self.agent.submit(text))
+
+    async def goal(self, arg: str) -> None:
+        """`/goal TEXT [--until CMD]` runs here until it ends (Ctrl+C stops it); `/goal` shows the last one."""
+        assert self.agent is not None
+        if not arg or arg == "stop":
+            self.write(self.last_goal if arg == "" else "no goal is running (Ctrl+C stops one while it runs)")
+            return
+        text, until = commands.goal_parts(arg)
+        await self._interruptible(pursue(self.agent, text, until, Budget()))
+
+    async def _interruptible(self, events: AsyncIterator[Event]) -> None:
         async def consume() -> None:
-            assert self.agent is not None
-            async for event in self.agent.submit(text):
+            async for event in events:
                 self.render(event)
+                if isinstance(event, GoalStarted | GoalFinished):
+                    self.last_goal = describe(event) or self.last_goal
 
         task = asyncio.create_task(consume())
         loop = asyncio.get_running_loop()
@@ -211,6 +230,8 @@ class Repl:
             self.write(("✘ " if result.error else "") + result.message)
         if result.action == "resume":
             self.show_history()
+        if result.action == "goal":
+            await self.goal(result.argument)
         return True
 
     def show_history(self, last: int = 6) -> None:

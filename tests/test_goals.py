@@ -136,3 +136,38 @@ def test_bad_budgets_and_both_task_and_goal_are_refused(fake: FakeOpenAI, tmp_pa
     proc = run_cli("exec", "--base-url", fake.base_url, "--model", "m", "--goal", "g", "also a task")
     assert proc.returncode == 2 and "not both" in proc.stderr
     assert fake.requests == []
+
+
+def test_plain_mode_runs_a_goal_until_its_command_passes(fake: FakeOpenAI, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    fake.script.extend([shell("touch done.txt"), said("Made it.")])
+    script = "/goal make done.txt exist --until test -f done.txt\ny\ny\n/goal\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "liveplan_tui.cli", "chat", "--plain", "--base-url", fake.base_url, "--model", "m",
+         "--mode", "direct", "--workspace", str(tmp_path)],
+        input=script.encode(), capture_output=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "goal: make done.txt exist (until `test -f done.txt` exits 0)" in out
+    assert "goal met (until)" in out and "goal met: `test -f done.txt` exited 0" in out
+    assert out.count("goal met:") == 2  # the summary, then `/goal` showing it again
+    assert (tmp_path / "done.txt").exists()
+
+
+async def test_the_chat_runs_a_goal_and_shows_its_budget(fake: FakeOpenAI, tmp_path: Path) -> None:
+    from tui_helpers import chat_text, make_app, started, submit, wait_for
+
+    fake.script.extend([said("Checked."), said("Checked again.")])
+    app = make_app(fake.base_url, tmp_path, approval="never-ask", mode="direct")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await started(pilot)
+        await submit(pilot, "/goal keep the build green --until true")
+        await wait_for(pilot, lambda: "goal met" in app.status.goal, timeout=20)
+        assert "goal met: `true` exited 0" in chat_text(app)
+        await submit(pilot, "/goal")
+        await wait_for(pilot, lambda: chat_text(app).rstrip().endswith("goal met"))

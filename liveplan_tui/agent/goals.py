@@ -139,7 +139,8 @@ async def pursue(session: Session, goal: str, until: str, budget: Budget) -> Asy
             break
         passed, detail = await (_until(session, until) if until else _verify(session, goal))
         spent.calls = session.llm.calls - first_call
-        yield GoalChecked(passed=passed, by="until" if until else "verifier", detail=detail)
+        by: Literal["until", "verifier"] = "until" if until else "verifier"
+        yield GoalChecked(passed=passed, by=by, detail=detail, turns=spent.turns, calls=spent.calls)
         if passed:
             reason, why = "met", detail or "the verifier found nothing missing"
             break

@@ -1,10 +1,9 @@
 """The Textual app: renders core events and sends the user's intents to the agent.
 
-Turns run in an async worker on the app's loop (the model call and tools are
-async I/O), so the UI stays live; failures of that worker come back through
-one `on_worker_state_changed` handler. The app draws first: the session (its
-settings, client, store and the `openai` SDK) is built in a thread worker after
-the first frame, and a message typed before it is ready waits in the queue.
+Turns (and goals) run in an async worker on the app's loop, so the UI stays live; failures of that worker come
+back through one `on_worker_state_changed` handler. The app draws first: the session (its settings, client, store
+and the `openai` SDK) is built in a thread worker after the first frame, and a message typed before it is ready waits
+in the queue.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -27,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from .. import commands
 from ..errors import LivePlanError
 from ..textsafe import terminal_safe
+from .goal_control import goal_command
 from .idle_gc import IdleCollector
 from .messages import CoreEvent, TurnEnded, TurnStarted
 from .palette import SlashCommandProvider
@@ -34,6 +34,7 @@ from .relay import relay
 from .widgets.approval import ApprovalScreen
 from .widgets.chat import (
     MAX_BLOCKS,
+    WELCOME,
     ChatLog,
     ErrorBlock,
     NoticeBlock,
@@ -52,10 +53,6 @@ if TYPE_CHECKING:  # the core, pydantic and Markdown load after the first frame,
     from .render import EventRenderer
 
 QUIT_WINDOW = 2.0
-WELCOME = (
-    "LivePlan · give a task and watch its live plan in the Plan panel.\n"
-    "Esc cancels a turn · /help lists commands · Ctrl+P opens the palette · Ctrl+C twice quits."
-)
 
 
 class LivePlanApp(App[int]):
@@ -276,9 +273,9 @@ class LivePlanApp(App[int]):
             return
         if result.action == "resume":
             await self.show_history()
-        if result.action == "new":
-            if self._turn is not None:
-                self._turn.cancel()
+        if result.action == "goal":
+            await goal_command(self, result.argument)
+        if result.action == "new":  # a running turn was cancelled first (its policy), so only its queue is left
             self._queue.clear()
             await self.chat.remove_children()
             self.plan_panel.show(self.session.view.board.latest, finished=False)
@@ -289,7 +286,15 @@ class LivePlanApp(App[int]):
         self.refresh_status(route=self.session.view.mode != mode_before or result.action == "new")
 
     def start_turn(self, text: str) -> None:
-        self._turn = self._run_turn(text)
+        self._turn = self._run_turn(self.session.submit(text))
+
+    def queue_line(self, line: str) -> None:
+        """Hold a line (a message or a command) until the running turn ends."""
+        self._queue.append(line)
+
+    def start_events(self, events: AsyncIterator[Event]) -> None:
+        """Run a stream of core events (a goal's turns) the way a turn runs: one worker, Esc cancels it."""
+        self._turn = self._run_turn(events)
 
     def action_cancel_turn(self) -> None:
         if self.turn_running and self._turn is not None:
@@ -336,11 +341,11 @@ class LivePlanApp(App[int]):
     # -- core events ----------------------------------------------------
 
     @work(group="turn", exit_on_error=False, description="one turn of the agent")
-    async def _run_turn(self, text: str) -> None:
+    async def _run_turn(self, events: AsyncIterator[Event]) -> None:
         """Posts the turn's events as messages; the handlers below render them in order."""
         self.post_message(TurnStarted())
         try:
-            await relay(self.session.submit(text), self.post_message, CoreEvent)
+            await relay(events, self.post_message, CoreEvent)
         finally:
             self.post_message(TurnEnded())
 

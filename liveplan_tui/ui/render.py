@@ -34,7 +34,7 @@ from ..events import (
     TurnFinished,
     Usage,
 )
-from ..present import describe
+from ..present import describe, goal_status
 from .segments import cut_point
 from .widgets.chat import ChatLog, ErrorBlock, NoticeBlock, ToolBlock
 from .widgets.plan_panel import PlanPanel
@@ -146,6 +146,7 @@ class EventRenderer:
                 app.status.session_tokens += event.total_tokens
             case GoalStarted() | GoalChecked() | GoalFinished():
                 await chat.add(NoticeBlock(describe(event) or ""))
+                app.status.goal = goal_status(event, app.status.goal)
             case Retrying() | Condensed() | Subagent():
                 kind = "warning" if isinstance(event, Retrying) else "info"
                 await chat.add(NoticeBlock(describe(event, verbose=True) or "", kind))

@@ -28,6 +28,12 @@ class UserBlock(Static):
         self.text = text
 
 
+WELCOME = (
+    "LivePlan · give a task and watch its live plan in the Plan panel.\n"
+    "Esc cancels a turn · /help lists commands · Ctrl+P opens the palette · Ctrl+C twice quits."
+)
+
+
 class NoticeBlock(Static):
     def __init__(self, text: str, kind: str = "info"):
         super().__init__(Content(safe(text)), classes=f"block notice notice-{kind}")

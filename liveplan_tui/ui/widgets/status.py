@@ -24,6 +24,7 @@ class StatusBar(Static):
     sandbox: reactive[str] = reactive("")
     plan_approval: reactive[str] = reactive("auto")
     instructions: reactive[str] = reactive("none")
+    goal: reactive[str] = reactive("")  # a running goal and the budget it used
 
     def render(self) -> Content:
         limit = f"/{_k(self.context_limit)}" if self.context_limit else ""
@@ -34,6 +35,7 @@ class StatusBar(Static):
             terminal_safe(
                 f"{state} │ {self.endpoint} │ {self.route} │ "
                 f"ctx {approx}{_k(self.context_used)}{limit} │ session {approx}{_k(self.session_tokens)} tok"
+                + (f" │ {self.goal}" if self.goal else "")
                 + (" │ plans: ask" if self.plan_approval == "ask" else "")
                 + (f" │ {self.instructions}" if self.instructions != "none" else "")
                 + (f" │ {self.sandbox}" if self.sandbox else "")
