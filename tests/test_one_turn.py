@@ -244,8 +244,9 @@ def test_tui_holds_compact_and_resume_until_the_turn_ends(
                 ),
             )
             await wait_for(pilot, lambda: not app.turn_running and not app._queue, timeout=20)
-            board_goal = app.session.view.board.latest.goal
-            if line == "/resume":
+            if line == "/resume":  # the held command runs once the turn has ended: wait for what it says
+                await wait_for(pilot, lambda: "resumed session" in chat_text(app), timeout=20)
+                board_goal = app.session.view.board.latest.goal
                 assert board_goal == "", "the resumed session B shows its own (empty) plan"
             else:
                 await submit(pilot, "and then?")
