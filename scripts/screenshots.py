@@ -72,6 +72,7 @@ async def main() -> None:
                 await pilot.pause(0.5)
                 app.save_screenshot(str(OUT / "liveplan-finished.svg"))
         await plan_review(work)
+        await goal_in_progress(work)
     print("\n".join(str(p.relative_to(ROOT)) for p in sorted(OUT.glob("*.svg"))))
 
 
@@ -89,6 +90,33 @@ async def plan_review(work: Path) -> None:
             step.cursor_position = len(step.value)
             await pilot.pause(0.5)
             app.save_screenshot(str(OUT / "liveplan-plan-review.svg"))
+
+
+GOAL_SCRIPT = [
+    tc("update_plan", goal="Write the release notes", steps=[
+        {"description": "Draft the notes", "status": "in_progress"}, {"description": "Check they exist"}]),
+    tc("write_file", path="NOTES.draft.md", content="# Release 1.2\n\n- faster start\n"),
+    tc("update_plan", updates=[{"id": 1, "status": "completed", "result": "draft written"},
+                               {"id": 2, "status": "in_progress"}]),
+    tc("run_shell", command="ls"),
+    tc("update_plan", updates=[{"id": 2, "status": "completed", "result": "listed"}]),
+    {"text": "The notes are drafted."},
+    {"text": "The check wants RELEASE_NOTES.md, so I'll write the notes there and check again. " * 4,
+     "chunk": 4, "delay": 0.05},
+]
+
+
+async def goal_in_progress(work: Path) -> None:
+    """A goal in its second turn: the first check failed, the status bar shows the budget used."""
+    with FakeOpenAI([dict(e) for e in GOAL_SCRIPT]) as fake:
+        app = make_app(fake.base_url, workspace=work, approval="never-ask", mode="plan")
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.prompt.cursor_blink = False
+            await submit(pilot, "/goal write the release notes --until test -f RELEASE_NOTES.md")
+            await wait_for(pilot, lambda: "1/10 turns" in app.status.goal, timeout=30)
+            await pilot.pause(1.5)
+            app.save_screenshot(str(OUT / "liveplan-goal.svg"))
+            app.action_cancel_turn()
 
 
 def browser_shots() -> None:
