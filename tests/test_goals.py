@@ -171,3 +171,12 @@ async def test_the_chat_runs_a_goal_and_shows_its_budget(fake: FakeOpenAI, tmp_p
         assert "goal met: `true` exited 0" in chat_text(app)
         await submit(pilot, "/goal")
         await wait_for(pilot, lambda: chat_text(app).rstrip().endswith("goal met"))
+
+
+def test_the_call_budget_holds_inside_a_turn_too(fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.script.extend([shell(f"echo {n}") for n in range(12)] + [said("Finally.")])
+    code, events, stderr = goal(fake, tmp_path, "--until", "true", "--yes", "--max-calls", "4")
+    assert code == 5, stderr
+    end = finished(events)
+    assert end["reason"] == "budget" and end["calls"] == 4 and end["turns"] == 1
+    assert len(fake.model_requests()) == 4  # the fifth call was never sent

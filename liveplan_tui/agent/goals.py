@@ -123,7 +123,19 @@ def _standing(session: Session) -> tuple[list[str], list[str]]:
 async def pursue(session: Session, goal: str, until: str, budget: Budget) -> AsyncIterator[Event]:
     """Turns toward `goal` until it is met, the budget runs out, the work is stuck, or a turn fails."""
     yield GoalStarted(goal=goal, until=until, **budget.__dict__)
-    spent, message, first_call = Spent(), goal, session.llm.calls
+    spent, first_call = Spent(), session.llm.calls
+    session.llm.call_limit = first_call + budget.max_calls  # a hard limit, even inside a turn
+    try:
+        async for event in _turns(session, goal, until, budget, spent, first_call):
+            yield event
+    finally:
+        session.llm.call_limit = None
+
+
+async def _turns(
+    session: Session, goal: str, until: str, budget: Budget, spent: Spent, first_call: int
+) -> AsyncIterator[Event]:
+    message = goal
     reason: Literal["met", "budget", "stuck", "failed"] = "failed"
     why = ""
     while True:
@@ -135,7 +147,10 @@ async def pursue(session: Session, goal: str, until: str, budget: Budget) -> Asy
         spent.turns += 1
         finished = next((e for e in reversed(events) if e.type == "turn_finished"), None)
         if finished is None or finished.reason not in ("done",):
-            why = f"the turn ended with {finished.reason if finished else 'no answer'}"
+            spent.calls = session.llm.calls - first_call
+            reason, why = "failed", f"the turn ended with {finished.reason if finished else 'no answer'}"
+            if over := spent.over(budget):  # the call limit stopped the turn itself
+                reason, why = "budget", over
             break
         passed, detail = await (_until(session, until) if until else _verify(session, goal))
         spent.calls = session.llm.calls - first_call

@@ -40,6 +40,7 @@ ErrorKind = Literal[
     "no_plan",
     "strict_failed",
     "step_open",
+    "budget",
 ]
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 RETRYABLE_KINDS: frozenset[str] = frozenset({"rate_limit", "server", "timeout", "connection", "stream"})

@@ -84,6 +84,7 @@ class ChatClient:
         self.seen_ids: set[str] = set()  # tool-call ids of this session, so a repeated one is replaced
         self.on_refusal: Callable[[str], None] | None = None  # told each feature the server refuses, once
         self.calls = 0  # model calls made (a goal's budget counts them)
+        self.call_limit: int | None = None  # no call past this count (a goal's --max-calls), even mid-turn
         key = endpoint.api_key.get_secret_value() if endpoint.api_key else NO_KEY
         openai = sdk()
         timeout = openai.Timeout(options.read_timeout, connect=options.connect_timeout)
@@ -297,6 +298,8 @@ class ChatClient:
         request once more without it, and that is remembered for the session. One that refuses
         the `tools` field gets them as text (`text_tools`), and that is said once.
         """
+        if self.call_limit is not None and self.calls >= self.call_limit:
+            raise LLMError("budget", f"the goal's budget of model calls is spent ({self.call_limit} in this session)")
         self.calls += 1
         while True:
             kwargs = self._request(messages, tools, extra)
