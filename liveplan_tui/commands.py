@@ -134,11 +134,10 @@ async def _plan(session: Session, arg: str) -> CommandResult:
     try:
         if not sub:
             shown = board.latest
-            return CommandResult(
-                shown.render()
-                if not shown.is_empty
-                else "no plan yet; the agent makes one for multi-step tasks, or use /plan add TEXT"
-            )
+            if shown.is_empty:
+                return CommandResult("no plan yet; the agent makes one for multi-step tasks, or use /plan add TEXT")
+            records = [f"step {s.id}: {s.shown_evidence}" for s in shown.steps if s.shown_evidence]
+            return CommandResult("\n".join([shown.render(), *(["Evidence:", *records] if records else [])]))
         if sub == "add":
             if not rest:
                 raise PlanError("usage: /plan add TEXT")

@@ -454,3 +454,27 @@ async def test_a_running_tool_shows_its_progress_then_its_result(fake: FakeOpenA
         await app.handle_event(ToolCallFinished(call_id="c1", name="run_shell", result="exit code: 0", is_error=False))
         await pilot.pause()
         assert str(block.title) == "✔ $ make"
+
+
+async def test_the_plan_shows_each_steps_evidence(fake: FakeOpenAI, tmp_path: Path) -> None:
+    """The panel and /plan show what the tools did for each step, and a step done with nothing behind it."""
+    steps = [{"description": "Write the code", "status": "in_progress"}, {"description": "Decide the name"}]
+    fake.script.extend(
+        [
+            {"tool_calls": [{"name": "update_plan", "arguments": {"goal": "Ship", "steps": steps}}]},
+            {"tool_calls": [{"name": "write_file", "arguments": {"path": "a.py", "content": "x = 1\n"}}]},
+            {"tool_calls": [{"name": "run_shell", "arguments": {"command": "python3 a.py"}}]},
+            {"tool_calls": [{"name": "update_plan", "arguments": {"updates": [
+                {"id": 1, "status": "completed"}, {"id": 2, "status": "completed"}]}}]},
+            {"text": "Shipped."},
+        ]
+    )  # fmt: skip
+    app = make_app(fake.base_url, tmp_path, approval="never-ask", mode="plan")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await started(pilot)
+        await submit(pilot, "ship it")
+        await wait_for(pilot, lambda: not app.turn_running, timeout=20)
+        panel = " ".join(str(s.render()) for s in app.plan_panel.query(".step-line"))
+        assert "1 file · 1 command ✔" in panel and "no recorded work" in panel
+        await submit(pilot, "/plan")
+        assert "step 1: 1 file · 1 command ✔" in chat_text(app) and "step 2: no recorded work" in chat_text(app)
