@@ -5,18 +5,37 @@ A goal's events arrive like a turn's; the status bar shows the goal and the budg
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import commands
-from .widgets.chat import NoticeBlock
+from .widgets.chat import ChatLog, NoticeBlock
+from .widgets.status import StatusBar
 
 if TYPE_CHECKING:
-    from .app import LivePlanApp
+    from ..events import Event
+
+
+class GoalHost(Protocol):
+    """What `/goal` needs of the app (the app is this; a protocol keeps the import one-way)."""
+
+    @property
+    def chat(self) -> ChatLog: ...
+    @property
+    def status(self) -> StatusBar: ...
+    @property
+    def turn_running(self) -> bool: ...
+    @property
+    def session(self) -> Any: ...
+    def action_cancel_turn(self) -> None: ...
+    def queue_line(self, line: str) -> None: ...
+    def start_events(self, events: AsyncIterator[Event]) -> None: ...
+
 
 NO_GOAL = "no goal yet: /goal TEXT [--until CMD]"
 
 
-async def goal_command(app: LivePlanApp, arg: str) -> None:
+async def goal_command(app: GoalHost, arg: str) -> None:
     """`/goal TEXT [--until CMD]` starts one (after the running turn); `/goal` shows it; `/goal stop` ends it."""
     if arg in ("", "stop"):
         if arg == "stop":
