@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from .agent.goals import Budget, pursue
 from .agent.session import Session
 from .choices import ConfigError
+from .events import Event
 from .present import describe, goal_summary
 from .textsafe import terminal_safe
 
@@ -37,22 +38,27 @@ async def run_exec(
     agent: Session, task: str, *, json_mode: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
     """Exit 0 only for a non-empty answer with no step left in progress; otherwise one line says why."""
-    show_progress = not json_mode and err.isatty()
     code = EXIT_FAILED
     async for event in agent.submit(task):
-        if json_mode:
-            out.write(event.model_dump_json() + "\n")
-            out.flush()
-        elif show_progress and event.type not in ("error", "notice") and (line := describe(event)):
-            err.write(terminal_safe(line) + "\n")
-        if event.type == "error":
-            err.write(f"liveplan: error: {terminal_safe(event.message)}\n")
-        elif event.type == "notice" and not json_mode:
-            err.write(f"liveplan: note: {terminal_safe(event.message)}\n")
-        elif event.type == "turn_finished":
+        _show(event, json_mode, out, err)
+        if event.type == "turn_finished":
             code = _finished(agent, event.reason, event.answer, json_mode, out, err)
     out.flush()
     return code
+
+
+def _show(event: Event, json_mode: bool, out: TextIO, err: TextIO) -> None:
+    """One event as exec shows it: a JSON line with --json, else progress on a terminal's stderr; errors always,
+    and notices without --json, as one `liveplan:` line on stderr."""
+    if json_mode:
+        out.write(event.model_dump_json() + "\n")
+        out.flush()
+    elif err.isatty() and event.type not in ("error", "notice") and (line := describe(event)):
+        err.write(terminal_safe(line) + "\n")
+    if event.type == "error":
+        err.write(f"liveplan: error: {terminal_safe(event.message)}\n")
+    elif event.type == "notice" and not json_mode:
+        err.write(f"liveplan: note: {terminal_safe(event.message)}\n")
 
 
 def _finished(agent: Session, reason: str, answer: str, json_mode: bool, out: TextIO, err: TextIO) -> int:
@@ -84,13 +90,7 @@ async def run_goal(
     (1); one summary line at the end (stdout), or the `goal_*` events with --json."""
     code = EXIT_FAILED
     async for event in pursue(agent, goal, until, budget):
-        if json_mode:
-            out.write(event.model_dump_json() + "\n")
-            out.flush()
-        elif event.type in ("error", "notice"):
-            err.write(f"liveplan: {event.type if event.type == 'error' else 'note'}: {terminal_safe(event.message)}\n")
-        elif err.isatty() and (line := describe(event)):
-            err.write(terminal_safe(line) + "\n")
+        _show(event, json_mode, out, err)
         if event.type == "goal_finished":
             code = EXIT_GOAL[event.reason]
             if not json_mode:
