@@ -8,7 +8,7 @@ import pytest
 from conftest import run_cli
 from fake_openai import FakeOpenAI
 
-from liveplan_tui.agent.code_check import code_in, failure_line, report
+from liveplan_tui.agent.answers.running import code_in, failure_line, report
 from liveplan_tui.tools.base import ToolResult
 
 PLAN = {
@@ -80,7 +80,7 @@ def test_code_that_keeps_failing_is_shown_with_its_failure(fake) -> None:
     assert answer.startswith(BROKEN.strip()) and "Its code failed when run: AssertionError" in answer
     assert len(runs(events)) == 3
     step = final_plan(events)["steps"][-1]
-    assert step["verified"] == "failed" and step["result"].startswith("failed twice: NameError")
+    assert step["verified"] == "failed" and step["result"].startswith("failed 3 times: NameError")
 
 
 @pytest.mark.slow
@@ -183,7 +183,7 @@ def test_a_passing_run_reports_its_asserts() -> None:
     ],
 )
 def test_code_that_runs_but_misses_the_task_is_caught(task: str, code: str, problem: str) -> None:
-    from liveplan_tui.agent.code_check import AnswerCode, shape_problems
+    from liveplan_tui.agent.answers.running import AnswerCode, shape_problems
 
     found = shape_problems(task, AnswerCode(code, ""))
     assert (problem in found[0]) if problem else found == []

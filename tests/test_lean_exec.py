@@ -27,7 +27,7 @@ def test_a_plain_question_loads_no_ui_and_no_encoder(fake: FakeOpenAI) -> None:
         "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'prompt_toolkit', 'tiktoken', 'rich'})\n"
         "heavy = {'pathspec', 'difflib', 'liveplan_tui.agent.engines.strict', "
         "'liveplan_tui.agent.engines.structured',\n"
-        "         'liveplan_tui.agent.code_check'}\n"
+        "         'liveplan_tui.agent.answers.running'}\n"
         "print('RC', rc, 'LOADED', loaded, 'HEAVY', sorted(heavy & set(sys.modules)))\n"
     )
     proc = subprocess.run(

@@ -15,27 +15,24 @@ free text than inside JSON. So each turn is:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ...events import PlanUpdated, ToolCallFinished, ToolCallStarted
-from ...llm.assemble import new_call_id
-from ...llm.base import LLMError, ToolCall
+from ...events import Notice, PlanUpdated, ToolCallFinished, ToolCallStarted
+from ...llm.base import LLMError
 from ...llm.json_actions import call_of, json_objects
 from ...plan import PlanError, PlanUpdate, StepStatus, Verification
 from ...plan.keeper import acceptance, rejection
 from ...prompts import load
-from ...tools import ToolRegistry
-from ...tools.base import ToolResult
-from ..code_check import AnswerCode, RunAnswerTool, code_in, failure_line, report, shape_problems
+from ..answers.flow import AnswerWork, Checked, tests_in, wrote
+from ..answers.prompting import answer_instruction, direct_instruction
+from ..answers.running import failure_line
+from ..answers.steps import StepSpec, plan_steps
 from ..reviews import review_plan
 from ..text import summary, unwrap
-from ..tool_runs import run_tool
 from ..turn import Answered, AwaitingApproval, Failed, TurnContext, TurnOutcome, usage_event
 from .asking import Answering
 from .replies import said
 
-MAX_FIXES = 2
 STEP_TOKENS = 300
 ANSWER_TOKENS = 700
 STOP = ["<|im_end|>", "<|endoftext|>"]
@@ -87,21 +84,6 @@ def written(answer: str) -> str:
     return f"answered: {summary(answer, 60)}" + (
         f" ({blocks} code block{'s' if blocks != 1 else ''})" if blocks else ""
     )
-
-
-def failure_tail(text: str, limit: int = 1200) -> str:
-    return text if len(text) <= limit else "…" + text[-limit:]
-
-
-def verdict_of(code: AnswerCode, outcome: ToolResult, failures: int) -> tuple[Verification, str]:
-    """The check step's verdict and result: passed, failed (how often, and why), or not run."""
-    if outcome.denied:
-        return "unverified", "not run: the run was not approved"
-    if not outcome.is_error:
-        fixed = f" after {failures} fix{'es' if failures != 1 else ''}" if failures else ""
-        return "passed", report(code, outcome) + fixed
-    times = {0: "once", 1: "once", 2: "twice"}.get(failures + 1 if failures < 2 else 2, f"{failures + 1} times")
-    return "failed", f"failed {times}: {failure_line(outcome.text)}"
 
 
 def default_plan(task: str) -> PlanUpdate:
@@ -176,12 +158,30 @@ class StructuredTurn:
         return (await asking.ask(self._messages(instruction, task), max_tokens=max_tokens, stop=stop or STOP)).strip()
 
     async def chat(self, text: str) -> TurnOutcome:
-        """Small talk gets one free-text reply and no plan."""
+        """Small talk and direct mode get one free-text reply and no plan; the files a task names are written."""
         self.ctx.conv.add({"role": "user", "content": text})
+        work = self._work(text)
         try:
-            return self._answered(await self._free_text("Reply briefly.", text, STEP_TOKENS))
+            reply = await self._free_text(
+                direct_instruction(work.outputs), text, ANSWER_TOKENS if work.outputs else STEP_TOKENS
+            )
+            return self._answered(await self._saved(work, reply) if work.outputs else reply)
         except LLMError as err:
             return Failed(err)
+
+    async def _saved(self, work: AnswerWork, reply: str) -> str:
+        """Direct mode's writes: each named file its block, then the tests the task asks for; nothing is repaired."""
+        files = work.files_of(reply)
+        lines = [wrote(name, body, await work.write(name, body)) for name, body in files.items()]
+        lines += [f"{name} not written: the answer has no block for it" for name in work.outputs if name not in files]
+        tests = [name for name in files if name in tests_in(files)]
+        if tests and not [n for n in tests if work.written[n].is_error]:
+            outcome = await work.test(tuple(tests))
+            how = f"failed: {failure_line(outcome.text)}" if outcome.is_error else "passed"
+            lines.append(f"ran {', '.join(tests)}: {how}")
+        if missing := [line for line in lines if " not written" in line]:
+            await self.emit(Notice(message="; ".join(missing)))
+        return reply + "\n\n" + "\n".join(f"- {line}" for line in lines)
 
     async def run(self, task: str) -> TurnOutcome:
         """A task: the harness's plan, then free text, then the harness completes the plan."""
@@ -239,60 +239,77 @@ class StructuredTurn:
             return ended
         if self.ctx.limits.structured_style == "steps":
             return self._answered(await self._by_steps(task))
-        answer = await self._free_text(load("local_answer.md"), task, ANSWER_TOKENS)
-        code = code_in(answer)
-        if code.runnable:
-            return self._answered(await self._verified(task, answer, code))
-        done = [
-            {"id": s.id, "status": StepStatus.COMPLETED, "result": written(answer)}
-            for s in self.ctx.keeper.board.active.steps
-        ]
-        await self._plan_call(PlanUpdate.model_validate({"updates": done}))
-        return self._answered(answer)
+        work = self._work(task)
+        answer = await self._free_text(answer_instruction(task, work.kind, work.outputs), task, ANSWER_TOKENS)
+        return self._answered(await self._carried_out(work, answer))
 
-    async def _verified(self, task: str, answer: str, code: AnswerCode) -> str:
-        """The plan's last step runs the answer's code; a failure goes back to the model, at most twice."""
+    def _work(self, task: str) -> AnswerWork:
+        async def ask(instruction: str) -> str:
+            return await self._free_text(instruction, task, ANSWER_TOKENS)
+
+        return AnswerWork(self.ctx, task, ask)
+
+    async def _carried_out(self, work: AnswerWork, answer: str) -> str:
+        """The plan becomes what the harness can prove: answer steps, the check, the writes, the tests."""
+        model_steps = [s.description for s in self.ctx.keeper.board.active.steps]
+        specs = plan_steps(model_steps, work.outputs, work.check_step(answer))
         steps = [
-            {"description": s.description, "status": StepStatus.COMPLETED, "result": written(answer)}
-            for s in self.ctx.keeper.board.active.steps
+            {"description": spec.description, "status": StepStatus.COMPLETED, "result": written(answer)}
+            if spec.role == "answer"
+            else {"description": spec.description, "status": StepStatus.PENDING}
+            for spec in specs
         ]
-        steps.append({"description": "Run the answer's code and check it", "status": StepStatus.IN_PROGRESS})
+        todo = [n for n, spec in enumerate(specs, 1) if spec.role != "answer"]
+        if todo:
+            steps[todo[0] - 1]["status"] = StepStatus.IN_PROGRESS
         await self._plan_call(PlanUpdate.model_validate({"steps": steps}))
-        check_id, best, failures = len(steps), answer, 0
-        first: tuple[str, str] | None = None  # the answer as asked for, and how it failed
-        while True:
-            outcome = await self._run_code(code)
-            if not outcome.is_error and (problems := shape_problems(task, code)):
-                outcome = ToolResult("error: " + "; ".join(problems), is_error=True)
-            first = first or (best, outcome.text)
-            if outcome.denied or not outcome.is_error or failures >= MAX_FIXES:
-                break
-            failures += 1
-            fix = load("local_fix.md").format(error=failure_tail(outcome.text))
-            fixed_answer = await self._free_text(fix, task, ANSWER_TOKENS)
-            if not (fixed := code_in(fixed_answer)).runnable:
-                break
-            best, code = fixed_answer, fixed
-        verdict, result = verdict_of(code, outcome, failures)
-        if outcome.is_error and not outcome.denied:  # no version passed: a fix that fails is no better evidence
-            best = f"{first[0]}\n\n(Its code failed when run: {failure_line(first[1])})" if first else best
-        update = PlanUpdate.model_validate(
-            {"updates": [{"id": check_id, "status": StepStatus.COMPLETED, "result": result}]}
-        )
-        await self._plan_call(update, verdicts={check_id: (verdict, "")})
-        return best
+        checked = await work.check(answer) if any(s.role == "check" for s in specs) else Checked(answer, {})
+        checked.files = checked.files or work.files_of(checked.answer)
+        notes: list[str] = []
+        for place, step_id in enumerate(todo):
+            spec = specs[step_id - 1]
+            status, result, verdict = await self._step_work(work, spec, step_id, checked, notes)
+            updates: list[dict[str, Any]] = [{"id": step_id, "status": status, "result": result}]
+            if place + 1 < len(todo):
+                updates.append({"id": todo[place + 1], "status": StepStatus.IN_PROGRESS})
+            await self._plan_call(PlanUpdate.model_validate({"updates": updates}), verdicts=verdict)
+        return "\n\n".join([checked.answer, *(f"({note})" for note in notes)])
 
-    async def _run_code(self, code: AnswerCode) -> ToolResult:
-        """Run through the approval gate, like a shell command."""
-        call = ToolCall(
-            id=new_call_id(),
-            name=RunAnswerTool.name,
-            arguments=json.dumps({"python": code.python, "shell": code.shell}),
-        )
-        summary_line = f"run the answer's code: {code.script()}"
-        await self.emit(
-            ToolCallStarted(call_id=call.id, name=call.name, arguments=call.arguments, summary=summary_line)
-        )
-        result = await run_tool(ToolRegistry([RunAnswerTool()]), call, self.ctx.tool_ctx, self.ctx.gate)
-        await self.emit(ToolCallFinished(call_id=call.id, name=call.name, result=result.text, is_error=result.is_error))
-        return result
+    async def _step_work(
+        self, work: AnswerWork, spec: StepSpec, step_id: int, checked: Checked, notes: list[str]
+    ) -> tuple[StepStatus, str, dict[int, tuple[Verification, str]] | None]:
+        """Do the harness's step; how it ends, its result, and its check verdict when it has one."""
+        if spec.role == "check":
+            return StepStatus.COMPLETED, checked.result, {step_id: (checked.verification, "")}
+        if spec.role == "write":
+            return await self._write_step(work, spec, step_id, checked, notes)
+        if unwritten := [f for f in spec.files if f not in work.written or work.written[f].is_error]:
+            return StepStatus.CANCELLED, f"not run: {', '.join(unwritten)} not written", None
+        outcome = await work.test(spec.files)
+        verdict: Verification = "unverified" if outcome.denied else "failed" if outcome.is_error else "passed"
+        if verdict == "failed":
+            notes.append(f"The tests failed against the written files: {failure_line(outcome.text)}")
+        result = {"passed": "passed", "failed": f"failed: {failure_line(outcome.text)}"}.get(verdict, "not run")
+        return StepStatus.COMPLETED, f"ran {', '.join(spec.files)}: {result}", {step_id: (verdict, "")}
+
+    async def _write_step(
+        self, work: AnswerWork, spec: StepSpec, step_id: int, checked: Checked, notes: list[str]
+    ) -> tuple[StepStatus, str, None]:
+        """A step that names files is completed by their writes and carries their evidence; cancelled if any
+        could not be written."""
+        said_here: list[str] = []
+        for name in spec.files:
+            if name not in checked.files:
+                said_here.append(f"{name} not written: the answer has no block for it")
+                continue
+            fresh = name not in work.written
+            result = await work.write(name, checked.files[name])
+            if not fresh and result.evidence is not None:  # the same write completes every step naming the file
+                if (shown := self.ctx.keeper.record(result.evidence, step_id)) is not None:
+                    await self.emit(shown)
+            said_here.append(wrote(name, checked.files[name], result))
+        if missing := [line for line in said_here if " not written" in line and line not in notes]:
+            notes.extend(missing)
+            await self.emit(Notice(message="; ".join(missing)))
+        failed = any(" not written" in line for line in said_here)
+        return (StepStatus.CANCELLED if failed else StepStatus.COMPLETED), "; ".join(said_here), None

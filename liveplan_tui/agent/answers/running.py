@@ -1,7 +1,7 @@
 """Running the code an answer contains, so a small model's plan does real work.
 
-The harness takes the answer's Python and shell blocks, runs them in a fresh
-temp dir (timeout, closed stdin, writes confined to that dir where Landlock
+The harness puts the files of an answer's check (`checks.Run`) in a fresh
+temp dir and runs its command there (timeout, closed stdin, writes confined to that dir where Landlock
 exists) after the same approval as `run_shell`, and reports what happened in
 words a step result can carry: "ran 3 asserts: passed", "failed: NameError: …".
 Extraction and reporting are pure; `RunAnswerTool` is the one I/O part.
@@ -20,14 +20,13 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from ..tools.base import Tool, ToolContext, ToolKind, ToolResult
-from ..tools.shell import exited, read_capped, shell_env, stop_process, supervised
+from ...tools.base import Tool, ToolContext, ToolKind, ToolResult
+from ...tools.shell import exited, read_capped, shell_env, stop_process, supervised
 
 RUN_TIMEOUT = 20
 _BLOCK = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.S)
 PYTHON = {"python", "py", "python3", ""}
 SHELL = {"sh", "bash", "shell", "console"}
-_INTERACTIVE = re.compile(r"\binput\s*\(")
 
 
 @dataclass(frozen=True)
@@ -122,32 +121,37 @@ def failure_line(text: str) -> str:
 
 class RunAnswerParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    python: StrictStr = Field(default="")
-    shell: StrictStr = Field(default="")
+    files: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    command: StrictStr
 
 
 class RunAnswerTool(Tool):
-    """Runs an answer's code; only the harness calls it, so the model never sees it among its tools."""
+    """Runs an answer's check in a fresh temp dir; only the harness calls it, so the model never sees it."""
 
     name: ClassVar[str] = "run_answer_code"
     kind: ClassVar[ToolKind] = "shell"
     Params: ClassVar[type[BaseModel]] = RunAnswerParams
-    preview_lexer: ClassVar[str] = "python"
+    preview_lexer: ClassVar[str] = "text"
 
     def description(self) -> str:
         return "Run the code of an answer in a fresh temp dir."
 
     def preview(self, params: RunAnswerParams, ctx: ToolContext) -> str:
-        code = AnswerCode(params.python, params.shell)
-        head = f"# run in a fresh temp dir, {RUN_TIMEOUT}s timeout, no input: {code.script()}"
-        return f"{head}\n{params.python}\n{params.shell}".rstrip()
+        """Every file the command can read, whole: what is approved is the command over exactly these."""
+        head = f"# in a fresh temp dir, {RUN_TIMEOUT}s timeout, no input, run: {params.command}"
+        files = [f"# --- {name} ---\n{body}".rstrip() for name, body in params.files.items() if body]
+        return "\n".join([head, *files])
 
     async def run(self, params: RunAnswerParams, ctx: ToolContext) -> ToolResult:
-        code = AnswerCode(params.python, params.shell)
         with tempfile.TemporaryDirectory(prefix="liveplan-answer-") as folder:
-            (Path(folder) / "answer.py").write_text(code.python)
-            (Path(folder) / "answer.sh").write_text(code.shell)
-            return await _run_in(folder, code.script(), ctx)
+            root = Path(folder).resolve()
+            for name, body in params.files.items():
+                target = (root / name).resolve()
+                if not target.is_relative_to(root) or target == root:
+                    return ToolResult(f"error: {name!r} is not a file name inside the check's folder", is_error=True)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(body)
+            return await _run_in(folder, params.command, ctx)
 
 
 async def _run_in(folder: str, command: str, ctx: ToolContext) -> ToolResult:

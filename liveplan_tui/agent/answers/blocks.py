@@ -1,0 +1,144 @@
+"""An answer's fenced blocks, the files a task names, and which block goes to which file.
+
+A block belongs to a file when the line before it, or its own first comment line, names that file; what is left
+goes by language (a test file takes the block with the tests). A small model often puts a function and its tests
+in one block: the tests are split off into the test file the task names, importing from the module.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from .kinds import Kind, kind_of_fence, kind_of_file
+
+_BLOCK = re.compile(r"```[ \t]*([A-Za-z0-9_+.-]*)[^\n]*\n(.*?)```", re.S)
+_FILE = re.compile(
+    r"(?<![\w/.-])((?:[\w-]+/)*(?:[\w.-]+\.(?:py|sh|bash|sql|js|mjs|json|ya?ml|toml|txt|csv|log|md|ini|cfg|env|html|css)"
+    r"|Dockerfile|Makefile))(?![\w/-])"
+)
+_CODE_FILE = re.compile(
+    r"\.(?:py|sh|bash|sql|js|mjs|json|ya?ml|toml|md|ini|cfg|html|css)$|^(?:.*/)?(?:Dockerfile|Makefile)$"
+)
+_WRITE = re.compile(
+    r"\b(?:save|saves|saved|write|writes|create|creates|put|store|add|generate|make|named|called)\b", re.I
+)
+_READ = re.compile(
+    r"\b(?:from|reads?|reading|parses?|of|on|given|existing|for|runs?|running|imports?|copies|copy|tests?)\s+"
+    r"(?:the\s+|a\s+|file\s+|module\s+)?$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    lang: str
+    body: str
+    label: str  # the text line just before the fence
+
+    @property
+    def kind(self) -> Kind | None:
+        return kind_of_fence(self.lang)
+
+
+def blocks_in(answer: str) -> list[Block]:
+    found = []
+    for match in _BLOCK.finditer(answer):
+        before = [ln.strip() for ln in answer[: match.start()].splitlines() if ln.strip()]
+        found.append(Block(match.group(1).lower(), match.group(2), before[-1] if before else ""))
+    return found
+
+
+@dataclass(frozen=True)
+class NamedFiles:
+    outputs: tuple[str, ...]  # files the task asks to be written
+    inputs: tuple[str, ...]  # files the task's code reads (the check makes samples of them)
+
+
+def files_named(task: str) -> NamedFiles:
+    """Code files named in a sentence that asks for something written are outputs, unless the words just before
+    say they are read ("from data.json"); data files (.txt, .csv, .log) are inputs."""
+    outputs: list[str] = []
+    inputs: list[str] = []
+    for sentence in re.split(r"(?<=[.!?;])\s+|\n", task):
+        for match in _FILE.finditer(sentence):
+            name = match.group(1).rstrip(".")
+            read = _READ.search(sentence[: match.start()]) is not None
+            if _CODE_FILE.search(name) and _WRITE.search(sentence) and not read:
+                outputs.append(name)
+            else:
+                inputs.append(name)
+    outputs = list(dict.fromkeys(outputs))
+    return NamedFiles(tuple(outputs), tuple(n for n in dict.fromkeys(inputs) if n not in outputs))
+
+
+def is_test_file(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return base.startswith("test_") or base.endswith(("_test.py", ".test.js", ".spec.js"))
+
+
+def _named_in(block: Block, files: tuple[str, ...]) -> str | None:
+    first = block.body.splitlines()[0] if block.body.strip() else ""
+    for text in (block.label, first if re.match(r"^\s*(#|//|--)", first) else ""):
+        hits = [f for f in files if re.search(rf"(?<![\w.-]){re.escape(f)}(?![\w-])", text)]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def _fits(block: Block, name: str) -> bool:
+    want = kind_of_file(name)
+    return block.kind == want or (block.kind is None and block.lang in ("", "text") and want is not None)
+
+
+def assign(answer: str, files: tuple[str, ...]) -> dict[str, str]:
+    """Each named file's content from the answer's blocks; a file with no block is left out."""
+    blocks = blocks_in(answer)
+    chosen: dict[str, str] = {}
+    left = []
+    for block in blocks:
+        name = _named_in(block, files)
+        if name is not None and name not in chosen:
+            chosen[name] = block.body
+        else:
+            left.append(block)
+    for name in (f for f in files if f not in chosen):
+        tests = is_test_file(name)
+        pick = next((b for b in left if _fits(b, name) and _has_tests(b.body) == tests), None)
+        pick = pick or next((b for b in left if _fits(b, name)), None)
+        if pick is not None:
+            chosen[name] = pick.body
+            left.remove(pick)
+    return _split_tests(chosen, files)
+
+
+def _has_tests(body: str) -> bool:
+    return bool(re.search(r"^\s*def test_\w*\(|^\s*import pytest|^\s*(?:test|it|describe)\(", body, re.M))
+
+
+def _split_tests(chosen: dict[str, str], files: tuple[str, ...]) -> dict[str, str]:
+    """A Python test file the answer gave no block for takes the `test_` functions out of the module's block."""
+    missing = [f for f in files if f not in chosen and is_test_file(f) and f.endswith(".py")]
+    modules = [f for f in chosen if f.endswith(".py") and not is_test_file(f) and _has_tests(chosen[f])]
+    if not missing or not modules:
+        return chosen
+    module = modules[0]
+    try:
+        tree = ast.parse(chosen[module])
+    except SyntaxError:
+        return chosen
+    lines = chosen[module].splitlines()
+    taken = [n for n in tree.body if _is_test_node(n)]
+    keep = [ln for i, ln in enumerate(lines, 1) if not any(n.lineno <= i <= (n.end_lineno or n.lineno) for n in taken)]
+    tests = ["\n".join(lines[n.lineno - 1 : n.end_lineno]) for n in taken]
+    import_line = f"from {module[:-3].replace('/', '.')} import *"
+    return {**chosen, module: "\n".join(keep).strip() + "\n", missing[0]: "\n\n".join([import_line, *tests]) + "\n"}
+
+
+def _is_test_node(node: ast.stmt) -> bool:
+    if isinstance(node, ast.FunctionDef):
+        return node.name.startswith("test_")
+    if isinstance(node, ast.Import):
+        return any(alias.name == "pytest" for alias in node.names)
+    return False

@@ -1,0 +1,35 @@
+"""What the small model is asked for: the answer in the task's language, each named file in its own block, and a
+fix that says what the check found. Python without files keeps the measured wording of `local_answer.md`."""
+
+from __future__ import annotations
+
+from ...prompts import load
+from .kinds import Kind, reads_stdin
+
+
+def kind_instruction(task: str, kind: Kind | None) -> str:
+    if kind == "python" and reads_stdin(task):
+        return load("answer_kinds/python_stdin.md")
+    return load(f"answer_kinds/{kind or 'any'}.md")
+
+
+def files_instruction(outputs: tuple[str, ...]) -> str:
+    return load("answer_kinds/files.md").format(example=outputs[0]) if outputs else ""
+
+
+def answer_instruction(task: str, kind: Kind | None, outputs: tuple[str, ...]) -> str:
+    """Structured mode's request for the answer: brief, in the task's language, a block per named file."""
+    how = kind_instruction(task, kind)
+    return " ".join(filter(None, [how, files_instruction(outputs), "Do not repeat the plan."]))
+
+
+def direct_instruction(outputs: tuple[str, ...]) -> str:
+    """Direct mode stays as brief as it was; it only learns where each named file's block goes."""
+    return " ".join(filter(None, ["Reply briefly.", files_instruction(outputs)]))
+
+
+def fix_instruction(task: str, kind: Kind | None, outputs: tuple[str, ...], error: str) -> str:
+    if kind in ("python", None) and not outputs and not reads_stdin(task):
+        return load("local_fix.md").format(error=error)
+    how = " ".join(filter(None, [kind_instruction(task, kind), files_instruction(outputs)]))
+    return load("local_fix_any.md").format(error=error, how=how)
