@@ -65,12 +65,10 @@ def files_named(task: str) -> NamedFiles:
         for match in _FILE.finditer(sentence):
             name = match.group(1).rstrip(".")
             read = _READ.search(sentence[: match.start()]) is not None
-            if _CODE_FILE.search(name) and _WRITE.search(sentence) and not read:
-                outputs.append(name)
-            else:
-                inputs.append(name)
-    outputs = list(dict.fromkeys(outputs))
-    return NamedFiles(tuple(outputs), tuple(n for n in dict.fromkeys(inputs) if n not in outputs))
+            written = _CODE_FILE.search(name) and _WRITE.search(sentence) and not read
+            (outputs if written else inputs).append(name)
+    inputs = list(dict.fromkeys(inputs))  # a file read anywhere in the task ("runs app.py") is not written
+    return NamedFiles(tuple(n for n in dict.fromkeys(outputs) if n not in inputs), tuple(inputs))
 
 
 def is_test_file(name: str) -> bool:
@@ -78,13 +76,21 @@ def is_test_file(name: str) -> bool:
     return base.startswith("test_") or base.endswith(("_test.py", ".test.js", ".spec.js"))
 
 
-def _named_in(block: Block, files: tuple[str, ...]) -> str | None:
-    first = block.body.splitlines()[0] if block.body.strip() else ""
-    for text in (block.label, first if re.match(r"^\s*(#|//|--)", first) else ""):
-        hits = [f for f in files if re.search(rf"(?<![\w.-]){re.escape(f)}(?![\w-])", text)]
+_NAME_LINE = re.compile(r"^\s*(?:#|//|--|<!--)?\s*(?:file(?:name)?:\s*)?`?([\w./-]+)`?:?\s*(?:-->)?\s*$", re.I)
+
+
+def _named_in(block: Block, files: tuple[str, ...]) -> tuple[str, str] | None:
+    """The file a block names (before it, or on its own first line) and its body without that naming line."""
+    lines = block.body.splitlines(keepends=True)
+    first = _NAME_LINE.match(lines[0]) if lines else None
+    if first and first.group(1) in files:
+        return first.group(1), "".join(lines[1:])  # "Dockerfile" or "# pal.py" alone on the first line
+    if lines and re.match(r"^\s*(#|//|--)", lines[0]):
+        hits = [f for f in files if re.search(rf"(?<![\w.-]){re.escape(f)}(?![\w-])", lines[0])]
         if len(hits) == 1:
-            return hits[0]
-    return None
+            return hits[0], block.body
+    hits = [f for f in files if re.search(rf"(?<![\w.-]){re.escape(f)}(?![\w-])", block.label)]
+    return (hits[0], block.body) if len(hits) == 1 else None
 
 
 def _fits(block: Block, name: str) -> bool:
@@ -98,9 +104,9 @@ def assign(answer: str, files: tuple[str, ...]) -> dict[str, str]:
     chosen: dict[str, str] = {}
     left = []
     for block in blocks:
-        name = _named_in(block, files)
-        if name is not None and name not in chosen:
-            chosen[name] = block.body
+        named = _named_in(block, files)
+        if named is not None and named[0] not in chosen:
+            chosen[named[0]] = named[1]
         else:
             left.append(block)
     for name in (f for f in files if f not in chosen):

@@ -71,7 +71,7 @@ def check_for(task: str, kind: Kind | None, answer: str, files: dict[str, str], 
     kind = kind or next((b.kind for b in blocks if b.kind is not None), None)
     if kind is None:
         return None
-    mine = [b for b in blocks if b.kind == kind or (kind == "python" and b.lang == "")]
+    mine = [b for b in blocks if b.kind == kind or b.lang in ("", "text", "plaintext")]  # small models drop labels
     if kind == "regex":
         return regex_check(task, answer, mine)
     if not mine:  # prose alone is an answer to a question; a block in another language misses the task
@@ -91,7 +91,8 @@ def _by_kind(task: str, kind: Kind, answer: str, body: str, *, node: bool) -> Ru
             return Judged("unverified", "not run: Node.js is not installed")
         return Run({"answer.js": body}, "node answer.js", "ran the script")
     if kind == "shell":
-        return Run({**sample_tree(task), "answer.sh": body}, "sh answer.sh", "ran in a folder of sample files")
+        shell = "bash" if any(b.lang == "bash" for b in blocks_in(answer)) or "bash" in body.split("\n", 1)[0] else "sh"
+        return Run({**sample_tree(task), "answer.sh": body}, f"{shell} answer.sh", "ran in a folder of sample files")
     return python_check(task, code_in(answer))
 
 
@@ -132,14 +133,14 @@ def sql_check(task: str, body: str) -> Run | Judged:
 
 
 def _quoted(text: str) -> list[str]:
-    return [next(g for g in m) for m in re.findall(r"`([^`\n]+)`|\"([^\"\n]+)\"|'([^'\n]+)'", text)]
+    return [next(g for g in m if g) for m in re.findall(r"`([^`\n]+)`|\"([^\"\n]+)\"|'([^'\n]+)'", text)]
 
 
 def regex_examples(text: str) -> tuple[list[str], list[str]]:
     """Strings a text says should match, and strings it says should not, clause by clause."""
     match: list[str] = []
     reject: list[str] = []
-    for clause in re.split(r"(?<=[.;:\n])\s+|,?\s+\bbut\b\s+", text):
+    for clause in re.split(r"(?<=[.;\n])\s+|,?\s+\bbut\b\s+", text):
         found = _quoted(clause)
         if not found:
             continue
@@ -157,7 +158,7 @@ def pattern_in(blocks: list[Block], answer: str) -> str | None:
     return literal.group(2) if literal else None
 
 
-def regex_check(task: str, answer: str, blocks: list[Block]) -> Run | Judged:
+def regex_check(task: str, answer: str, blocks: list[Block]) -> Run | Judged | None:
     pattern = pattern_in(blocks, answer)
     if pattern is None:
         return missing_block("regex") if "```" in answer else None

@@ -77,16 +77,14 @@ def yaml_problems(task: str, text: str) -> list[str]:
 
 
 def _in_block(text: str, number: int) -> bool:
-    """A line inside a `|` or `>` block scalar, or continuing a flow collection, is free text."""
-    lines = text.splitlines()[: number - 1]
-    indent = len(lines[-1]) - len(lines[-1].lstrip()) if lines else 0
-    this = text.splitlines()[number - 1]
-    for previous in reversed(lines):
-        if not previous.strip():
-            continue
-        opened = re.search(r":\s*[|>][-+]?\s*$|[\[{,]\s*$", previous)
-        deeper = len(this) - len(this.lstrip()) > len(previous) - len(previous.lstrip())
-        return bool(opened and deeper) or (indent > 0 and not re.match(r"^\s*(- |[^:]+:)", previous) and deeper)
+    """A line inside a `|` or `>` block scalar, or continuing a flow collection, is free text: the nearest line
+    above it that is indented less opens one."""
+    lines = text.splitlines()
+    this = lines[number - 1]
+    indent = len(this) - len(this.lstrip())
+    for previous in reversed(lines[: number - 1]):
+        if previous.strip() and len(previous) - len(previous.lstrip()) < indent:
+            return bool(re.search(r":\s*[|>][-+]?\d*\s*$|[\[{,]\s*$", previous))
     return False
 
 

@@ -21,10 +21,10 @@ from ...tools import ToolRegistry
 from ...tools.base import ToolResult
 from ..tool_runs import run_call, run_tool
 from ..turn import TurnContext
-from .blocks import assign, files_named, is_test_file
+from .blocks import assign, blocks_in, files_named, is_test_file
 from .checks import PYTEST_OR_PLAIN, Judged, Run, check_for
 from .kinds import kind_of
-from .prompting import fix_instruction
+from .prompting import fix_instruction, one_file_instruction
 from .running import RunAnswerTool, code_in, failure_line, shape_problems
 
 MAX_FIXES = 2
@@ -98,6 +98,7 @@ class AnswerWork:
     async def check(self, answer: str) -> Checked:
         """Check the answer; a failure goes back to the model, at most twice. When no version passes, the first is
         shown with its failure: a fix that fails too is no better evidence."""
+        answer = await self._complete_files(answer)
         check, files = self._check_of(answer)
         if check is None:
             return Checked(answer, files)
@@ -111,7 +112,9 @@ class AnswerWork:
             if verification != "failed" or failures >= MAX_FIXES:
                 break
             failures += 1
-            fixed = await self.ask(fix_instruction(self.task, self.kind, self.outputs, tail(detail)))
+            fixed = await self._complete_files(
+                await self.ask(fix_instruction(self.task, self.kind, self.outputs, tail(detail)))
+            )
             new_check, new_files = self._check_of(fixed)
             if new_check is None:
                 break
@@ -122,6 +125,17 @@ class AnswerWork:
             answer, files = f"{first[0]}\n\n({first[2]})", first[1]
             result = f"failed {TIMES.get(failures + 1, f'{failures + 1} times')}: {result}"
         return Checked(answer, files, verification, result, what)
+
+    async def _complete_files(self, answer: str) -> str:
+        """A small model often leaves out a file the task names (most often the tests): each is asked for alone."""
+        files = self.files_of(answer)
+        for name in [n for n in self.outputs if n not in files]:
+            extra = await self.ask(one_file_instruction(name, list(files)))
+            block = next((b for b in blocks_in(extra) if b.body.strip()), None)
+            if block is not None:
+                answer += f"\n\n{name}:\n```{block.lang}\n{block.body}```"
+                files = self.files_of(answer)
+        return answer
 
     async def run(self, check: Run) -> ToolResult:
         """One check run, through the approval gate like a shell command, shown as a call."""

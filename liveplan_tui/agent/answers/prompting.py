@@ -4,7 +4,8 @@ fix that says what the check found. Python without files keeps the measured word
 from __future__ import annotations
 
 from ...prompts import load
-from .kinds import Kind, reads_stdin
+from .blocks import is_test_file
+from .kinds import FENCE_OF, Kind, kind_of_file, reads_stdin
 
 
 def kind_instruction(task: str, kind: Kind | None) -> str:
@@ -14,7 +15,8 @@ def kind_instruction(task: str, kind: Kind | None) -> str:
 
 
 def files_instruction(outputs: tuple[str, ...]) -> str:
-    return load("answer_kinds/files.md").format(example=outputs[0]) if outputs else ""
+    names = ", ".join(f"`{name}`" for name in outputs)
+    return load("answer_kinds/files.md").format(names=names, example=outputs[0]) if outputs else ""
 
 
 def answer_instruction(task: str, kind: Kind | None, outputs: tuple[str, ...]) -> str:
@@ -33,3 +35,12 @@ def fix_instruction(task: str, kind: Kind | None, outputs: tuple[str, ...], erro
         return load("local_fix.md").format(error=error)
     how = " ".join(filter(None, [kind_instruction(task, kind), files_instruction(outputs)]))
     return load("local_fix_any.md").format(error=error, how=how)
+
+
+def one_file_instruction(name: str, others: list[str]) -> str:
+    """A file the answer left out, asked for alone: a small model that skips the tests writes them when asked."""
+    kind = kind_of_file(name)
+    fence = FENCE_OF[kind] if kind else "text"
+    modules = [o[:-3].replace("/", ".") for o in others if o.endswith(".py") and not is_test_file(o)]
+    hint = load("answer_kinds/test_file.md").format(module=modules[0]) if is_test_file(name) and modules else ""
+    return load("answer_kinds/one_file.md").format(name=name, fence=fence, hint=hint).strip()
