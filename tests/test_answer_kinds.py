@@ -212,7 +212,7 @@ def test_dockerfile_checks_what_the_task_names(task: str, text: str, problem: st
 
 
 def test_well_formed_data_answers_pass() -> None:
-    assert dockerfile_problems("on port 80", "ARG V=1\nFROM nginx:${V}\nEXPOSE 80\nCMD [\"nginx\", \\\n  \"-g\"]\n") == []
+    assert dockerfile_problems("on port 80", 'ARG V=1\nFROM nginx:${V}\nEXPOSE 80\nCMD ["nginx", \\\n  "-g"]\n') == []
     assert yaml_problems("a `web` service", "services:\n  web:\n    cmd: |\n      echo hi\n      free text\n") == []
     assert json_problems("a `name` key", '{"name": "x"}') == [] and toml_problems("", "[a]\nb = 1\n") == []
 

@@ -17,7 +17,7 @@ from .blocks import Block, blocks_in, is_test_file
 from .configs import PARSERS
 from .kinds import FENCE_OF, Kind, kind_of_file, reads_stdin
 from .running import AnswerCode, code_in
-from .samples import SAMPLE_INPUT, sample_tree
+from .samples import sample_input, sample_tree
 
 SQL_SCRIPT = """import sqlite3, sys
 db = sqlite3.connect(":memory:")
@@ -103,7 +103,7 @@ def python_check(task: str, code: AnswerCode) -> Run | None:
     files = {"answer.py": code.python, "answer.sh": code.shell}
     command = code.script()
     if reads_stdin(task):  # else stdin stays closed: code that waits for input fails instead of hanging
-        files["input.txt"] = SAMPLE_INPUT
+        files["input.txt"] = sample_input(task)
         command = command.replace("python3 answer.py", "python3 answer.py < input.txt")
         what = "ran on sample input"
     return Run({**sample_tree(task), **files}, command, what)

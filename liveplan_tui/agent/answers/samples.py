@@ -5,6 +5,7 @@ the answer may create more of its own."""
 from __future__ import annotations
 
 import json
+import re
 
 from .blocks import files_named
 
@@ -33,6 +34,14 @@ TREE = {
     "docs/readme.md": "# Demo\n\nA small sample project.\n",
     "empty.txt": "",
 }
+
+
+def sample_input(task: str) -> str:
+    """What a program that reads stdin is fed: numbers when the task reads numbers, CSV rows, else lines of text."""
+    lowered = task.lower()
+    if re.search(r"\b(?:numbers?|integers?|floats?|digits|values|sum|average|mean)\b", lowered):
+        return "3\n5\n10\n-2\n"
+    return CSV if "csv" in lowered else SAMPLE_INPUT
 
 
 def sample_tree(task: str) -> dict[str, str]:
