@@ -169,14 +169,20 @@ def test_what_cannot_be_run_is_unverified_never_passed() -> None:
     assert isinstance(no_examples, Judged) and no_examples.verification == "unverified"
 
 
+STDIN_SUM = "```python\nimport sys\nprint(sum(map(int, sys.stdin.read().split())))\n```"
+
+
 @pytest.mark.parametrize(
     ("task", "answer", "command", "file"),
     [
-        ("Write a shell pipeline counting ERROR lines in app.log", "```sh\ngrep -c ERROR app.log\n```", "sh answer.sh", "app.log"),
-        ("Write a SQL query over employees(id, name, salary)", "```sql\nSELECT name FROM employees;\n```", "python3 check_sql.py", "answer.sql"),
+        ("A shell pipeline counting ERROR lines in app.log", "```sh\ngrep -c ERROR app.log\n```", "sh answer.sh",
+         "app.log"),
+        ("A SQL query over employees(id, name, salary)", "```sql\nSELECT name FROM employees;\n```",
+         "python3 check_sql.py", "answer.sql"),
         ("Write a regex like '12' but not 'ab'", "```regex\n^\\d+$\n```", "python3 check_regex.py", "regex.json"),
         ("Write a JavaScript function add(a, b)", "```js\nconsole.log(1 + 2)\n```", "node answer.js", "answer.js"),
-        ("Write a Python script that reads numbers from stdin and prints the sum", "```python\nimport sys\nprint(sum(map(int, sys.stdin.read().split())))\n```", "python3 answer.py < input.txt", "input.txt"),
+        ("A Python script that sums numbers from stdin", STDIN_SUM, "python3 answer.py < input.txt", "input.txt"),
+        ("A bash script that lists the logs", "```bash\nls *.log\n```", "bash answer.sh", "answer.sh"),
     ],
 )  # fmt: skip
 def test_answers_that_can_run_get_a_run(task: str, answer: str, command: str, file: str) -> None:
@@ -251,8 +257,8 @@ def test_steps_that_name_files_are_completed_by_their_writes() -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    ["```\nDockerfile\nFROM alpine\n```", "```dockerfile\n# Dockerfile\nFROM alpine\n```", "Dockerfile:\n```\nFROM alpine\n```",
-     "```docker\n# file: Dockerfile\nFROM alpine\n```"],
+    ["```\nDockerfile\nFROM alpine\n```", "```dockerfile\n# Dockerfile\nFROM alpine\n```",
+     "Dockerfile:\n```\nFROM alpine\n```", "```docker\n# file: Dockerfile\nFROM alpine\n```"],
 )  # fmt: skip
 def test_a_file_named_alone_on_a_blocks_first_line_is_its_label_not_its_content(answer: str) -> None:
     assert assign(answer, ("Dockerfile",))["Dockerfile"].strip() == "FROM alpine"

@@ -69,7 +69,8 @@ CASES = [  # task, a first reply that fails its check, the fix that passes, what
     (
         "Write a SQL query that returns the names of employees earning over 50000 from employees(id, name, salary).",
         "```python\nimport pandas as pd\ndf = pd.read_sql('select * from employees', None)\n```",
-        "```sql\nINSERT INTO employees VALUES (1, 'Ann', 60000);\nSELECT name FROM employees WHERE salary > 50000;\n```",
+        "```sql\nINSERT INTO employees VALUES (1, 'Ann', 60000);\n"
+        "SELECT name FROM employees WHERE salary > 50000;\n```",
         "no ```sql block",
     ),
     (
@@ -207,7 +208,10 @@ def test_a_test_file_the_model_left_out_is_asked_for_alone(fake: FakeOpenAI, tmp
 
 
 def test_tests_in_the_module_block_are_split_into_the_named_test_file(fake: FakeOpenAI, tmp_path: Path) -> None:
-    one_block = "```python\ndef is_palindrome(s):\n    return s == s[::-1]\n\ndef test_it():\n    assert is_palindrome('aba')\n```"
+    one_block = (
+        "```python\ndef is_palindrome(s):\n    return s == s[::-1]\n\ndef test_it():\n"
+        "    assert is_palindrome('aba')\n```"
+    )
     events, _ = turn(fake, tmp_path, PAL_TASK, [one_block])
     assert "def test_it" not in (tmp_path / "pal.py").read_text()
     assert (tmp_path / "test_pal.py").read_text().startswith("from pal import *")
