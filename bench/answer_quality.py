@@ -1,9 +1,12 @@
 """Answer quality of the embedded model: plan mode (with the answer's code run and fixed) against direct mode.
 
-    python bench/answer_quality.py [--tasks 20] [--held-out] [--timeout 240]
+    python bench/answer_quality.py [--set python,other,files] [--held-out] [--timeout 300]
 
-Each task asks for one Python function and has its own checker: the answer's code is
-run, then the checker's asserts call the function. Both modes run through `liveplan exec
+Three sets, each task with its own checker that runs the answer on inputs of its own:
+`python` asks for one Python function (the checker's asserts call it); `other` for a
+shell pipeline, a stdin script, a regex, SQL, a Dockerfile, JSON/YAML/TOML or JavaScript
+(bench/answer_tasks.py); `files` names the files to write, and the checker reads them
+from the workspace exec ran in. The YAML checker needs `pip install pyyaml`. Both modes run through `liveplan exec
 --local --yes` on the same machine in one run. Prints correct counts, the median time of
 each mode and their ratio, and whether every planned run made a plan, kept at most one
 step in progress and finished it. Needs the [local] extra; run nothing else beside it.
@@ -21,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from answer_tasks import FILES, HELD_OUT_FILES, HELD_OUT_OTHER, OTHER, Checker
 
 TASKS: list[tuple[str, str]] = [
     ("Write a Python function is_even(n) that returns True when n is even.", "assert is_even(4) and not is_even(7) and is_even(0)"),
@@ -84,7 +89,24 @@ def correct(answer: str, checker: str) -> bool:
     return proc.returncode == 0 and "CHECKED" in proc.stdout
 
 
-def run(task: str, mode: str, timeout: float) -> tuple[str, float, dict[str, bool]]:
+def python_function(checker: str) -> Checker:
+    return lambda answer, _: correct(answer, checker)
+
+
+def task_set(held_out: bool, kinds: str) -> list[tuple[str, str, Checker]]:
+    """(kind, task, checker) for the chosen sets: `python` functions, `other` languages, `files` named, or `all`."""
+    python = [("python", task, python_function(c)) for task, c in (HELD_OUT if held_out else TASKS)]
+    sets = {
+        "python": python,
+        "other": HELD_OUT_OTHER if held_out else OTHER,
+        "files": HELD_OUT_FILES if held_out else FILES,
+    }
+    return [t for name in (sets if kinds == "all" else kinds.split(",")) for t in sets[name]]
+
+
+def run(task: str, mode: str, timeout: float, checker: Checker) -> tuple[str, float, dict[str, bool], bool]:
+    """One exec; the answer, the wall time, the plan's facts, and whether the checker took the answer (and the
+    files exec wrote into its workspace)."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as ws:
         proc = subprocess.run(
@@ -92,46 +114,57 @@ def run(task: str, mode: str, timeout: float) -> tuple[str, float, dict[str, boo
              "--workspace", ws, task],
             capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
         )
-    elapsed = time.perf_counter() - start
-    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+        elapsed = time.perf_counter() - start
+        events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+        answer = events[-1].get("answer", "") if events and events[-1]["type"] == "turn_finished" else ""
+        ok = checker(answer, Path(ws))
     plans = [e["new"] for e in events if e["type"] == "plan_updated"]
-    answer = events[-1].get("answer", "") if events and events[-1]["type"] == "turn_finished" else ""
     facts = {
         "plan made": bool(plans),
         "at most one in progress": all(sum(s["status"] == "in_progress" for s in p["steps"]) <= 1 for p in plans),
         "plan completed": bool(plans) and all(s["status"] in ("completed", "cancelled") for s in plans[-1]["steps"]),
         "answer given": bool(answer.strip()),
     }
-    return answer, elapsed, facts
+    return answer, elapsed, facts, ok
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tasks", type=int, default=len(TASKS))
+    parser.add_argument("--set", default="all", help="python, other, files, or all (comma-separated)")
+    parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--skip", type=int, default=0, help="start after the first N tasks")
     parser.add_argument("--held-out", action="store_true", help="run the held-out tasks instead")
-    parser.add_argument("--timeout", type=float, default=240)
+    parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--log", type=Path, help="append each answer as a JSON line here, to see why one was wrong")
     args = parser.parse_args()
-    tasks = (HELD_OUT if args.held_out else TASKS)[args.skip : args.skip + args.tasks]
-    results: dict[str, list[tuple[bool, float, dict[str, bool]]]] = {"plan": [], "direct": []}
-    for n, (task, checker) in enumerate(tasks, start=1):
+    tasks = task_set(args.held_out, args.set)[args.skip : args.skip + args.tasks]
+    rows: list[tuple[str, str, bool, float, dict[str, bool]]] = []  # kind, mode, correct, seconds, facts
+    for n, (kind, task, checker) in enumerate(tasks, start=1):
         for mode in ("plan", "direct"):
-            answer, elapsed, facts = run(task, mode, args.timeout)
-            ok = correct(answer, checker)
-            results[mode].append((ok, elapsed, facts))
+            answer, elapsed, facts, ok = run(task, mode, args.timeout, checker)
+            rows.append((kind, mode, ok, elapsed, facts))
             if args.log:
                 with args.log.open("a") as log:
                     log.write(json.dumps({"task": task, "mode": mode, "correct": ok, "answer": answer}) + "\n")
-            print(f"{n:2}. {mode:6} {'correct' if ok else 'wrong  '} {elapsed:6.1f}s  {task[:60]}", flush=True)
+            print(f"{n:2}. {kind:10} {mode:6} {'correct' if ok else 'wrong  '} {elapsed:6.1f}s  {task[:60]}", flush=True)
+    report(rows)
+
+
+def report(rows: list[tuple[str, str, bool, float, dict[str, bool]]]) -> None:
     print()
-    for mode, rows in results.items():
-        print(f"{mode:6}: {sum(ok for ok, _, _ in rows)}/{len(rows)} correct, median {statistics.median(t for _, t, _ in rows):.1f}s")
-    ratio = statistics.median(t for _, t, _ in results["plan"]) / statistics.median(t for _, t, _ in results["direct"])
-    print(f"median time ratio plan/direct: {ratio:.2f}x")
+    kinds = list(dict.fromkeys(kind for kind, *_ in rows))
+    for kind in [*kinds, "all"]:
+        mine = [r for r in rows if kind in ("all", r[0])]
+        parts = []
+        for mode in ("plan", "direct"):
+            own = [r for r in mine if r[1] == mode]
+            parts.append(f"{mode} {sum(r[2] for r in own)}/{len(own)}, median {statistics.median(r[3] for r in own):.1f}s")
+        print(f"{kind:10}: " + " · ".join(parts))
+    plan_rows = [r for r in rows if r[1] == "plan"]
+    direct = statistics.median(r[3] for r in rows if r[1] == "direct")
+    print(f"median time ratio plan/direct: {statistics.median(r[3] for r in plan_rows) / direct:.2f}x")
     for fact in ("plan made", "at most one in progress", "plan completed", "answer given"):
-        held = sum(facts[fact] for _, _, facts in results["plan"])
-        print(f"plan mode, {fact}: {held}/{len(results['plan'])}")
+        print(f"plan mode, {fact}: {sum(r[4][fact] for r in plan_rows)}/{len(plan_rows)}")
 
 
 if __name__ == "__main__":

@@ -110,10 +110,11 @@ def failure_line(text: str) -> str:
     if "timed out" in text:
         return "timed out (waiting for input, or an endless loop)"
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith(("---", "exit code"))]
+    lines = [ln[1:].strip() if re.match(r"^E\s", ln) else ln for ln in lines]  # pytest's "E   NameError: ..."
     errors = [
         ln
         for ln in lines
-        if re.match(r"^[A-Za-z_.]*(Error|Exception|Interrupt)\b", ln) or ln.startswith("AssertionError")
+        if re.match(r"^[A-Za-z_.]*(Error|Exception|Interrupt)\b", ln) or ln.startswith(("AssertionError", "assert "))
     ]
     chosen = errors[-1] if errors else (lines[-1] if lines else "non-zero exit")
     return chosen[:160]
