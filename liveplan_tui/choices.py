@@ -14,11 +14,13 @@ Mode = Literal["auto", "direct", "plan", "strict"]
 ToolMode = Literal["auto", "native", "structured"]
 Sandbox = Literal["workspace", "off"]
 PlanApproval = Literal["ask", "auto"]
+PlanReviewMode = Literal["off", "lint", "model"]
 APPROVALS: tuple[str, ...] = get_args(Approval)
 MODES: tuple[str, ...] = get_args(Mode)
 TOOL_MODES: tuple[str, ...] = get_args(ToolMode)
 SANDBOXES: tuple[str, ...] = get_args(Sandbox)
 PLAN_APPROVALS: tuple[str, ...] = get_args(PlanApproval)
+PLAN_REVIEWS: tuple[str, ...] = get_args(PlanReviewMode)
 
 
 class ConfigError(LivePlanError):

@@ -18,6 +18,7 @@ from .choices import (
     APPROVALS,
     MODES,
     PLAN_APPROVALS,
+    PLAN_REVIEWS,
     SANDBOXES,
     TOOL_MODES,
 )
@@ -116,6 +117,11 @@ def _endpoint_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
         "--plan-approval",
         choices=PLAN_APPROVALS,
         help="ask: a new plan waits for your review (exec stops with exit 4); auto: it runs at once (default)",
+    )
+    g.add_argument(
+        "--plan-review",
+        choices=PLAN_REVIEWS,
+        help="review each new plan before it runs: lint (default, no model call), model (one fresh call), or off",
     )
 
 

@@ -32,7 +32,7 @@ from pydantic import (
     field_validator,
 )
 
-from .choices import Approval, ConfigError, Mode, PlanApproval, Sandbox, ToolMode
+from .choices import Approval, ConfigError, Mode, PlanApproval, PlanReviewMode, Sandbox, ToolMode
 from .llm.base import ClientOptions, Endpoint
 
 __all__ = ["Endpoint", "Settings", "ConfigError", "load_settings", "resolve_endpoint", "client_options"]
@@ -147,6 +147,10 @@ class Settings(BaseModel):
     mode: Mode = Field(default="auto", description="auto (router decides) | direct | plan | strict")
     plan_approval: PlanApproval = Field(
         default="auto", description="ask: a new plan waits for the user's review before anything runs | auto"
+    )
+    plan_review: PlanReviewMode = Field(
+        default="lint",
+        description="a new plan is reviewed before it runs: off | lint (no model call) | model (one fresh call)",
     )
     temperature: float | None = Field(default=None, ge=0, le=2)
     context_window: int | None = Field(

@@ -66,6 +66,16 @@ class PlanUpdated(_Event):
     source: Literal["model", "user", "orchestrator"] = "model"
 
 
+class PlanCritique(_Event):
+    """A new plan's review before it runs (`plan_review`): by lint, or by a fresh-context model call. The findings
+    reach the model once, in the result of the `update_plan` call that made the plan."""
+
+    type: Literal["plan_critique"] = "plan_critique"
+    by: Literal["lint", "model"]
+    verdict: Literal["ok", "revise"]
+    findings: list[str] = Field(default_factory=list)
+
+
 class PlanProposed(_Event):
     """The model made a plan and `plan_approval` is "ask": nothing else runs until the user reviews it."""
 
@@ -202,6 +212,7 @@ AnyEvent = (
     | PlanUpdated
     | PlanProposed
     | PlanReviewed
+    | PlanCritique
     | Usage
     | Retrying
     | Route

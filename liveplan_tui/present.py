@@ -17,6 +17,7 @@ from .events import (
     GoalFinished,
     GoalStarted,
     Notice,
+    PlanCritique,
     PlanProposed,
     PlanReviewed,
     PlanUpdated,
@@ -76,6 +77,14 @@ def goal_summary(event: GoalFinished) -> str:
     return f"goal {event.reason}: {event.why} · {spent} · {done} · {left}"
 
 
+def critique_text(event: PlanCritique) -> str:
+    """`plan review (lint): 2 findings` and one line each; the chat, the REPL and exec's progress share it."""
+    if not event.findings:
+        return f"plan review ({event.by}): no findings"
+    head = f"plan review ({event.by}): {plural(len(event.findings), 'finding')}"
+    return "\n".join([head, *(f"  - {finding}" for finding in event.findings)])
+
+
 def describe(event: AnyEvent, *, verbose: bool = False) -> str | None:
     """A short line for `event`, or None when a line front-end shows nothing for it.
 
@@ -96,6 +105,8 @@ def describe(event: AnyEvent, *, verbose: bool = False) -> str | None:
             return "\n".join(plan_lines(event.new, event.archived)) if verbose else progress_line(event)
         case PlanProposed():
             return "\n".join([*plan_lines(event.plan, False), "└ plan proposed: waiting for your approval"])
+        case PlanCritique():
+            return critique_text(event)
         case PlanReviewed():
             if event.verdict == "reject":
                 return f"plan rejected{': ' + event.reason if event.reason else ''}"

@@ -50,6 +50,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         profile=args.profile,
         shell_sandbox=args.sandbox,
         plan_approval=args.plan_approval,
+        plan_review=args.plan_review,
         project_instructions=False if getattr(args, "no_project_instructions", False) else None,
     )
 

@@ -187,3 +187,33 @@ def test_code_that_runs_but_misses_the_task_is_caught(task: str, code: str, prob
 
     found = shape_problems(task, AnswerCode(code, ""))
     assert (problem in found[0]) if problem else found == []
+
+
+FILE_TASK = "Write is_even(n) in Python and save it to even.py."
+EVEN_FILE = "even.py:\n```python\ndef is_even(n):\n    return n % 2 == 0\n\nprint(is_even(2))\n```"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["plan", "direct"])
+def test_exec_without_yes_writes_no_file_and_says_so(fake, tmp_path, mode: str) -> None:
+    fake.script.extend(([PLAN] if mode == "plan" else []) + [{"text": EVEN_FILE}])
+    proc = run_cli(
+        "exec", "--tool-mode", "structured", "--mode", mode, "--base-url", fake.base_url, "--model", "m",
+        "--workspace", str(tmp_path), FILE_TASK,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "even.py").exists()
+    assert "even.py not written: liveplan exec runs unattended without --yes" in proc.stderr
+    assert "even.py not written" in proc.stdout and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_exec_with_yes_writes_the_named_file_and_shows_the_write_in_the_plan(fake, tmp_path) -> None:
+    fake.script.extend([PLAN, {"text": EVEN_FILE}])
+    code, events, stderr = structured(fake, "--yes", "--workspace", str(tmp_path), task=FILE_TASK)
+    assert code == 0, stderr
+    assert "def is_even" in (tmp_path / "even.py").read_text()
+    steps = final_plan(events)["steps"]
+    write = next(s for s in steps if s["description"] == "Write even.py")
+    assert write["status"] == "completed" and write["result"] == "wrote even.py (4 lines)"
+    assert write["evidence"] == [{"kind": "file", "what": "even.py", "ok": True, "detail": ""}]

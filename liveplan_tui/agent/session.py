@@ -40,6 +40,7 @@ from .approvals import ApprovalGate, ApprovalRequest, Approver, Decision, fixed_
 from .checks import run_check
 from .condenser import Condenser, summary_section
 from .conversation import Conversation
+from .critique import PlanCritic
 from .engines import pick
 from .hooks import Hooks
 from .masking import mask_event
@@ -228,7 +229,8 @@ class Session:
             use_llm = self.settings.router_llm and not self.endpoint.local
             route = await decide(text, self.mode, self.llm if use_llm else None, self.settings.router_timeout)
         await emit(route)
-        ctx = replace(self.turn_context(route.strategy), continue_plan=approved, emit=emit)
+        critic = PlanCritic(self.settings.plan_review, text, self.llm, self.ctx.workspace)
+        ctx = replace(self.turn_context(route.strategy), continue_plan=approved, emit=emit, critic=critic)
         outcome = await pick(route, structured=self.structured)(ctx, text)
         for event in ending(ctx.conv, outcome, ctx.tool_ctx.secrets):  # the one place a turn ends
             await emit(event)

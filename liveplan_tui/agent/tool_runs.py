@@ -7,14 +7,15 @@ plan change it made and the user's review of it, then finished, with the result 
 
 from __future__ import annotations
 
-from ..events import ToolCallFinished, ToolCallStarted, ToolProgress
+from ..events import PlanUpdated, ToolCallFinished, ToolCallStarted, ToolProgress
 from ..llm.base import ToolCall
 from ..redact import redact
 from ..tools import ToolRegistry
 from ..tools.artifact_store import shrink
 from ..tools.base import PROGRESS, ToolContext, ToolResult, parse_arguments
 from ..tools.errors import ToolError
-from .reviews import ReviewOutcome, review_plan
+from .critique import told
+from .reviews import ReviewOutcome, is_new_plan, review_plan
 from .turn import ToolGate, TurnContext
 
 
@@ -48,6 +49,17 @@ async def run_tool(tools: ToolRegistry, call: ToolCall, ctx: ToolContext, gate: 
     return result
 
 
+async def critiqued(ctx: TurnContext, event: PlanUpdated) -> str:
+    """The review of the turn's first new plan, shown (before any approval view) and told to the model once."""
+    if ctx.critic is None or not is_new_plan(event):
+        return ""
+    critique = await ctx.critic.review(event.new)
+    if critique is None:
+        return ""
+    await ctx.emit(critique)
+    return told(critique)
+
+
 async def run_call(
     ctx: TurnContext, call: ToolCall, *, ready: ToolResult | None = None, refused: str = ""
 ) -> tuple[ToolResult, ReviewOutcome | None]:
@@ -78,10 +90,11 @@ async def run_call(
     review: ReviewOutcome | None = None
     if result.plan is not None:
         await ctx.emit(result.plan)
+        critique = await critiqued(ctx, result.plan)
         review = await review_plan(ctx.review_plan, ctx.keeper, result.plan)
         for event in review.events:
             await ctx.emit(event)
-        text = f"{result.text}\n{review.told}" if review.told else result.text
+        text = "\n".join(part for part in (result.text, critique, review.told) if part)
         result = ToolResult(text, result.is_error)  # one plan change, shown once
     ctx.conv.add({"role": "tool", "tool_call_id": call.id, "content": result.text})
     keeper = ctx.live or ctx.keeper

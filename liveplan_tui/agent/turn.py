@@ -45,6 +45,7 @@ from ..tools import ToolRegistry
 from ..tools.base import Tool, ToolContext, ToolResult
 from .condenser import Condenser
 from .conversation import Conversation
+from .critique import PlanCritic
 from .reviews import PlanReviewer
 
 ToolGate = Callable[[Tool, ToolCall, Any, ToolContext], Awaitable[ToolResult | None]]
@@ -113,6 +114,7 @@ class TurnContext:
     emit: Emit = drop  # where the turn's events go, in order
     step_id: int | None = None  # the live step a subagent works for: its tools' evidence goes on that step
     live: PlanKeeper | None = None  # the keeper of that step (a subagent's own keeper holds only a scratch plan)
+    critic: PlanCritic | None = None  # reviews the turn's first new plan before it runs
 
     def scratch(self, conv: Conversation, **changes: Any) -> TurnContext:
         """The same context over another conversation (a subagent's, or a planning scratch pad)."""

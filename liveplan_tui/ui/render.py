@@ -20,6 +20,7 @@ from ..events import (
     GoalFinished,
     GoalStarted,
     Notice,
+    PlanCritique,
     PlanProposed,
     PlanReviewed,
     PlanUpdated,
@@ -139,6 +140,8 @@ class EventRenderer:
                 await chat.add(NoticeBlock("plan proposed: review it before it runs"))
             case PlanReviewed():
                 await chat.add(NoticeBlock(describe(event) or ""))
+            case PlanCritique():
+                await chat.add(NoticeBlock(describe(event) or "", "warning" if event.findings else "info"))
             case Usage():
                 app.status.context_used = event.prompt_tokens
                 app.status.context_limit = event.context_window

@@ -29,6 +29,7 @@ from ..answers.running import failure_line
 from ..answers.steps import StepSpec, plan_steps
 from ..reviews import review_plan
 from ..text import summary, unwrap
+from ..tool_runs import critiqued
 from ..turn import Answered, AwaitingApproval, Failed, TurnContext, TurnOutcome, usage_event
 from .asking import Answering
 from .replies import said
@@ -133,6 +134,7 @@ class StructuredTurn:
             event = self.ctx.keeper.apply(update, source="model", verdicts=verdicts)
             text, failed = acceptance(event), False
             await self.emit(event)
+            text = "\n".join(part for part in (text, await critiqued(self.ctx, event)) if part)
         except PlanError as exc:
             text, failed = rejection(exc, self.ctx.keeper.board), True
         conv.add({"role": "tool", "tool_call_id": call_id, "content": text})
