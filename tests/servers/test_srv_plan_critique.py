@@ -18,7 +18,10 @@ from fake_openai import FakeOpenAI
 from liveplan_tui.agent.session import Session, fixed_approver
 from liveplan_tui.config import load_settings, resolve_endpoint
 
-VAGUE = {"goal": "Fix the login bug", "steps": [{"description": "Fix it", "status": "in_progress"}, {"description": "Do the rest"}]}  # fmt: skip
+VAGUE: dict[str, Any] = {
+    "goal": "Fix the login bug",
+    "steps": [{"description": "Fix it", "status": "in_progress"}, {"description": "Do the rest"}],
+}
 SOUND = {
     "goal": "Fix the login bug in auth.py",
     "steps": [
@@ -88,7 +91,7 @@ def test_a_step_update_is_not_a_new_plan(fake: FakeOpenAI, tmp_path: Path) -> No
     assert len(critiques(turn(fake, tmp_path, "lint"))) == 1
 
 
-MODEL_REPLIES = {
+MODEL_REPLIES: dict[str, dict[str, Any]] = {
     "clean": {"json": {"verdict": "revise", "issues": [{"step": 2, "problem": "name the test file"}]}},
     "fenced": {"text": '```json\n{"verdict": "revise", "issues": [{"step": 2, "problem": "name the test file"}]}\n```'},
     "reasoning": {
