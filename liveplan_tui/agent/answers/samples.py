@@ -48,5 +48,5 @@ def sample_tree(task: str) -> dict[str, str]:
     tree = dict(TREE)
     for name in files_named(task).inputs:
         ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-        tree[name] = BY_EXTENSION.get(ext, SAMPLE_INPUT)
+        tree[name] = BY_EXTENSION.get(ext) or sample_input(task)  # "numbers.txt" of a task about numbers: numbers
     return tree
