@@ -25,11 +25,12 @@ def export_markdown(saved: SavedSession) -> str:
         for plan in plans:
             state = "finished" if plan.is_finished else "in progress"
             out += [f"**{plan.goal or 'Plan'}** ({state}, {plan.progress()})", ""]
-            for step in plan.steps:
+            for depth, step in plan.rows():
                 result = f" → {step.result}" if step.result else ""
                 badge = f" [{step.badge}]" if step.badge else ""
                 record = f" ({step.shown_evidence})" if step.shown_evidence else ""
-                out.append(f"- {STATUS_TABLE[step.status].ascii} {step.id}. {step.description}{badge}{record}{result}")
+                mark = STATUS_TABLE[step.status].ascii
+                out.append(f"{'  ' * depth}- {mark} {step.key}. {step.description}{badge}{record}{result}")
             out.append("")
     out += ["## Transcript", ""]
     for msg in saved.record:

@@ -38,17 +38,18 @@ from .plan import LivePlan, glyph
 def plan_lines(plan: LivePlan, finished: bool) -> list[str]:
     head = f"┌ plan: {plan.goal or '(no goal)'} ({plan.progress()}{', finished' if finished else ''})"
     rows = [head]
-    for s in plan.steps:
+    for depth, s in plan.rows():
         result = f" → {s.result}" if s.result else ""
         badge = f" [{s.badge}]" if s.badge else ""
         record = f" ({s.shown_evidence})" if s.shown_evidence else ""
-        rows.append(f"│ {glyph(s.status)} {s.id}. {s.description}{badge}{record}{result}")
+        number = f"{s.key}." if not depth else s.key
+        rows.append(f"│ {'  ' * depth}{glyph(s.status)} {number} {s.description}{badge}{record}{result}")
     return rows if plan.steps or plan.goal else ["┌ plan cleared"]
 
 
 def progress_line(event: PlanUpdated) -> str:
     plan = event.new
-    now = f" · now: {plan.current.description}" if plan.current else ""
+    now = f" · now: {plan.now}" if plan.current else ""
     return f"plan {plan.progress()}{now}{' · finished' if event.archived else ''}"
 
 

@@ -161,7 +161,8 @@ def session_state(store: Store, session_id: str) -> dict[str, Any]:
     ]
     steps = [
         {
-            "id": s.id,
+            "id": s.key,
+            "depth": depth,
             "description": s.description,
             "status": s.status,
             "glyph": STATUS_TABLE[s.status].glyph,
@@ -170,7 +171,7 @@ def session_state(store: Store, session_id: str) -> dict[str, Any]:
             "evidence": s.shown_evidence,
             "verified": s.verified,
         }
-        for s in plan.steps
+        for depth, s in plan.rows()
     ]
     return {
         "session": {"id": saved.info.id, "title": saved.info.title, "model": saved.info.model},

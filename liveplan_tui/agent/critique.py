@@ -70,6 +70,7 @@ class PlanCritic:
     llm: ChatClient | None = None
     workspace: Workspace | None = None
     used: bool = field(default=False)
+    last: PlanCritique | None = None  # what the plan approval view shows beside the plan
 
     async def review(self, plan: LivePlan) -> PlanCritique | None:
         if self.mode == "off" or self.used or not plan.steps:
@@ -77,8 +78,10 @@ class PlanCritic:
         self.used = True
         findings = [f.line() for f in lint(self.task, plan.steps)]
         if self.mode == "model" and self.llm is not None:
-            return await self._by_model(plan, findings)
-        return PlanCritique(by="lint", verdict="revise" if findings else "ok", findings=findings)
+            self.last = await self._by_model(plan, findings)
+        else:
+            self.last = PlanCritique(by="lint", verdict="revise" if findings else "ok", findings=findings)
+        return self.last
 
     async def _by_model(self, plan: LivePlan, linted: list[str]) -> PlanCritique:
         """Lint's findings, and the model's; a reply that can't be read leaves lint's alone."""

@@ -23,22 +23,24 @@ from ..events import (
     ToolProgress,
     TurnFinished,
 )
-from ..plan import LivePlan, PlanBoard
+from ..plan import LivePlan, PlanBoard, Step
 from ..redact import redact
 
 
-def mask_plan(plan: LivePlan, secrets: tuple[str, ...]) -> LivePlan:
-    steps = tuple(
-        s.model_copy(
-            update={
-                "description": redact(s.description, secrets),
-                "result": redact(s.result, secrets),
-                "check": redact(s.check, secrets),
-                "evidence": tuple(e.model_copy(update={"what": redact(e.what, secrets)}) for e in s.evidence),
-            }
-        )
-        for s in plan.steps
+def _mask_step(s: Step, secrets: tuple[str, ...]) -> Step:
+    return s.model_copy(
+        update={
+            "description": redact(s.description, secrets),
+            "result": redact(s.result, secrets),
+            "check": redact(s.check, secrets),
+            "evidence": tuple(e.model_copy(update={"what": redact(e.what, secrets)}) for e in s.evidence),
+            "substeps": tuple(_mask_step(c, secrets) for c in s.substeps),
+        }
     )
+
+
+def mask_plan(plan: LivePlan, secrets: tuple[str, ...]) -> LivePlan:
+    steps = tuple(_mask_step(s, secrets) for s in plan.steps)
     return plan.model_copy(
         update={"goal": redact(plan.goal, secrets), "notes": redact(plan.notes, secrets), "steps": steps}
     )

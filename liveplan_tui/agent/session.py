@@ -101,6 +101,7 @@ class Session:
         self.mode: Mode = settings.mode
         self.plan_approval: PlanApproval = settings.plan_approval
         self.plan_reviewer = plan_reviewer
+        self.critic: PlanCritic | None = None  # the turn's plan review; its findings show in the approval view
         self._approve_pending = False
         self.store: Store | None = None
         self.session_id: str | None = None
@@ -229,11 +230,16 @@ class Session:
             use_llm = self.settings.router_llm and not self.endpoint.local
             route = await decide(text, self.mode, self.llm if use_llm else None, self.settings.router_timeout)
         await emit(route)
-        critic = PlanCritic(self.settings.plan_review, text, self.llm, self.ctx.workspace)
+        critic = self.critic = PlanCritic(self.settings.plan_review, text, self.llm, self.ctx.workspace)
         ctx = replace(self.turn_context(route.strategy), continue_plan=approved, emit=emit, critic=critic)
         outcome = await pick(route, structured=self.structured)(ctx, text)
         for event in ending(ctx.conv, outcome, ctx.tool_ctx.secrets):  # the one place a turn ends
             await emit(event)
+
+    def findings(self) -> list[str]:
+        """What the review of the plan now proposed found (the approval view shows it beside the plan)."""
+        last = self.critic.last if self.critic is not None else None
+        return list(last.findings) if last is not None else []
 
     def describe_call(self, name: str, arguments: str) -> str:
         """A tool call's one line, in the tool's own words (for replaying saved history)."""

@@ -12,10 +12,9 @@ from .model import (
     PlanUpdate,
     Step,
     StepPatch,
-    apply,
-    merge_updates,
 )
 from .status import STATUS_TABLE, STATUSES, TERMINAL, StatusInfo, StepStatus, Verification, glyph
+from .update import apply, merge_updates
 
 __all__ = [
     "STATUSES",

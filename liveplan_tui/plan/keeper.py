@@ -50,7 +50,7 @@ class PlanKeeper:
         *,
         source: PlanSource,
         max_in_progress: int = 1,
-        verdicts: dict[int, tuple[Verification, str]] | None = None,
+        verdicts: dict[int, tuple[Verification, str]] | dict[str, tuple[Verification, str]] | None = None,
     ) -> PlanUpdated:
         """Apply all of `update` or none of it; raises PlanError naming what to fix.
 
@@ -90,16 +90,18 @@ class PlanKeeper:
         """Put back a board saved before (an undo or a rewind by the user)."""
         return self._announce(board, source="user", why=why)
 
-    def record(self, item: Evidence, step_id: int | None = None) -> PlanUpdated | None:
-        """What a tool did, on the record of step `step_id` (the step in progress by default); None when no step is
-        in progress, so the work belongs to no step."""
+    def record(self, item: Evidence, step_id: int | str | None = None) -> PlanUpdated | None:
+        """What a tool did, on the record of step `step_id` ("2" or "2.1"; the step or sub-step in progress by
+        default); None when none is in progress, so the work belongs to no step."""
         step = self.board.active.step(step_id) if step_id is not None else self.board.active.current
+        if step is not None and step.substeps:  # a parent's work is its sub-step's in progress
+            step = next((c for c in step.substeps if c.status == StepStatus.IN_PROGRESS), step)
         if step is None:
             return None
-        new = self.board.with_step(step.id, evidence=(*step.evidence, item))
+        new = self.board.with_step(step.key, evidence=(*step.evidence, item))
         return self._announce(new, source="orchestrator")
 
-    def challenge(self, step_id: int) -> PlanUpdated:
+    def challenge(self, step_id: int | str) -> PlanUpdated:
         """A claim that step `step_id` is done was refused against its record; the next such claim is taken."""
         return self._announce(self.board.with_step(step_id, challenged=True), source="orchestrator")
 
@@ -107,7 +109,12 @@ class PlanKeeper:
         """The plan `update` would produce, without changing anything; raises PlanError."""
         return self.holder.board.apply(update, max_in_progress=max_in_progress)[0].latest
 
-    def mark(self, verdicts: dict[int, tuple[Verification, str]], *, source: PlanSource = "model") -> PlanUpdated:
+    def mark(
+        self,
+        verdicts: dict[int, tuple[Verification, str]] | dict[str, tuple[Verification, str]],
+        *,
+        source: PlanSource = "model",
+    ) -> PlanUpdated:
         """Record check verdicts alone (a failed check: the step stays as it was, the failure shows)."""
         return self._announce(self.holder.board.with_verdicts(verdicts), source=source)
 

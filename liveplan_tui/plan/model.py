@@ -34,6 +34,8 @@ class PlanError(LivePlanError, ValueError):
     """An update that was rejected whole; the message tells the model how to fix it."""
 
 
+LONG_PLAN = 12  # leaves; past this, [PLAN] expands only the step in progress
+
 WIRE_STATUS = WithJsonSchema(
     {"enum": [s.value for s in StepStatus], "title": "Status", "type": "string"}
 )  # the pinned `exec --json` schema's form
@@ -51,6 +53,13 @@ class Step(BaseModel):
     verified: Verification = ""  # what running `check` showed, once the step was marked completed
     evidence: tuple[Evidence, ...] = ()  # what the tools did while it was in progress
     challenged: bool = False  # a claim it was done was refused once, against a failing command or check
+    substeps: tuple[Step, ...] = ()  # one level only: a sub-step has none of its own
+    parent: int = 0  # a sub-step's parent id; 0 for a step of the plan itself
+
+    @property
+    def key(self) -> str:
+        """How updates address it: "2" for a step, "2.1" for a sub-step."""
+        return f"{self.parent}.{self.id}" if self.parent else str(self.id)
 
     @property
     def badge(self) -> str:
@@ -81,12 +90,17 @@ class LivePlan(BaseModel):
     notes: str = ""
 
     @property
+    def leaves(self) -> tuple[Step, ...]:
+        """The steps work is done in: each sub-step, and each step without sub-steps, in plan order."""
+        return tuple(leaf for s in self.steps for leaf in (s.substeps or (s,)))
+
+    @property
     def done(self) -> int:
-        return sum(1 for s in self.steps if s.status in TERMINAL)
+        return sum(1 for s in self.leaves if s.status in TERMINAL)
 
     @property
     def total(self) -> int:
-        return len(self.steps)
+        return len(self.leaves)
 
     @property
     def is_empty(self) -> bool:
@@ -99,11 +113,12 @@ class LivePlan(BaseModel):
 
     @property
     def in_progress(self) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.status == StepStatus.IN_PROGRESS)
+        """The leaves in progress: a sub-step, not its parent (which is in progress because of it)."""
+        return tuple(s for s in self.leaves if s.status == StepStatus.IN_PROGRESS)
 
     @property
     def current(self) -> Step | None:
-        """The step in progress (the first, when strict mode runs several)."""
+        """The step or sub-step in progress (the first, when strict mode runs several)."""
         return next(iter(self.in_progress), None)
 
     def completed_ids(self) -> set[int]:
@@ -118,8 +133,25 @@ class LivePlan(BaseModel):
             if STATUS_TABLE[s.status].runnable and s.id not in running and set(s.depends_on) <= done
         ]
 
-    def step(self, step_id: int) -> Step | None:
-        return next((s for s in self.steps if s.id == step_id), None)
+    @property
+    def now(self) -> str:
+        """The step in progress in words: a sub-step with its id (`2.1 Parse the flags`), a step by its description."""
+        current = self.current
+        if current is None:
+            return ""
+        return f"{current.key} {current.description}" if current.parent else current.description
+
+    def rows(self) -> list[tuple[int, Step]]:
+        """Every step with its depth (0, or 1 for a sub-step under its parent): what the front-ends draw."""
+        return [(depth, s) for step in self.steps for depth, s in ((0, step), *((1, c) for c in step.substeps))]
+
+    def step(self, key: int | str) -> Step | None:
+        """A step by id (2 or "2"), or a sub-step by "2.1"."""
+        top, _, sub = str(key).strip().partition(".")
+        parent = next((s for s in self.steps if str(s.id) == top), None)
+        if parent is None or not sub:
+            return parent
+        return next((s for s in parent.substeps if str(s.id) == sub), None)
 
     def progress(self) -> str:
         return f"{self.done}/{self.total} done"
@@ -129,18 +161,39 @@ class LivePlan(BaseModel):
         lines = ["[PLAN]"]
         if self.goal:
             lines.append(f"Goal: {self.goal}")
+        long = self.total > LONG_PLAN
         for s in self.steps:
             line = f"{s.id}. [{s.status}] {s.description}"
             if s.depends_on:
                 line += f" (after {', '.join(map(str, s.depends_on))})"
+            if s.substeps and long and s.status != StepStatus.IN_PROGRESS:
+                line += f" ({sum(c.status in TERMINAL for c in s.substeps)}/{len(s.substeps)} sub-steps done)"
             if s.result:
                 line += f" → {s.result}"
             lines.append(line)
+            if not long or s.status == StepStatus.IN_PROGRESS:
+                lines += [f"  {c.key} [{c.status}] {c.description}" + (f" → {c.result}" if c.result else "")
+                          for c in s.substeps]  # fmt: skip
         if self.notes:
             lines.append(f"Notes: {self.notes}")
         lines.append(self.progress())
         lines.append("[/PLAN]")
         return "\n".join(lines)
+
+
+class NewSubStep(BaseModel):
+    """One entry of a step's `substeps`; ids become "N.1", "N.2"…"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(description="What this sub-step does, in a few words.")
+    status: str | None = Field(
+        default=None, description="The sub-step's status.", json_schema_extra={"enum": list(STATUSES)}
+    )
+    result: str | None = Field(default=None, description="A short result, once known.")
+    check: str | None = Field(
+        default=None, description="A shell command that proves it is done; run when it is marked completed."
+    )
 
 
 class NewStep(BaseModel):
@@ -159,14 +212,18 @@ class NewStep(BaseModel):
     check: str | None = Field(
         default=None, description="A shell command that proves the step is done; run when it is marked completed."
     )
+    substeps: list[NewSubStep] | None = Field(
+        default=None,
+        description='One level of sub-steps; the step\'s status then follows them (address one as "N.M").',
+    )
 
 
 class StepPatch(BaseModel):
-    """One entry of `updates`, which patches an existing step by id."""
+    """One entry of `updates`, which patches an existing step by id, or a sub-step by "N.M"."""
 
     model_config = ConfigDict(extra="forbid")
 
-    id: int = Field(description="The id of the step to change.")
+    id: int | str = Field(description='The id of the step to change (2), or of a sub-step ("2.1").')
     status: str | None = Field(
         default=None, description="The step's status.", json_schema_extra={"enum": list(STATUSES)}
     )
@@ -197,175 +254,3 @@ class PlanUpdate(BaseModel):
 
     def is_empty(self) -> bool:
         return self.goal is None and self.steps is None and self.updates is None and self.notes is None
-
-
-def merge_updates(updates: list[PlanUpdate]) -> PlanUpdate:
-    """Several `update_plan` calls in one reply, as the one change the model meant.
-
-    The last goal, step list and notes win; patches are kept in order after the last step list.
-    The whole is then validated against the plan it produces, so order within the reply is free.
-    """
-    if len(updates) == 1:
-        return updates[0]
-    merged: dict[str, Any] = {}
-    patches: list[StepPatch] = []
-    for update in updates:
-        if update.steps is not None:
-            patches = []
-        for name in ("goal", "steps", "notes", "explanation"):
-            if getattr(update, name) is not None:
-                merged[name] = getattr(update, name)
-        patches += update.updates or []
-    if patches:
-        merged["updates"] = patches
-    return PlanUpdate.model_validate(merged)
-
-
-def _check_status(status: str, where: str) -> StepStatus:
-    """The status the model named (already normalised from its synonyms), or a PlanError naming the valid ones."""
-    if status not in STATUSES:
-        raise PlanError(f"{where}: bad status {status!r}; use one of {', '.join(STATUSES)}")
-    return StepStatus(status)
-
-
-def _check_description(text: str, where: str) -> str:
-    text = text.strip()
-    if not text:
-        raise PlanError(f"{where}: empty description; say what the step does")
-    return text
-
-
-def _find_cycle(steps: tuple[Step, ...]) -> list[int] | None:
-    """Return one dependency cycle as a list of ids, or None."""
-    deps = {s.id: s.depends_on for s in steps}
-    state: dict[int, int] = {}  # 1 = on the stack, 2 = done
-    stack: list[int] = []
-
-    def visit(node: int) -> list[int] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in deps.get(node, ()):
-            if state.get(nxt) == 1:
-                return stack[stack.index(nxt) :] + [nxt]
-            if state.get(nxt) is None:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for sid in deps:
-        if state.get(sid) is None:
-            found = visit(sid)
-            if found:
-                return found
-    return None
-
-
-def _validate(plan: LivePlan, max_in_progress: int = 1) -> None:
-    ids = {s.id for s in plan.steps}
-    for s in plan.steps:
-        for d in s.depends_on:
-            if d == s.id:
-                raise PlanError(f"step {s.id}: depends on itself; remove {d} from its depends_on")
-            if d not in ids:
-                raise PlanError(f"step {s.id}: depends on unknown step {d}; known steps are {_id_list(ids)}")
-    cycle = _find_cycle(plan.steps)
-    if cycle:
-        raise PlanError(f"dependency cycle {' -> '.join(map(str, cycle))}; break it by removing one dependency")
-    running = plan.in_progress
-    if len(running) > max_in_progress:
-        ids_text = " and ".join(str(s.id) for s in running)
-        limit = "one step" if max_in_progress == 1 else f"{max_in_progress} steps"
-        raise PlanError(
-            f"steps {ids_text} would all be in_progress; at most {limit} may be in_progress "
-            "(complete or reset the current one in the same call)"
-        )
-
-
-def _id_list(ids: set[int]) -> str:
-    return ", ".join(map(str, sorted(ids))) if ids else "none (send `steps` to create some)"
-
-
-def _new_steps(new_steps: list[NewStep]) -> list[Step]:
-    """A whole new step list: ids are positions, dependencies must name positions in it."""
-    n = len(new_steps)
-    steps = []
-    for pos, new in enumerate(new_steps, start=1):
-        where = f"steps[{pos}]"
-        desc = _check_description(new.description, where)
-        status = _check_status(new.status or StepStatus.PENDING, where)
-        for d in new.depends_on or ():
-            if not 1 <= d <= n:
-                raise PlanError(f"{where}: depends on unknown step {d}; positions run 1..{n}")
-        steps.append(
-            Step(
-                id=pos,
-                description=desc,
-                status=status,
-                result=(new.result or "").strip(),
-                depends_on=tuple(dict.fromkeys(new.depends_on or ())),
-                check=(new.check or "").strip(),
-            )
-        )
-    return steps
-
-
-def _kept_records(old: tuple[Step, ...], new: list[Step]) -> list[Step]:
-    """A whole new step list keeps the record of each step it repeats (matched by description)."""
-    records = {s.description: (s.evidence, s.challenged) for s in old if s.evidence or s.challenged}
-    return [
-        s.model_copy(update={"evidence": records[s.description][0], "challenged": records[s.description][1]})
-        if s.description in records
-        else s
-        for s in new
-    ]
-
-
-def _patched(steps: list[Step], patches: list[StepPatch]) -> list[Step]:
-    """Steps with `patches` applied by id; an unknown id or an empty patch is an error."""
-    steps = list(steps)
-    by_id = {s.id: i for i, s in enumerate(steps)}
-    for patch in patches:
-        where = f"updates for step {patch.id}"
-        if patch.id not in by_id:
-            raise PlanError(f"unknown step id {patch.id}; known steps are {_id_list(set(by_id))}")
-        changes: dict[str, object] = {}
-        if patch.status is not None:
-            changes["status"] = _check_status(patch.status, where)
-        if patch.result is not None:
-            changes["result"] = patch.result.strip()
-        if patch.description is not None:
-            changes["description"] = _check_description(patch.description, where)
-        if patch.check is not None:
-            changes["check"] = patch.check.strip()
-        if patch.status is not None and patch.status != StepStatus.COMPLETED:
-            changes["verified"] = ""  # reopened or cancelled: an old verdict no longer holds
-        if not changes:
-            raise PlanError(f"{where}: nothing to change; give status, result, description or check")
-        i = by_id[patch.id]
-        steps[i] = steps[i].model_copy(update=changes)
-    return steps
-
-
-def apply(plan: LivePlan, update: PlanUpdate, *, max_in_progress: int = 1) -> LivePlan:
-    """Return the plan after `update`, or raise PlanError and change nothing.
-
-    Validation looks at the state after the whole update, so one call may
-    complete step 1 and start step 2. Only strict mode's parallel runs raise
-    `max_in_progress` above one.
-    """
-    if update.is_empty():
-        raise PlanError("empty update: give at least one of goal, steps, updates, notes")
-    goal = plan.goal
-    if update.goal is not None:
-        goal = update.goal.strip()
-        if not goal:
-            raise PlanError("goal: empty goal; say what the plan is for")
-    steps = _kept_records(plan.steps, _new_steps(update.steps)) if update.steps is not None else list(plan.steps)
-    steps = _patched(steps, update.updates or [])
-    notes = plan.notes if update.notes is None else update.notes.strip()
-    new_plan = LivePlan(goal=goal, steps=tuple(steps), notes=notes)
-    _validate(new_plan, max_in_progress)
-    return new_plan

@@ -8,10 +8,11 @@ applied through the same keeper as every other change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from .model import LivePlan, NewStep, PlanError, PlanUpdate
+from .model import LivePlan, NewStep, NewSubStep, PlanError, PlanUpdate, Step
 from .status import StepStatus
 
 Verdict = Literal["approve", "reject", "defer"]
@@ -27,6 +28,7 @@ def makes_new_plan(before: LivePlan, after: LivePlan) -> bool:
 class DraftStep:
     description: str
     origin: int | None = None  # the proposed step's id; None for a step the user added
+    substeps: tuple[str, ...] = ()  # their descriptions; edited in place, so position is identity
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,10 @@ class PlanDraft:
 
     @classmethod
     def of(cls, plan: LivePlan) -> PlanDraft:
-        return cls(plan.goal, tuple(DraftStep(s.description, s.id) for s in plan.steps))
+        return cls(
+            plan.goal,
+            tuple(DraftStep(s.description, s.id, tuple(c.description for c in s.substeps)) for s in plan.steps),
+        )
 
     def _index(self, number: int) -> int:
         if not 1 <= number <= len(self.steps):
@@ -71,6 +76,35 @@ class PlanDraft:
         steps.insert(j, steps.pop(i))
         return replace(self, steps=tuple(steps))
 
+    def _subs(self, number: int, change: Callable[[list[str]], object]) -> PlanDraft:
+        i = self._index(number)
+        subs = list(self.steps[i].substeps)
+        change(subs)
+        steps = list(self.steps)
+        steps[i] = replace(steps[i], substeps=tuple(subs))
+        return replace(self, steps=tuple(steps))
+
+    def _sub_index(self, number: int, sub: int) -> int:
+        count = len(self.steps[self._index(number)].substeps)
+        if not 1 <= sub <= count:
+            raise PlanError(f"there is no sub-step {number}.{sub}; step {number} has {count}")
+        return sub - 1
+
+    def edit_sub(self, number: int, sub: int, text: str) -> PlanDraft:
+        """Reword sub-step `number.sub`."""
+        j, cleaned = self._sub_index(number, sub), _text(text)
+        return self._subs(number, lambda subs: subs.__setitem__(j, cleaned))
+
+    def add_sub(self, number: int, text: str, after: int | None = None) -> PlanDraft:
+        """A new sub-step of step `number`, after sub-step `after` (None: at the end)."""
+        cleaned = _text(text)
+        at = len(self.steps[self._index(number)].substeps) if after is None else after
+        return self._subs(number, lambda subs: subs.insert(at, cleaned))
+
+    def delete_sub(self, number: int, sub: int) -> PlanDraft:
+        j = self._sub_index(number, sub)
+        return self._subs(number, lambda subs: subs.pop(j))
+
     def with_goal(self, goal: str) -> PlanDraft:
         return replace(self, goal=_text(goal))
 
@@ -97,9 +131,37 @@ def changes(plan: LivePlan, draft: PlanDraft) -> list[str]:
             continue
         if step.description != original.description:
             lines.append(f'reworded step {original.id}: "{original.description}" -> "{step.description}"')
+        lines += _sub_changes(original, step)
         if order.index(original.id) != sorted(order).index(original.id):
             lines.append(f"moved step {original.id} to position {position}")
     return lines
+
+
+def _sub_changes(original: Step, step: DraftStep) -> list[str]:
+    """Sub-steps reworded, added or deleted under a kept step, by position."""
+    old = [c.description for c in original.substeps]
+    lines = []
+    for m, (was, now) in enumerate(zip(old, step.substeps, strict=False), start=1):
+        if was != now:
+            lines.append(f'reworded sub-step {original.id}.{m}: "{was}" -> "{now}"')
+    lines += [f'added sub-step {original.id}.{m}: "{now}"' for m, now in enumerate(step.substeps, 1) if m > len(old)]
+    lines += [f'deleted sub-step {original.id}.{m} ("{was}")' for m, was in enumerate(old, 1) if m > len(step.substeps)]
+    return lines
+
+
+def _new_subs(original: Step | None, step: DraftStep) -> list[NewSubStep] | None:
+    """The draft's sub-steps; one still in its place keeps its status, result and check."""
+    if not step.substeps:
+        return None
+    kept = {c.description: c for c in original.substeps} if original is not None else {}
+    subs = []
+    for text in step.substeps:
+        was = kept.get(text)
+        subs.append(
+            NewSubStep(description=text, status=was.status if was else StepStatus.PENDING,
+                       result=(was.result or None) if was else None, check=(was.check or None) if was else None)
+        )  # fmt: skip
+    return subs
 
 
 def update_from(plan: LivePlan, draft: PlanDraft) -> PlanUpdate:
@@ -109,7 +171,9 @@ def update_from(plan: LivePlan, draft: PlanDraft) -> PlanUpdate:
     for step in draft.steps:
         original = plan.step(step.origin) if step.origin is not None else None
         if original is None:
-            steps.append(NewStep(description=step.description, status=StepStatus.PENDING))
+            steps.append(
+                NewStep(description=step.description, status=StepStatus.PENDING, substeps=_new_subs(None, step))
+            )
             continue
         depends = [position[d] for d in original.depends_on if d in position and position[d] < position[original.id]]
         steps.append(
@@ -119,6 +183,7 @@ def update_from(plan: LivePlan, draft: PlanDraft) -> PlanUpdate:
                 result=original.result or None,
                 depends_on=depends or None,
                 check=original.check or None,
+                substeps=_new_subs(original, step),
             )
         )
     return PlanUpdate(goal=draft.goal, steps=steps, notes=plan.notes or None)
@@ -139,7 +204,17 @@ def told(plan: LivePlan, verdict: Verdict, draft: PlanDraft | None, reason: str)
     return f"The user edited this plan before approving it:\n{listed}\nFollow the plan as it is now."
 
 
-DRAFT_COMMANDS = "/plan edit N TEXT · /plan add TEXT · /plan delete N · /plan up N · /plan down N · /plan goal TEXT"
+DRAFT_COMMANDS = (
+    "/plan edit N TEXT · /plan add TEXT · /plan delete N · /plan up N · /plan down N · /plan goal TEXT · "
+    "/plan sub N TEXT · /plan edit N.M TEXT · /plan delete N.M"
+)
+
+
+def _number(text: str, command: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise PlanError(f"expected a step number after /plan {command}, got {text!r}") from None
 
 
 def edited_by_command(draft: PlanDraft, line: str) -> PlanDraft:
@@ -149,12 +224,17 @@ def edited_by_command(draft: PlanDraft, line: str) -> PlanDraft:
     rest = rest.strip()
     if sub in ("add", "goal"):
         return draft.add(rest) if sub == "add" else draft.with_goal(rest)
+    if sub == "sub":
+        number_text, _, text = rest.partition(" ")
+        return draft.add_sub(_number(number_text, sub), text)
+    if sub in ("edit", "delete") and "." in rest.partition(" ")[0]:
+        key, _, text = rest.partition(" ")
+        top, _, low = key.partition(".")
+        n, m = _number(top, sub), _number(low, sub)
+        return draft.edit_sub(n, m, text) if sub == "edit" else draft.delete_sub(n, m)
     if sub in ("edit", "delete", "up", "down"):
         number_text, _, text = rest.partition(" ")
-        try:
-            number = int(number_text)
-        except ValueError:
-            raise PlanError(f"expected a step number after /plan {sub}, got {number_text!r}") from None
+        number = _number(number_text, sub)
         if sub == "edit":
             return draft.edit(number, text)
         return draft.delete(number) if sub == "delete" else draft.move(number, -1 if sub == "up" else 1)

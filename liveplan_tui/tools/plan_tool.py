@@ -13,11 +13,12 @@ completed despite a failure, never as verified.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
-from ..plan import LivePlan, PlanError, PlanUpdate, StepStatus, Verification
+from ..plan import LivePlan, PlanError, PlanUpdate, Step, StepStatus, Verification
 from ..plan.evidence import Evidence, failure_line, last_failure
-from ..plan.keeper import acceptance, rejection
+from ..plan.keeper import PlanKeeper, acceptance, rejection
 from ..plan.review import makes_new_plan
 from ..plan.shapes import VALID_ARGUMENTS
 from .base import CheckOutcome, Tool, ToolContext, ToolKind, ToolResult
@@ -25,14 +26,19 @@ from .base import CheckOutcome, Tool, ToolContext, ToolKind, ToolResult
 FAILED_OUTPUT_CHARS = 1500
 
 
-def _newly_checked(before: LivePlan, after: LivePlan) -> list[tuple[int, str]]:
-    """(id, check) of the steps this update completes that carry a check."""
-    was = {s.id: s.status for s in before.steps}
+def _newly_checked(before: LivePlan, after: LivePlan) -> list[tuple[str, str]]:
+    """(key, check) of the steps and sub-steps this update completes that carry a check."""
+    was = {s.key: s.status for s in _all(before)}
     return [
-        (s.id, s.check)
-        for s in after.steps
-        if s.status == StepStatus.COMPLETED and s.check and was.get(s.id) != StepStatus.COMPLETED
+        (s.key, s.check)
+        for s in _all(after)
+        if s.status == StepStatus.COMPLETED and s.check and was.get(s.key) != StepStatus.COMPLETED
     ]
+
+
+def _all(plan: LivePlan) -> list[Step]:
+    """Every step and sub-step: a parent may carry a check of its own."""
+    return [s for step in plan.steps for s in (step, *step.substeps)]
 
 
 CONTRADICTED = (
@@ -42,16 +48,16 @@ CONTRADICTED = (
 )
 
 
-def _contradicted(before: LivePlan, after: LivePlan) -> tuple[int, Evidence] | None:
-    """A step this update completes whose last command or check failed, the first time it is claimed done. A step
-    with a check is left to it: the check runs again now, and its verdict is the newer record."""
-    was = {s.id: s for s in before.steps}
-    for step in after.steps:
-        old = was.get(step.id)
+def _contradicted(before: LivePlan, after: LivePlan) -> tuple[str, Evidence] | None:
+    """A step or sub-step this update completes whose last command or check failed, the first time it is claimed
+    done. One with a check is left to it: the check runs again now, and its verdict is the newer record."""
+    was = {s.key: s for s in _all(before)}
+    for step in _all(after):
+        old = was.get(step.key)
         if step.status != StepStatus.COMPLETED or old is None or old.status == StepStatus.COMPLETED or step.check:
             continue
         if not old.challenged and (failure := last_failure(old.evidence)) is not None:
-            return step.id, failure
+            return step.key, failure
     return None
 
 
@@ -59,8 +65,16 @@ def _trim(text: str) -> str:
     return text if len(text) <= FAILED_OUTPUT_CHARS else "…" + text[-FAILED_OUTPUT_CHARS:]
 
 
-def _failure(after: LivePlan, failed: dict[int, CheckOutcome]) -> str:
-    """The tool result for failed checks: which, the command, and its output, trimmed to the end."""
+REVISE = (
+    "The check of step {id} has now failed {times} times. Do not try the same step again: revise the remaining "
+    "steps with update_plan (split the step, change the approach, or add a step that finds out why it fails), "
+    "then carry on with the revised plan."
+)
+
+
+def _failure(after: LivePlan, failed: dict[str, CheckOutcome], record: LivePlan) -> str:
+    """The tool result for failed checks: which, the command, and its output, trimmed to the end; after a step's
+    second failed check, the model is asked to revise the plan rather than retry it."""
     parts = []
     for sid, outcome in failed.items():
         step = after.step(sid)
@@ -69,8 +83,17 @@ def _failure(after: LivePlan, failed: dict[int, CheckOutcome]) -> str:
             f"error: the check of step {sid} failed, so the update was not applied and the step stays "
             f"as it was:\n$ {command}\n{_trim(outcome.detail)}"
         )
-    parts.append("Fix what the output shows, then mark the step completed again.")
+    stuck = {sid: n for sid in failed if (n := _failed_checks(record, sid)) >= 2}
+    if stuck:
+        parts += [REVISE.format(id=sid, times=n) for sid, n in stuck.items()]
+    else:
+        parts.append("Fix what the output shows, then mark the step completed again.")
     return "\n".join(parts)
+
+
+def _failed_checks(plan: LivePlan, key: str) -> int:
+    step = plan.step(key)
+    return sum(e.kind == "check" and not e.ok for e in step.evidence) if step is not None else 0
 
 
 class UpdatePlanTool(Tool):
@@ -80,9 +103,12 @@ class UpdatePlanTool(Tool):
     shrinkable: ClassVar[bool] = False  # the model must always see the whole plan
     arguments_hint: ClassVar[str] = VALID_ARGUMENTS
 
+    def __init__(self, max_in_progress: int = 1) -> None:
+        self.max_in_progress = max_in_progress  # above one only in strict mode's parallel walk
+
     async def run(self, params: PlanUpdate, ctx: ToolContext) -> ToolResult:
         try:
-            before, after = ctx.plans.board.active, ctx.plans.preview(params)
+            before, after = ctx.plans.board.active, ctx.plans.preview(params, max_in_progress=self.max_in_progress)
         except PlanError as exc:
             return ToolResult(rejection(exc, ctx.plans.board), is_error=True)
         if (refused := _contradicted(before, after)) is not None:
@@ -103,12 +129,12 @@ class UpdatePlanTool(Tool):
         failed = {sid: o for sid, o in outcomes.items() if o.verdict == "failed"}
         if failed:
             event = ctx.plans.mark({sid: ("failed", "") for sid in failed})
-            return ToolResult(_failure(after, failed), is_error=True, plan=event)
-        verdicts: dict[int, tuple[Verification, str]] = {
+            return ToolResult(_failure(after, failed, ctx.plans.board.active), is_error=True, plan=event)
+        verdicts: dict[str, tuple[Verification, str]] = {
             sid: (o.verdict, f"check passed: {checks[sid]}" if o.verdict == "passed" else f"unverified: {o.detail}")
             for sid, o in outcomes.items()
         }
-        event = ctx.plans.apply(params, source="model", verdicts=verdicts)
+        event = ctx.plans.apply(params, source="model", verdicts=verdicts, max_in_progress=self.max_in_progress)
         return ToolResult(acceptance(event), plan=event)
 
     async def _check(self, command: str, ctx: ToolContext) -> CheckOutcome:
@@ -119,3 +145,31 @@ class UpdatePlanTool(Tool):
     def summary(self, args: dict[str, Any]) -> str:
         keys = [k for k in ("goal", "steps", "updates", "notes") if k in args]
         return f"update_plan {', '.join(keys)}"
+
+
+class OwnSubsteps(UpdatePlanTool):
+    """`update_plan` for a strict-mode subagent that owns a step's sub-steps: it may change only those, by "N.M",
+    on the live plan; LivePlan sets the parent from them."""
+
+    def __init__(self, step_id: int, live: PlanKeeper, max_in_progress: int) -> None:
+        super().__init__(max_in_progress)
+        self.step_id = step_id
+        self.live = live
+
+    def description(self) -> str:
+        return (
+            f'Update your sub-steps of step {self.step_id} as you work: `updates` with ids "{self.step_id}.1", '
+            f'"{self.step_id}.2"…, each with a status and a short result. Nothing else in the plan is yours.'
+        )
+
+    async def run(self, params: PlanUpdate, ctx: ToolContext) -> ToolResult:
+        mine = f"{self.step_id}."
+        if params.goal is not None or params.steps is not None or params.notes is not None or not params.updates:
+            return ToolResult(f"error: you may only send `updates` for your sub-steps ({mine}1, {mine}2…)", True)
+        if strays := [str(p.id) for p in params.updates if not str(p.id).startswith(mine)]:
+            return ToolResult(
+                f"error: {', '.join(strays)} is not yours; update only the sub-steps of step {self.step_id} "
+                f'("{mine}1", "{mine}2"…)',
+                is_error=True,
+            )
+        return await super().run(params, replace(ctx, plans=self.live))

@@ -329,7 +329,7 @@ class LivePlanApp(App[int]):
 
         from .widgets.plan_review import PlanReviewScreen
 
-        return await self.push_screen_wait(PlanReviewScreen(plan))
+        return await self.push_screen_wait(PlanReviewScreen(plan, self.session.findings()))
 
     async def action_new_chat(self) -> None:
         await self.run_command("/new")

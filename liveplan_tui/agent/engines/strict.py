@@ -36,6 +36,7 @@ from ...llm.base import LLMError
 from ...plan import LivePlan, PlanUpdate, Step, StepStatus
 from ...plan.keeper import PlanKeeper
 from ...prompts import load
+from ...tools.plan_tool import OwnSubsteps
 from ..conversation import Conversation
 from ..reviews import review_proposal
 from ..text import summary
@@ -149,8 +150,17 @@ class Orchestrator:
             for d in step.depends_on
             if (dep := plan.step(d))
         )
-        return f"Overall goal: {plan.goal or 'see the task'}\nYour step: {step.description}\n" + (
-            f"Results of the steps it depends on:\n{deps}\n" if deps else ""
+        subs = "\n".join(f"- {c.key} [{c.status}] {c.description}" for c in step.substeps)
+        owned = (
+            f"Your sub-steps, yours alone; mark each in_progress, then completed with a short result, with "
+            f"update_plan as you go:\n{subs}\n"
+            if subs
+            else ""
+        )
+        return (
+            f"Overall goal: {plan.goal or 'see the task'}\nYour step: {step.description}\n"
+            + (f"Results of the steps it depends on:\n{deps}\n" if deps else "")
+            + owned
         )
 
     async def _subagent(self, plan: LivePlan, step: Step, task: str) -> str:
@@ -169,9 +179,12 @@ class Orchestrator:
             elif isinstance(event, PlanUpdated):  # its tools' evidence, recorded on the live step
                 await self.queue.put(event)
 
+        tools = self.ctx.tools.without("update_plan")
+        if step.substeps:  # the subagent owns them: it updates them on the live plan, and nothing else
+            tools = tools.plus([OwnSubsteps(step.id, self.ctx.keeper, self.limits.max_parallel)])
         ctx = self.ctx.scratch(
             conv,
-            tools=self.ctx.tools.without("update_plan"),
+            tools=tools,
             system_prompt=lambda: load("subagent.md"),
             condenser=None,
             limits=Limits(max_iterations=SUBAGENT_ITERATIONS),
@@ -238,14 +251,26 @@ class Orchestrator:
             if outcome.result is not None:
                 self.results[step_id] = outcome.result
                 await self.emit(Subagent(step_id=step_id, phase="finished", detail=summary(outcome.result)))
-                done = self.ctx.keeper.complete(
-                    step_id, summary(outcome.result), max_in_progress=self.limits.max_parallel
-                )
-                await self.emit(done)
+                await self.emit(self._completed(step_id, summary(outcome.result)))
                 continue
             assert outcome.error is not None
             return await self._on_failure(task, step_id, outcome.error)
         return None
+
+    def _completed(self, step_id: int, result: str) -> PlanUpdated:
+        """A finished subagent's step: its result; the sub-steps it left open are closed with it, so the parent,
+        which LivePlan sets from them, is completed with no model call."""
+        step = self.ctx.keeper.board.active.step(step_id)
+        left = [
+            c for c in (step.substeps if step else ()) if c.status not in (StepStatus.COMPLETED, StepStatus.CANCELLED)
+        ]
+        if not left:
+            return self.ctx.keeper.complete(step_id, result, max_in_progress=self.limits.max_parallel)
+        closing = [
+            {"id": c.key, "status": StepStatus.COMPLETED, "result": f"closed when step {step_id} ended"} for c in left
+        ]
+        update = PlanUpdate.model_validate({"updates": [*closing, {"id": step_id, "result": result}]})
+        return self.ctx.keeper.apply(update, source="orchestrator", max_in_progress=self.limits.max_parallel)
 
     async def _on_failure(self, task: str, step_id: int, error: StepFailed) -> TurnOutcome | None:
         await self.emit(Subagent(step_id=step_id, phase="failed", detail=error.message))

@@ -23,18 +23,20 @@ if TYPE_CHECKING:  # pydantic loads with the first plan, not before the first fr
 
 
 class StepRow(Vertical):
-    """One step: icon, number and description, with its result beneath."""
+    """One step: icon, number and description, with its result beneath; a sub-step is indented under its
+    parent (`-sub`)."""
 
-    def __init__(self, step: Step):
+    def __init__(self, step: Step, depth: int = 0):
         verified = f" verified-{step.verified}" if step.verified else ""
-        super().__init__(classes=f"step status-{step.status}{verified}")
+        sub = " -sub" if depth else ""
+        super().__init__(classes=f"step status-{step.status}{verified}{sub}")
         self.step = step
 
     def compose(self) -> ComposeResult:
         s = self.step
         after = f"  (after {', '.join(map(str, s.depends_on))})" if s.depends_on else ""
         with Horizontal(classes="step-head"):
-            yield Static(f"{glyph(s.status)} {s.id}.", classes="step-marker")
+            yield Static(f"{glyph(s.status)} {s.key}{'' if s.parent else '.'}", classes="step-marker")
             badge = Content(f"  [{s.badge}]") if s.badge else Content("")
             record = Content.styled(f"  · {safe(s.shown_evidence)}", "dim") if s.shown_evidence else Content("")
             line = Content(safe(s.description)).append(Content(after)).append(badge).append(record)
@@ -49,8 +51,8 @@ def headline(plan: LivePlan, finished: bool) -> str:
         return "no plan yet"
     if finished or plan.is_finished:
         return f"{plan.done}/{plan.total} · finished"
-    current = plan.current
-    return safe(f"{plan.done}/{plan.total} · {current.description if current else 'next: ' + _next(plan)}")
+    now = plan.now
+    return safe(f"{plan.done}/{plan.total} · {now or 'next: ' + _next(plan)}")
 
 
 def _next(plan: LivePlan) -> str:
@@ -97,8 +99,8 @@ class PlanPanel(Vertical):
             return
         if plan.goal:
             yield Static(Content(safe(plan.goal)), classes="plan-goal")
-        for step in plan.steps:
-            yield StepRow(step)
+        for depth, step in plan.rows():
+            yield StepRow(step, depth)
         if plan.notes:
             yield Static(Content(f"Notes: {safe(plan.notes)}"), classes="plan-notes")
         from textual.widgets import ProgressBar  # with the first plan, not before the first frame

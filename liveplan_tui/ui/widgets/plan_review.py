@@ -20,7 +20,9 @@ from ...plan import LivePlan, PlanError
 from ...plan.review import PlanDraft, changes
 from ...textsafe import visible
 
-KEYS = "Enter approve · ctrl+n add · ctrl+d delete · ctrl+↑/↓ move · ctrl+r reject · Esc reject"
+KEYS = (
+    "Enter approve · ctrl+n add · ctrl+d delete (on a sub-step: its own) · ctrl+↑/↓ move · ctrl+r reject · Esc reject"
+)
 
 
 class PlanReviewScreen(ModalScreen[PlanReview]):
@@ -33,14 +35,18 @@ class PlanReviewScreen(ModalScreen[PlanReview]):
         Binding("escape", "reject", "Reject", id="plan-review-escape"),
     ]
 
-    def __init__(self, plan: LivePlan):
+    def __init__(self, plan: LivePlan, findings: list[str] | None = None):
         super().__init__()
         self.plan = plan
+        self.findings = findings or []  # what the plan review found, shown above the steps
         self.draft = PlanDraft.of(plan)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="plan-review-dialog"):
             yield Label(f"Review the plan before it runs ({len(self.plan.steps)} steps)", id="plan-review-title")
+            if self.findings:
+                listed = "\n".join(f"· {visible(f)}" for f in self.findings)
+                yield Label(f"The review found:\n{listed}", id="plan-review-findings")
             with Horizontal(classes="plan-review-row"):
                 yield Label("goal", classes="plan-review-number")
                 yield Input(visible(self.draft.goal), placeholder="goal", id="plan-review-goal", compact=True)
@@ -79,6 +85,10 @@ class PlanReviewScreen(ModalScreen[PlanReview]):
                 classes="plan-review-row",
             )
             rows.append(row)
+            for m, text in enumerate(step.substeps, start=1):
+                sub_input = Input(text, name=f"{n}.{m}", classes="plan-review-sub", compact=True)
+                rows.append(Horizontal(Label(f"{n}.{m}", classes="plan-review-number"), sub_input,
+                                       classes="plan-review-row -sub"))  # fmt: skip
         await box.mount_all(rows)
         if focus is not None and (inputs := self._step_inputs()):
             inputs[min(focus, len(inputs) - 1)].focus()
@@ -97,6 +107,8 @@ class PlanReviewScreen(ModalScreen[PlanReview]):
                 self.draft = self.draft.with_goal(event.value)
             elif event.input.has_class("plan-review-step"):
                 self.draft = self.draft.edit(self._step_inputs().index(event.input) + 1, event.value)
+            elif event.input.has_class("plan-review-sub") and (key := self._sub_key(event.input)):
+                self.draft = self.draft.edit_sub(*key, event.value)
         except PlanError:
             return  # an emptied field keeps its last text until something is typed
         self._show_changes()
@@ -115,13 +127,29 @@ class PlanReviewScreen(ModalScreen[PlanReview]):
         else:
             self.action_reject()
 
+    @staticmethod
+    def _sub_key(widget: object) -> tuple[int, int] | None:
+        """(step, sub-step) of a sub-step's input, from its name "N.M"."""
+        if not isinstance(widget, Input) or not widget.has_class("plan-review-sub") or not widget.name:
+            return None
+        top, _, low = widget.name.partition(".")
+        return int(top), int(low)
+
     async def action_add(self) -> None:
+        if (key := self._sub_key(self.focused)) is not None:  # on a sub-step: a new sub-step after it
+            self.draft = self.draft.add_sub(key[0], "new sub-step", after=key[1])
+            await self._rebuild(focus=key[0] - 1)
+            return
         at = self._focused_index()
         after = len(self.draft.steps) if at is None else at + 1
         self.draft = self.draft.add("new step", after=after)
         await self._rebuild(focus=after)
 
     async def action_delete(self) -> None:
+        if (key := self._sub_key(self.focused)) is not None:
+            self.draft = self.draft.delete_sub(*key)
+            await self._rebuild(focus=key[0] - 1)
+            return
         at = self._focused_index()
         if at is None:
             return
