@@ -80,6 +80,7 @@ def sql_returns(setup: str, expected: set[tuple], sql_file: str = "") -> Checker
     def check(answer: str, workspace: Path) -> bool:
         text = (workspace / sql_file).read_text() if sql_file and (workspace / sql_file).exists() else ""
         text = text or "\n".join(blocks(answer, "sql", "sqlite"))
+        text = re.sub(r"--[^\n]*", "", text)  # comments are not statements
         selects = [s for s in text.split(";") if re.match(r"\s*(select|with)\b", s, re.I)]
         if not selects:
             return False
