@@ -162,7 +162,12 @@ def file_passes(name: str, asserts: str, tests: str = "") -> Checker:
 def file_prints(name: str, argv: list[str], expected: str) -> Checker:
     def check(_: str, workspace: Path) -> bool:
         target = workspace / name
-        return target.exists() and run_in({name: target.read_text()}, argv) == expected
+        if not target.exists():
+            return False
+        text = target.read_text()
+        shebang = text.split("\n", 1)[0]
+        run = ["bash", name] if argv[0] == "sh" and "bash" in shebang else argv  # as `./name` would run it
+        return run_in({name: text}, run) == expected
 
     return check
 
