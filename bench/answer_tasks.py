@@ -80,6 +80,7 @@ def sql_returns(setup: str, expected: set[tuple], sql_file: str = "") -> Checker
     def check(answer: str, workspace: Path) -> bool:
         text = (workspace / sql_file).read_text() if sql_file and (workspace / sql_file).exists() else ""
         text = text or "\n".join(blocks(answer, "sql", "sqlite"))
+        text = re.sub(r"--[^\n]*", "", text)  # comments are not statements
         selects = [s for s in text.split(";") if re.match(r"\s*(select|with)\b", s, re.I)]
         if not selects:
             return False
@@ -161,7 +162,12 @@ def file_passes(name: str, asserts: str, tests: str = "") -> Checker:
 def file_prints(name: str, argv: list[str], expected: str) -> Checker:
     def check(_: str, workspace: Path) -> bool:
         target = workspace / name
-        return target.exists() and run_in({name: target.read_text()}, argv) == expected
+        if not target.exists():
+            return False
+        text = target.read_text()
+        shebang = text.split("\n", 1)[0]
+        run = ["bash", name] if argv[0] == "sh" and "bash" in shebang else argv  # as `./name` would run it
+        return run_in({name: text}, run) == expected
 
     return check
 

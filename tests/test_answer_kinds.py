@@ -267,3 +267,19 @@ def test_a_file_named_alone_on_a_blocks_first_line_is_its_label_not_its_content(
 def test_a_file_the_task_also_reads_is_not_written() -> None:
     named = files_named("Write a Dockerfile for a Python app in app.py that exposes port 8000 and runs app.py.")
     assert named.outputs == ("Dockerfile",) and named.inputs == ("app.py",)
+
+
+def test_one_block_holding_two_files_is_split_at_their_names() -> None:
+    answer = (
+        "```python\n# wc.py\n\ndef word_count(text):\n    return {}\n\n# test_wc.py\n\nimport pytest\n\n"
+        "def test_it():\n    assert word_count('') == {}\n\npytest.main()\n```"
+    )
+    files = assign(answer, ("wc.py", "test_wc.py"))
+    assert "def word_count" in files["wc.py"] and "test_it" not in files["wc.py"] and "pytest" not in files["wc.py"]
+    assert files["test_wc.py"].startswith("from wc import *") and "def test_it" in files["test_wc.py"]
+
+
+def test_a_top_level_pytest_main_moves_out_of_the_module() -> None:
+    answer = f"```python\nimport pytest\n{MODULE}\ndef test_a():\n    assert is_palindrome('a')\n\npytest.main()\n```"
+    files = assign(answer, ("pal.py", "test_pal.py"))
+    assert "pytest" not in files["pal.py"] and "pytest.main()" in files["test_pal.py"]

@@ -100,7 +100,7 @@ def _fits(block: Block, name: str) -> bool:
 
 def assign(answer: str, files: tuple[str, ...]) -> dict[str, str]:
     """Each named file's content from the answer's blocks; a file with no block is left out."""
-    blocks = blocks_in(answer)
+    blocks = [part for block in blocks_in(answer) for part in _split_at_names(block, files)]
     chosen: dict[str, str] = {}
     left = []
     for block in blocks:
@@ -116,7 +116,37 @@ def assign(answer: str, files: tuple[str, ...]) -> dict[str, str]:
         if pick is not None:
             chosen[name] = pick.body
             left.remove(pick)
-    return _split_tests(chosen, files)
+    return _imports_added(_split_tests(chosen, files))
+
+
+def _imports_added(chosen: dict[str, str]) -> dict[str, str]:
+    """A Python test file that never imports the module it tests gets `from module import *` first."""
+    modules = [f[:-3].replace("/", ".") for f in chosen if f.endswith(".py") and not is_test_file(f)]
+    out = dict(chosen)
+    for name, body in chosen.items():
+        if not (name.endswith(".py") and is_test_file(name)) or not modules:
+            continue
+        if not any(re.search(rf"^\s*(?:from\s+{re.escape(m)}\s+import|import\s+{re.escape(m)}\b)", body, re.M)
+                   for m in modules):  # fmt: skip
+            out[name] = f"from {modules[0]} import *\n\n{body.lstrip()}"
+    return out
+
+
+def _split_at_names(block: Block, files: tuple[str, ...]) -> list[Block]:
+    """One block holding several files, each begun by a comment naming it (`# wc.py` … `# test_wc.py`), is that
+    many blocks."""
+    lines = block.body.splitlines(keepends=True)
+    starts = [
+        i for i, line in enumerate(lines)
+        if re.match(r"^\s*(#|//|--)", line) and (m := _NAME_LINE.match(line)) and m.group(1) in files
+    ]  # fmt: skip
+    if len(starts) < 2:
+        return [block]
+    bounds = [0 if i == starts[0] else i for i in starts] + [len(lines)]
+    head = "".join(lines[: starts[0]])
+    parts = ["".join(lines[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    parts[0] = head + parts[0] if starts[0] else parts[0]
+    return [Block(block.lang, part, "") for part in parts]
 
 
 def _has_tests(body: str) -> bool:
@@ -143,8 +173,10 @@ def _split_tests(chosen: dict[str, str], files: tuple[str, ...]) -> dict[str, st
 
 
 def _is_test_node(node: ast.stmt) -> bool:
+    """What moves to the test file: test functions, `import pytest`, and a top-level `pytest.main()` (which would
+    run the tests on import of the module)."""
     if isinstance(node, ast.FunctionDef):
         return node.name.startswith("test_")
     if isinstance(node, ast.Import):
         return any(alias.name == "pytest" for alias in node.names)
-    return False
+    return isinstance(node, ast.Expr) and "pytest." in ast.unparse(node)

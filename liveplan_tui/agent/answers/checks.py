@@ -193,7 +193,8 @@ def _files_check(task: str, files: dict[str, str], *, node: bool) -> Run | Judge
         elif kind == "python":
             return Run({**sample_tree(task), **files}, f"python3 {name}", f"ran {name}")
         elif kind == "shell":
-            return Run({**sample_tree(task), **files}, f"sh {name}", f"ran {name}")
+            shell = "bash" if "bash" in body.split("\n", 1)[0] else "sh"
+            return Run({**sample_tree(task), **files}, f"{shell} {name}", f"ran {name}")
         elif kind == "javascript" and node:
             return Run(files, f"node {name}", f"ran {name}")
         elif kind == "sql":

@@ -15,8 +15,11 @@ def kind_instruction(task: str, kind: Kind | None) -> str:
 
 
 def files_instruction(outputs: tuple[str, ...]) -> str:
+    if not outputs:
+        return ""
     names = ", ".join(f"`{name}`" for name in outputs)
-    return load("answer_kinds/files.md").format(names=names, example=outputs[0]) if outputs else ""
+    text = load("answer_kinds/files.md").format(names=names, example=outputs[0])
+    return text + (" A test file imports what it tests from its module." if any(map(is_test_file, outputs)) else "")
 
 
 def answer_instruction(task: str, kind: Kind | None, outputs: tuple[str, ...]) -> str:
