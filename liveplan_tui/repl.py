@@ -117,6 +117,8 @@ class Repl:
         self.write(f"┌ proposed plan: {draft.goal}")
         for n, step in enumerate(draft.steps, start=1):
             self.write(f"│ {n}. {step.description}" + ("  (new)" if step.origin is None else ""))
+            for m, text in enumerate(step.substeps, start=1):
+                self.write(f"│   {n}.{m} {text}")
         for line in changes(plan, draft):
             self.write(f"│   your change: {line}")
 
@@ -126,6 +128,8 @@ class Repl:
         draft = PlanDraft.of(plan)
         self.write("\n? the model proposes a plan; nothing runs until you approve it")
         self.show_draft(plan, draft)
+        if self.agent is not None and (findings := self.agent.findings()):
+            self.write("  the review found:\n" + "\n".join(f"  - {f}" for f in findings))
         self.write(f"  edit with {DRAFT_COMMANDS}")
         while True:
             try:

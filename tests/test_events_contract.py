@@ -20,6 +20,7 @@ from liveplan_tui.events import (
     GoalFinished,
     GoalStarted,
     Notice,
+    PlanCritique,
     PlanProposed,
     PlanReviewed,
     PlanUpdated,
@@ -38,12 +39,20 @@ from liveplan_tui.events import (
 )
 from liveplan_tui.llm.base import RETRYABLE_KINDS, ErrorKind, LLMError
 from liveplan_tui.plan import LivePlan, NewStep, PlanUpdate, apply
+from liveplan_tui.plan.model import NewSubStep
 from liveplan_tui.present import describe
 from liveplan_tui.repl import Repl
 
 GOLDEN = Path(__file__).parent / "golden" / "exec_events.schema.json"
 PLAN = apply(
-    LivePlan(), PlanUpdate(goal="g", steps=[NewStep(description="a", status="in_progress"), NewStep(description="b")])
+    LivePlan(),
+    PlanUpdate(
+        goal="g",
+        steps=[
+            NewStep(description="a", status="in_progress"),
+            NewStep(description="b", substeps=[NewSubStep(description="b one")]),
+        ],
+    ),
 )
 
 SAMPLES: list[Event] = [
@@ -55,6 +64,7 @@ SAMPLES: list[Event] = [
     PlanUpdated(old=LivePlan(), new=PLAN),
     PlanProposed(plan=PLAN),
     PlanReviewed(verdict="approve", changes=['reworded step 2: "b" -> "c"']),
+    PlanCritique(by="lint", verdict="revise", findings=["step 2: “Fix it” is vague: say what is done to what"]),
     Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2),
     Retrying(attempt=1, delay=0.5, reason="429"),
     Route(strategy="plan", level="keyword", reason="several steps"),

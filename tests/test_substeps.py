@@ -109,7 +109,9 @@ def test_the_plan_block_indents_sub_steps_under_their_parent() -> None:
 
 
 def test_a_long_plan_expands_only_the_parent_in_progress() -> None:
-    many = [{"description": f"Part {n}", "substeps": [{"description": f"a{n}"}, {"description": f"b{n}"}]} for n in range(7)]
+    many = [
+        {"description": f"Part {n}", "substeps": [{"description": f"a{n}"}, {"description": f"b{n}"}]} for n in range(7)
+    ]
     p = apply(LivePlan(), PlanUpdate.model_validate({"goal": "g", "steps": many}))
     assert p.total > LONG_PLAN
     p = update(p, {"id": "3.1", "status": "in_progress"})
@@ -131,3 +133,11 @@ def test_evidence_and_verdicts_go_on_the_sub_step() -> None:
 def test_line_front_ends_show_the_tree() -> None:
     lines = plan_lines(update(plan(), {"id": "2.1", "status": "in_progress"}), False)
     assert any(line.startswith("│   ") and "2.1 Parse the flags" in line for line in lines)
+
+
+def test_a_new_plan_keeps_the_sub_step_statuses_it_came_with() -> None:
+    p = plan(steps=[{"description": "x", "substeps": [{"description": "a", "status": "completed"},
+                                                      {"description": "b", "status": "in_progress"}]}])  # fmt: skip
+    assert [status(p, k) for k in ("1", "1.1", "1.2")] == ["in_progress", "completed", "in_progress"]
+    started = plan(steps=[{"description": "x", "status": "in_progress", "substeps": [{"description": "a"}]}])
+    assert status(started, "1.1") == "in_progress"

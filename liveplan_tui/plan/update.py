@@ -121,7 +121,8 @@ def _new_steps(new_steps: list[NewStep]) -> list[Step]:
                 substeps=_new_substeps(pos, new.substeps or []),
             )
         )
-    return [settled(s) for s in steps]
+    # a parent sent in progress starts its first sub-step; one sent pending leaves its sub-steps as they came
+    return [settled(s, None if s.status == StepStatus.PENDING else s.status) for s in steps]
 
 
 def _new_substeps(parent: int, new_subs: list[NewSubStep]) -> tuple[Step, ...]:

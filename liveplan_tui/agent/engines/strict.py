@@ -228,7 +228,9 @@ class Orchestrator:
         for step in plan.ready(set(self.tasks))[: self.limits.max_parallel - len(self.tasks)]:
             await self.emit(self.ctx.keeper.start(step.id, max_in_progress=self.limits.max_parallel))
             await self.emit(Subagent(step_id=step.id, phase="started", detail=step.description))
-            self.tasks[step.id] = asyncio.create_task(self._run_step(self.ctx.keeper.board.active, step, task))
+            now = self.ctx.keeper.board.active
+            started = now.step(step.id) or step  # as started: its first sub-step in progress
+            self.tasks[step.id] = asyncio.create_task(self._run_step(now, started, task))
 
     async def _progress(self) -> None:
         """Wait for a subagent to report or finish; show what they reported meanwhile."""
