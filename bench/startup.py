@@ -1,10 +1,12 @@
 """Start-up, side by side: `liveplan exec` against a bare openai-SDK script (and `llm` when installed), and the
 TUI's time to interactive against a minimal Textual app, all in one paired run against one local fake server.
 
-    python bench/startup.py [--runs 9] [--llm PATH_TO_LLM]
+    python bench/startup.py [--runs 9] [--llm PATH_TO_LLM] [--paced]
 
-`exec`: wall time of a plain question answered with a ~400-token streamed reply, and the peak memory (max RSS) of
-each process. TUI: launched in a pseudo-terminal (120x40) and timed from outside until a key typed into it shows
+`exec`: wall time and CPU time of a plain question answered with a ~400-token streamed reply, and the peak memory
+(max RSS) of each process. The server answers at once by default (the reply in 200-character chunks, as a fast
+hosted model or a cached local one streams it), so start-up cost is what is measured; `--paced` streams it in
+4-character chunks instead, where most of each run is spent reading the stream. TUI: launched in a pseudo-terminal (120x40) and timed from outside until a key typed into it shows
 on screen. Prints medians, ratios to the reference, and peak memory. Each round runs every contestant once, in
 a rotated order, so drift on a noisy machine hits them alike.
 """
@@ -40,19 +42,20 @@ LAUNCH = (
     "t = time.perf_counter()\n"
     "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
     "elapsed = time.perf_counter() - t\n"
-    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-    "print(elapsed, peak, p.returncode, len(p.stdout))\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(elapsed, usage.ru_maxrss / 1024, p.returncode, len(p.stdout), usage.ru_utime + usage.ru_stime)\n"
 )
 MARK = "Ж"  # typed into the TUI; its bytes never occur in escape sequences
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall time and peak RSS (MB) of one run, measured by a launcher so its own start-up is not counted."""
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall time, peak RSS (MB) and CPU seconds of one run, measured by a launcher so its own start-up is not
+    counted."""
     out = subprocess.run([sys.executable, "-c", LAUNCH, *argv], capture_output=True, text=True, env=env, check=True)
-    elapsed, peak, code, size = out.stdout.split()
+    elapsed, peak, code, size, cpu = out.stdout.split()
     if int(code) != 0 or int(size) < 100:
         raise SystemExit(f"{argv[:3]} failed (exit {code}, {size} bytes of output)")
-    return float(elapsed), float(peak)
+    return float(elapsed), float(peak), float(cpu)
 
 
 def time_to_interactive(argv: list[str], env: dict[str, str], timeout: float = 30.0) -> float:
@@ -94,19 +97,23 @@ def llm_setup(home: Path, base_url: str) -> dict[str, str]:
     return {"LLM_USER_PATH": str(home), "OPENAI_API_KEY": "not-needed"}
 
 
-def report(name: str, times: list[float], ref: list[float], peaks: list[float] | None = None) -> str:
+def report(
+    name: str, times: list[float], ref: list[float], peaks: list[float] | None = None, cpu: list[float] | None = None
+) -> str:
     ratio = statistics.median(times) / statistics.median(ref)
     peak = f", peak {statistics.median(peaks):.0f} MB" if peaks else ""
-    return f"{name:<34} median {statistics.median(times):.3f}s  ({ratio:.2f}x the reference){peak}"
+    spent = f", CPU {statistics.median(cpu):.3f}s" if cpu else ""
+    return f"{name:<34} median {statistics.median(times):.3f}s  ({ratio:.2f}x the reference){spent}{peak}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--llm", default=shutil.which("llm"), help="the llm command (default: from PATH)")
+    parser.add_argument("--paced", action="store_true", help="stream the reply in 4-character chunks (slow reading)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAI() as fake:
-        fake.default = {"text": REPLY, "chunk": 4}
+        fake.default = {"text": REPLY, "chunk": 4 if args.paced else 200}
         env = {
             **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},  # as on a user's machine
             "LIVEPLAN_DATA_DIR": f"{tmp}/data",
@@ -114,7 +121,7 @@ def main() -> None:
             "TERM": "xterm-256color",
         }
         liveplan = [sys.executable, "-m", "liveplan_tui.cli"]
-        exec_runs: dict[str, list[tuple[float, float]]] = {"sdk": [], "liveplan": [], "llm": []}
+        exec_runs: dict[str, list[tuple[float, float, float]]] = {"sdk": [], "liveplan": [], "llm": []}
         contestants = {
             "sdk": ([sys.executable, str(ROOT / "bench" / "sdk_baseline.py"), fake.base_url, QUESTION], env),
             "liveplan": ([*liveplan, "exec", "--base-url", fake.base_url, "--model", "fake-model", QUESTION], env),
@@ -136,16 +143,18 @@ def main() -> None:
                 exec_runs[name].append(timed(*contestants[name]))
             for name in list(tui)[n % 2 :] + list(tui)[: n % 2]:
                 tti[name].append(time_to_interactive(tui[name], env))
-        print(f"{args.runs} paired runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}; a {len(REPLY)}-character reply")
-        ref = [t for t, _ in exec_runs["sdk"]]
+        server = "paced: 4-character chunks" if args.paced else "unpaced: 200-character chunks, no delay"
+        print(f"{args.runs} paired runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}; a {len(REPLY)}-character reply; server {server}")
+        ref = [t for t, _, _ in exec_runs["sdk"]]
         for name in contestants:
             label = {"sdk": "bare openai SDK script", "liveplan": "liveplan exec", "llm": "llm (Simon Willison's)"}[name]
-            print(report(label, [t for t, _ in exec_runs[name]], ref, [p for _, p in exec_runs[name]]))
+            runs = exec_runs[name]
+            print(report(label, [t for t, _, _ in runs], ref, [p for _, p, _ in runs], [c for _, _, c in runs]))
         if not args.llm:
             print("llm: not installed (pip install llm, or pass --llm PATH)")
         print(report("minimal Textual app, to first key", tti["textual"], tti["textual"]))
         print(report("liveplan TUI, to first key", tti["liveplan"], tti["textual"]))
-        print(json.dumps({k: [round(t, 3) for t, _ in v] for k, v in exec_runs.items() if v} | {f"tti_{k}": [round(t, 3) for t in v] for k, v in tti.items()}))
+        print(json.dumps({k: [round(t, 3) for t, _, _ in v] for k, v in exec_runs.items() if v} | {f"tti_{k}": [round(t, 3) for t in v] for k, v in tti.items()}))
 
 
 if __name__ == "__main__":

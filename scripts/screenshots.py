@@ -73,6 +73,7 @@ async def main() -> None:
                 app.save_screenshot(str(OUT / "liveplan-finished.svg"))
         await plan_review(work)
         await goal_in_progress(work)
+        await substeps_reviewed(work)
     print("\n".join(str(p.relative_to(ROOT)) for p in sorted(OUT.glob("*.svg"))))
 
 
@@ -116,6 +117,35 @@ async def goal_in_progress(work: Path) -> None:
             await wait_for(pilot, lambda: "1/10 turns" in app.status.goal, timeout=30)
             await pilot.pause(1.5)
             app.save_screenshot(str(OUT / "liveplan-goal.svg"))
+            app.action_cancel_turn()
+
+
+SUBSTEPS_SCRIPT = [
+    tc("update_plan", goal="Add a --json flag", steps=[
+        {"description": "Read cli.py", "status": "in_progress"}, {"description": "Do the rest"}]),
+    {"text": "The review is right: I'll split the work and add a test run.", **tc("update_plan", goal="Add a --json flag to the CLI", steps=[
+        {"description": "Read cli.py", "status": "completed", "result": "argparse in build_parser()"},
+        {"description": "Add the flag", "status": "in_progress", "substeps": [
+            {"description": "Parse --json"}, {"description": "Print the result as JSON"}]},
+        {"description": "Run the CLI tests"}])},
+    tc("edit_file", path="cli.py", old="    return parser", new="    parser.add_argument('--json', action='store_true')\n    return parser"),
+    tc("update_plan", updates=[{"id": "2.1", "status": "completed", "result": "store_true"},
+                               {"id": "2.2", "status": "in_progress"}]),
+    {"text": "Now the output: when `--json` is set, print `json.dumps(result)` instead of the table. " * 4,
+     "chunk": 4, "delay": 0.05},
+]
+
+
+async def substeps_reviewed(work: Path) -> None:
+    """Sub-steps in the panel, and the lint review's findings on the first plan in the chat."""
+    with FakeOpenAI([dict(e) for e in SUBSTEPS_SCRIPT]) as fake:
+        app = make_app(fake.base_url, workspace=work, approval="never-ask", mode="plan")
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.prompt.cursor_blink = False
+            await submit(pilot, "Add a --json flag to the CLI")
+            await wait_for(pilot, lambda: app.plan_panel.plan.progress() == "2/4 done", timeout=30)
+            await pilot.pause(1.5)
+            app.save_screenshot(str(OUT / "liveplan-substeps.svg"))
             app.action_cancel_turn()
 
 
