@@ -22,46 +22,7 @@ from typing import Any
 
 from .errors import LivePlanError
 from .plan import PlanBoard
-
-SCHEMA_VERSION = 2
-MIGRATIONS: dict[int, str] = {
-    1: """
-    CREATE TABLE sessions (
-        id TEXT PRIMARY KEY, created REAL NOT NULL, updated REAL NOT NULL,
-        title TEXT NOT NULL DEFAULT '', model TEXT NOT NULL DEFAULT '', workspace TEXT NOT NULL DEFAULT ''
-    );
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
-        body TEXT NOT NULL, created REAL NOT NULL
-    );
-    CREATE INDEX messages_by_session ON messages(session_id, id);
-    CREATE TABLE plans (
-        session_id TEXT PRIMARY KEY REFERENCES sessions(id), board TEXT NOT NULL, updated REAL NOT NULL
-    );
-    CREATE TABLE context (
-        session_id TEXT PRIMARY KEY REFERENCES sessions(id), messages TEXT NOT NULL, summary TEXT NOT NULL,
-        upto INTEGER NOT NULL
-    );
-    CREATE TABLE events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
-        kind TEXT NOT NULL, body TEXT NOT NULL, created REAL NOT NULL
-    );
-    CREATE TABLE artifacts (
-        session_id TEXT NOT NULL REFERENCES sessions(id), artifact_id TEXT NOT NULL, body TEXT NOT NULL,
-        PRIMARY KEY (session_id, artifact_id)
-    );
-    """,
-    2: """
-    CREATE TABLE changes (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
-        body TEXT NOT NULL, undone INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL
-    );
-    CREATE INDEX changes_by_session ON changes(session_id, id);
-    CREATE TABLE memory (
-        session_id TEXT PRIMARY KEY REFERENCES sessions(id), body TEXT NOT NULL
-    );
-    """,
-}
+from .store_schema import MIGRATIONS, SCHEMA_VERSION
 
 
 class StoreError(LivePlanError):
@@ -328,23 +289,62 @@ class Store:
         ).fetchall()
         return [(cid, body, bool(undone)) for cid, body, undone in rows]
 
-    def workspace_of(self, session_id: str) -> str:
-        row = self.db.execute("SELECT workspace FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        return row[0] if row else ""
-
-    def load(self, session_id: str) -> SavedSession:
+    def _session_row(self, session_id: str) -> tuple[Any, ...]:
         row = self.db.execute(
             "SELECT id, created, updated, title, model FROM sessions WHERE id = ?", (session_id,)
         ).fetchone()
         if row is None:
             raise StoreError(f"no session {session_id!r}; see `liveplan sessions`")
+        return tuple(row)
+
+    def _board(self, session_id: str) -> PlanBoard:
+        row = self.db.execute("SELECT board FROM plans WHERE session_id = ?", (session_id,)).fetchone()
+        return PlanBoard.model_validate_json(row[0]) if row else PlanBoard()
+
+    def stamp(self, session_id: str) -> tuple[Any, ...]:
+        """What moves whenever the session does (a message, a plan change): `watch` asks this each second and reads
+        the session only when it moved."""
+        row = self.db.execute(
+            "SELECT updated, (SELECT updated FROM plans WHERE session_id = ?), "
+            "(SELECT MAX(id) FROM messages WHERE session_id = ?) FROM sessions WHERE id = ?",
+            (session_id, session_id, session_id),
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no session {session_id!r}; see `liveplan sessions`")
+        return tuple(row)
+
+    def glance(self, session_id: str, last: int) -> tuple[SessionInfo, PlanBoard, list[dict[str, Any]]]:
+        """A session's info, its plan board and its last `last` chat messages (user or assistant text), read from
+        the newest back: a long session costs what its tail does."""
+        row = self._session_row(session_id)
+        chat: list[dict[str, Any]] = []
+        try:
+            board = self._board(session_id)
+            for (body,) in self.db.execute(
+                "SELECT body FROM messages WHERE session_id = ? ORDER BY id DESC", (session_id,)
+            ):
+                message = json.loads(body)
+                content = message.get("content")
+                if message.get("role") in ("user", "assistant") and isinstance(content, str) and content.strip():
+                    chat.append(message)
+                    if len(chat) >= last:
+                        break
+        except (json.JSONDecodeError, ValueError) as exc:
+            raise StoreError(f"session {session_id} is damaged ({type(exc).__name__}); it was left untouched") from None
+        return self._info(row), board, chat[::-1]
+
+    def workspace_of(self, session_id: str) -> str:
+        row = self.db.execute("SELECT workspace FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return row[0] if row else ""
+
+    def load(self, session_id: str) -> SavedSession:
+        row = self._session_row(session_id)
         try:
             rows = self.db.execute(
                 "SELECT id, body FROM messages WHERE session_id = ? ORDER BY id", (session_id,)
             ).fetchall()
             record = [json.loads(body) for _, body in rows]
-            board_row = self.db.execute("SELECT board FROM plans WHERE session_id = ?", (session_id,)).fetchone()
-            board = PlanBoard.model_validate_json(board_row[0]) if board_row else PlanBoard()
+            board = self._board(session_id)
             ctx_row = self.db.execute(
                 "SELECT messages, summary, upto FROM context WHERE session_id = ?", (session_id,)
             ).fetchone()

@@ -9,6 +9,7 @@ as it writes.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
@@ -151,14 +152,10 @@ def serve(forwarded: list[str], host: str, port: int) -> None:
 
 def session_state(store: Store, session_id: str) -> dict[str, Any]:
     """What the page shows, read from the store: the plan (or the last finished one) and the latest chat."""
-    saved = store.load(session_id)
-    plan = mask_plan(saved.board.latest, ())  # sessions stored before masking are masked on the way out
-    finished = saved.board.active.is_empty and not plan.is_empty
-    chat = [
-        {"role": m["role"], "text": redact(m["content"])}
-        for m in saved.record
-        if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str) and m["content"].strip()
-    ]
+    info, board, tail = store.glance(session_id, CHAT_MESSAGES)
+    plan = mask_plan(board.latest, ())  # sessions stored before masking are masked on the way out
+    finished = board.active.is_empty and not plan.is_empty
+    chat = [{"role": m["role"], "text": redact(m["content"])} for m in tail]
     steps = [
         {
             "id": s.key,
@@ -174,8 +171,8 @@ def session_state(store: Store, session_id: str) -> dict[str, Any]:
         for depth, s in plan.rows()
     ]
     return {
-        "session": {"id": saved.info.id, "title": saved.info.title, "model": saved.info.model},
-        "updated": saved.info.updated,
+        "session": {"id": info.id, "title": info.title, "model": info.model},
+        "updated": info.updated,
         "plan": {"goal": plan.goal, "steps": steps, "done": plan.done, "total": plan.total, "finished": finished},
         "chat": chat[-CHAT_MESSAGES:],
     }
@@ -187,12 +184,23 @@ def watch_app(store: Store, session_id: str, token: str | None, hosts: frozenset
     async def index(request: web.Request) -> web.Response:
         return web.Response(text=page, content_type="text/html")
 
+    shown: dict[str, Any] = {}  # the last state sent: its stamp, its ETag and its body
+
     async def state(request: web.Request) -> web.Response:
+        """The page's state; read from the store only when the session moved, and not sent again while the page
+        holds it (304): an idle watch of a long session costs a one-row query a second."""
         try:
-            body = session_state(store, session_id)
+            stamp = store.stamp(session_id)
+            if shown.get("stamp") != stamp:
+                body = json.dumps(session_state(store, session_id), ensure_ascii=False)
+                digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+                shown.update(stamp=stamp, etag=f'"{digest}"', body=body)
         except StoreError as exc:
             return web.json_response({"error": str(exc)}, status=503)
-        return web.json_response(body, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+        headers = {"ETag": shown["etag"], "Cache-Control": "no-cache"}
+        if request.headers.get("If-None-Match") == shown["etag"]:
+            return web.Response(status=304, headers=headers)
+        return web.Response(text=shown["body"], content_type="application/json", headers=headers)
 
     app = web.Application(middlewares=[guard(token, hosts, port)])
     app.add_routes([web.get("/", index), web.get("/state", state)])

@@ -195,14 +195,14 @@ class LivePlanApp(App[int]):
         view = self.session.view
         await self.chat.remove_children()
         await self.chat.add(NoticeBlock(f"resumed session {view.session_id}"))
+        board = view.board  # the plan first, then the latest messages: what the first screen shows
+        self.plan_panel.show(board.latest, finished=board.active.is_empty and not board.latest.is_empty)
         from .history import history_blocks
 
-        for block in history_blocks(view.record, self.session.describe_call)[-MAX_BLOCKS + 1 :]:
+        for block in history_blocks(view.record, self.session.describe_call, MAX_BLOCKS - 1):
             await self.chat.add(block)
             if isinstance(block, ToolBlock) and block.pending_result:
                 block.finish(*block.pending_result)
-        board = view.board
-        self.plan_panel.show(board.latest, finished=board.active.is_empty and not board.latest.is_empty)
 
     @property
     def chat(self) -> ChatLog:

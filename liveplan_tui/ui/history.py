@@ -13,11 +13,29 @@ from .widgets.reply import HistoryReply
 Block = Static | HistoryReply | ToolBlock
 
 
-def history_blocks(record: tuple[dict[str, Any], ...], describe_call: Callable[[str, str], str]) -> list[Block]:
-    """One block per message or call; a call's result is kept on its block until the block is mounted."""
+def tail_start(record: tuple[dict[str, Any], ...], limit: int) -> int:
+    """Where the messages that make the last `limit` blocks begin: a resumed session of thousands of messages builds
+    only the blocks it shows."""
+    count = 0
+    for index in range(len(record) - 1, -1, -1):
+        msg = record[index]
+        if msg.get("role") == "user":
+            count += 1
+        elif msg.get("role") == "assistant":
+            count += bool(msg.get("content")) + len(msg.get("tool_calls") or ())
+        if count >= limit:
+            return index
+    return 0
+
+
+def history_blocks(
+    record: tuple[dict[str, Any], ...], describe_call: Callable[[str, str], str], limit: int | None = None
+) -> list[Block]:
+    """One block per message or call (the last `limit` of them); a call's result is kept on its block until the
+    block is mounted."""
     blocks: list[Block] = []
     calls: dict[str, ToolBlock] = {}
-    for msg in record:
+    for msg in record[tail_start(record, limit) if limit else 0 :]:
         raw = msg.get("content")
         content = raw if isinstance(raw, str) else ""
         if msg.get("role") == "user":
@@ -32,4 +50,4 @@ def history_blocks(record: tuple[dict[str, Any], ...], describe_call: Callable[[
                 blocks.append(tool_block)
         elif msg.get("role") == "tool" and msg.get("tool_call_id") in calls:
             calls[msg["tool_call_id"]].pending_result = (content, content.startswith("error:"))
-    return blocks
+    return blocks[-limit:] if limit else blocks

@@ -245,25 +245,3 @@ def test_the_check_never_writes_outside_its_folder(tmp_path: Path, name: str) ->
     result = asyncio.run(RunAnswerTool().run(RunAnswerParams(files={name: "x"}, command="true"), ctx))
     assert result.is_error and "not a file name inside" in result.text
     assert not (tmp_path.parent / "escape.py").exists()
-
-
-def test_answers_are_sampled_cool_and_fixes_warmer_unless_the_user_set_a_temperature(
-    fake: FakeOpenAI, tmp_path: Path
-) -> None:
-    task, bad, good, _ = CASES[1]
-    turn(fake, tmp_path, task, [bad, good])
-    plan_call, answer, fix = fake.model_requests()
-    assert "temperature" not in plan_call and answer["temperature"] == 0.2 and fix["temperature"] == 0.6
-    fake.script.extend([plan("a", "b"), {"text": good}])
-    settings = load_settings(
-        base_url=fake.base_url, model="m", mode="plan", workspace=str(tmp_path), router_llm=False,
-        tool_mode="structured", temperature=0.9,
-    )  # fmt: skip
-    session = Session(settings, resolve_endpoint(settings), approver=fixed_approver(True))
-
-    async def go() -> None:
-        async for _ in session.submit(task):
-            pass
-
-    asyncio.run(go())
-    assert fake.model_requests()[-1]["temperature"] == 0.9

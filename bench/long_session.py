@@ -1,0 +1,178 @@
+"""Sessions kept for hours: resume, `sessions`, `export`, `watch` and a long TUI session, each beside its target.
+
+    python bench/long_session.py [--runs 5] [--skip-stream]
+
+Builds the sessions with the store's own API in a fresh data dir, then measures from outside, as a user meets them:
+- resuming 2,000 messages with a finished plan: the TUI's time to a drawn key, against a fresh start (target 1.5x);
+- `liveplan sessions` with 500 saved sessions (target under 0.5 s);
+- `liveplan export` of a 10,000-message session (target under 2 s);
+- `watch` of a 10,000-message session while nothing changes, polled as its page polls: CPU share of one core
+  (target under 5%) and the bytes sent after the first answer;
+- 2,000 messages streamed into one TUI session (1,000 turns against the fake server): peak memory (target 300 MB).
+Prints medians of `--runs` paired runs. Run nothing else beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from startup import time_to_interactive  # noqa: E402
+
+from liveplan_tui.plan import LivePlan, PlanBoard, PlanUpdate, apply  # noqa: E402
+from liveplan_tui.store import open_store  # noqa: E402
+
+LIVEPLAN = [sys.executable, "-m", "liveplan_tui.cli"]
+
+
+def finished_board() -> PlanBoard:
+    steps = [{"description": f"Step {n}", "status": "completed", "result": f"done {n}"} for n in range(1, 6)]
+    return PlanBoard(archived=(apply(LivePlan(), PlanUpdate.model_validate({"goal": "A long job", "steps": steps})),))
+
+
+def build(data: Path, messages: int, *, sessions: int = 1) -> str:
+    """`sessions` sessions; the last holds `messages` messages (turns of user, assistant with a call, tool result,
+    assistant) and a finished plan. Its id."""
+    store = open_store(data)
+    sid = ""
+    for n in range(sessions):
+        sid = store.create_session("fake-model", str(data))
+        store.save_board(sid, finished_board())
+        count = messages if n == sessions - 1 else 4
+        for i in range(count // 4):
+            call = {"id": f"c{i}", "type": "function", "function": {"name": "read_file", "arguments": '{"path": "a.py"}'}}
+            store.add_message(sid, {"role": "user", "content": f"question {i}: " + "why " * 20})
+            store.add_message(sid, {"role": "assistant", "content": None, "tool_calls": [call]})
+            store.add_message(sid, {"role": "tool", "tool_call_id": f"c{i}", "content": "x = 1\n" * 10})
+            store.add_message(sid, {"role": "assistant", "content": f"answer {i}: " + "because " * 40})
+    store.close()
+    return sid
+
+
+def wall(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def watch_idle(sid: str, env: dict[str, str], seconds: float = 20.0) -> tuple[float, int, int]:
+    """CPU share of one core while a page polls every second and nothing changes; bytes of the first answer and of
+    every later one together."""
+    port = free_port()
+    proc = subprocess.Popen([*LIVEPLAN, "watch", sid, "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        url = proc.stdout.readline().strip() if proc.stdout else ""
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        opener.open(url).read()  # the page, which sets the cookie the state needs
+        state = url.split("/?", 1)[0].rstrip("/") + "/state"
+        first = opener.open(state)
+        etag, first_bytes = first.headers.get("ETag"), len(first.read())
+        later, start_cpu, start = 0, cpu_of(proc.pid), time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            time.sleep(1.0)
+            request = urllib.request.Request(state, headers={"If-None-Match": etag} if etag else {})
+            try:
+                later += len(opener.open(request).read())
+            except urllib.error.HTTPError as exc:
+                if exc.code != 304:
+                    raise
+        share = (cpu_of(proc.pid) - start_cpu) / (time.perf_counter() - start)
+        return share, first_bytes, later
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+STREAM = """
+import asyncio, resource, sys, tempfile
+sys.path.insert(0, {tests!r})
+from pathlib import Path
+from fake_openai import FakeOpenAI
+from tui_helpers import make_app, submit, wait_for
+
+async def main(turns):
+    with tempfile.TemporaryDirectory() as work, FakeOpenAI() as fake:
+        fake.default = {{"text": "an answer of a few words, " * 8, "chunk": 40}}
+        app = make_app(fake.base_url, workspace=Path(work), mode="direct")
+        async with app.run_test(size=(120, 40)) as pilot:
+            for n in range(turns):
+                await submit(pilot, f"question {{n}}")
+                await wait_for(pilot, lambda: not app.turn_running, timeout=30)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+asyncio.run(main({turns}))
+"""
+
+
+def stream_peak(turns: int, env: dict[str, str]) -> float:
+    script = STREAM.format(tests=str(ROOT / "tests"), turns=turns)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--skip-stream", action="store_true", help="leave out the 1,000-turn TUI session")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LIVEPLAN_"))}
+        env = {**base, "LIVEPLAN_CONFIG": f"{tmp}/none.toml", "TERM": "xterm-256color"}
+        resumed = {**env, "LIVEPLAN_DATA_DIR": f"{tmp}/resume"}
+        resume_id = build(Path(tmp) / "resume", 2000)
+        many = {**env, "LIVEPLAN_DATA_DIR": f"{tmp}/many"}
+        build(Path(tmp) / "many", 4, sessions=500)
+        big = {**env, "LIVEPLAN_DATA_DIR": f"{tmp}/big"}
+        big_id = build(Path(tmp) / "big", 10_000)
+        tui = [*LIVEPLAN, "--base-url", "http://127.0.0.1:9/v1", "--model", "fake-model"]
+        time_to_interactive(tui, resumed)  # warm-up: byte-code caches, page cache
+        fresh, resume = [], []
+        for n in range(args.runs):
+            pair = [(fresh, tui), (resume, [*tui, "--resume", resume_id])]
+            for times, argv in pair[n % 2 :] + pair[: n % 2]:
+                times.append(time_to_interactive(argv, resumed))
+        sessions = [wall([*LIVEPLAN, "sessions"], many) for _ in range(args.runs)]
+        exports = [wall([*LIVEPLAN, "export", big_id, "-o", f"{tmp}/out.md"], big) for _ in range(args.runs)]
+        share, first_bytes, later_bytes = watch_idle(big_id, big)
+        print(f"{args.runs} runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+        ratio = statistics.median(resume) / statistics.median(fresh)
+        print(f"resume 2,000 messages: {statistics.median(resume):.2f}s to a drawn key, fresh start "
+              f"{statistics.median(fresh):.2f}s: {ratio:.2f}x (target 1.5x)")
+        print(f"`liveplan sessions`, 500 sessions: {statistics.median(sessions):.2f}s (target 0.5s)")
+        print(f"`liveplan export`, 10,000 messages: {statistics.median(exports):.2f}s (target 2s)")
+        print(f"watch, 10,000 messages, idle 20s: {100 * share:.1f}% of one core (target 5%); first answer "
+              f"{first_bytes:,} bytes, then {later_bytes:,} bytes in 20 polls")
+        if not args.skip_stream:
+            peak = stream_peak(1000, {**env, "LIVEPLAN_DATA_DIR": f"{tmp}/stream"})
+            print(f"TUI, 2,000 messages streamed in one session: peak {peak:.0f} MB (target 300 MB)")
+        print(json.dumps({"fresh": fresh, "resume": resume, "sessions": sessions, "exports": exports}))
+
+
+if __name__ == "__main__":
+    main()
