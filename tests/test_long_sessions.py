@@ -13,6 +13,7 @@ from web_helpers import free_port
 
 from liveplan_tui.store import Store, open_store
 from liveplan_tui.ui.history import history_blocks, tail_start
+from liveplan_tui.ui.widgets.chat import ToolBlock
 from liveplan_tui.web import CHAT_MESSAGES, allowed_hosts, watch_app
 
 
@@ -86,6 +87,6 @@ def test_a_resumed_session_builds_only_the_blocks_it_shows() -> None:
     assert tail_start(frozen, 9) == len(record) - 12  # three turns of three blocks each
     blocks = history_blocks(frozen, lambda name, args: name, 9)
     assert len(blocks) == 9
-    tools = [b for b in blocks if getattr(b, "pending_result", None)]
+    tools = [b for b in blocks if isinstance(b, ToolBlock)]
     assert [t.pending_result for t in tools] == [("r497", False), ("r498", False), ("r499", False)]
     assert history_blocks(frozen, lambda name, args: name)[-9:][0].__class__ is blocks[0].__class__

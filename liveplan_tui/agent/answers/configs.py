@@ -73,7 +73,7 @@ def yaml_problems(task: str, text: str) -> list[str]:
         body = line.strip()
         if not (body.startswith("- ") or body == "-" or re.match(r"^[^:#]+:(\s|$)", body) or _in_block(text, number)):
             problems.append(f"line {number} is neither `key: value` nor `- item`: {body[:40]}")
-    return problems[:5] + [f"it does not contain `{n}`" for n in missing(task, text)]
+    return problems[:5] + _named_missing(task, text)
 
 
 def _in_block(text: str, number: int) -> bool:
@@ -93,7 +93,7 @@ def json_problems(task: str, text: str) -> list[str]:
         json.loads(text)
     except json.JSONDecodeError as exc:
         return [f"it is not valid JSON: {exc.msg} at line {exc.lineno}"]
-    return [f"it does not contain `{n}`" for n in missing(task, text)]
+    return _named_missing(task, text)
 
 
 def toml_problems(task: str, text: str) -> list[str]:
@@ -101,6 +101,10 @@ def toml_problems(task: str, text: str) -> list[str]:
         tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return [f"it is not valid TOML: {exc}"]
+    return _named_missing(task, text)
+
+
+def _named_missing(task: str, text: str) -> list[str]:
     return [f"it does not contain `{n}`" for n in missing(task, text)]
 
 
