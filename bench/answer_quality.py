@@ -104,14 +104,16 @@ def task_set(held_out: bool, kinds: str) -> list[tuple[str, str, Checker]]:
     return [t for name in (sets if kinds == "all" else kinds.split(",")) for t in sets[name]]
 
 
-def run(task: str, mode: str, timeout: float, checker: Checker) -> tuple[str, float, dict[str, bool], bool]:
+def run(
+    task: str, mode: str, timeout: float, checker: Checker, review: str = "lint"
+) -> tuple[str, float, dict[str, bool], bool]:
     """One exec; the answer, the wall time, the plan's facts, and whether the checker took the answer (and the
     files exec wrote into its workspace)."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as ws:
         proc = subprocess.run(
             [sys.executable, "-m", "liveplan_tui.cli", "exec", "--json", "--local", "--yes", "--mode", mode,
-             "--workspace", ws, task],
+             "--plan-review", review, "--workspace", ws, task],
             capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
         )
         elapsed = time.perf_counter() - start
@@ -136,13 +138,17 @@ def main() -> None:
     parser.add_argument("--held-out", action="store_true", help="run the held-out tasks instead")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--log", type=Path, help="append each answer as a JSON line here, to see why one was wrong")
+    parser.add_argument("--plan-review", default="lint", help="plan mode once per review: lint, off, model (comma-separated)")
     args = parser.parse_args()
+    reviews = args.plan_review.split(",")
     tasks = task_set(args.held_out, args.set)[args.skip : args.skip + args.tasks]
     rows: list[tuple[str, str, bool, float, dict[str, bool]]] = []  # kind, mode, correct, seconds, facts
     for n, (kind, task, checker) in enumerate(tasks, start=1):
-        for mode in ("plan", "direct"):
-            answer, elapsed, facts, ok = run(task, mode, args.timeout, checker)
-            rows.append((kind, mode, ok, elapsed, facts))
+        for label in [*("plan" if len(reviews) == 1 else f"plan:{r}" for r in reviews), "direct"]:
+            mode, _, review = label.partition(":")
+            answer, elapsed, facts, ok = run(task, mode, args.timeout, checker, review or reviews[0])
+            rows.append((kind, label, ok, elapsed, facts))
+            mode = label
             if args.log:
                 with args.log.open("a") as log:
                     log.write(json.dumps({"task": task, "mode": mode, "correct": ok, "answer": answer}) + "\n")
@@ -156,13 +162,15 @@ def report(rows: list[tuple[str, str, bool, float, dict[str, bool]]]) -> None:
     for kind in [*kinds, "all"]:
         mine = [r for r in rows if kind in ("all", r[0])]
         parts = []
-        for mode in ("plan", "direct"):
+        for mode in dict.fromkeys(r[1] for r in rows):
             own = [r for r in mine if r[1] == mode]
             parts.append(f"{mode} {sum(r[2] for r in own)}/{len(own)}, median {statistics.median(r[3] for r in own):.1f}s")
         print(f"{kind:10}: " + " · ".join(parts))
-    plan_rows = [r for r in rows if r[1] == "plan"]
+    plan_rows = [r for r in rows if r[1].startswith("plan")]
     direct = statistics.median(r[3] for r in rows if r[1] == "direct")
-    print(f"median time ratio plan/direct: {statistics.median(r[3] for r in plan_rows) / direct:.2f}x")
+    for mode in dict.fromkeys(r[1] for r in plan_rows):
+        mine = statistics.median(r[3] for r in plan_rows if r[1] == mode)
+        print(f"median time ratio {mode}/direct: {mine / direct:.2f}x")
     for fact in ("plan made", "at most one in progress", "plan completed", "answer given"):
         print(f"plan mode, {fact}: {sum(r[4][fact] for r in plan_rows)}/{len(plan_rows)}")
 

@@ -217,3 +217,29 @@ def test_exec_with_yes_writes_the_named_file_and_shows_the_write_in_the_plan(fak
     write = next(s for s in steps if s["description"] == "Write even.py")
     assert write["status"] == "completed" and write["result"] == "wrote even.py (4 lines)"
     assert write["evidence"] == [{"kind": "file", "what": "even.py", "ok": True, "detail": ""}]
+
+
+@pytest.mark.slow
+def test_exec_json_carries_sub_steps_and_the_plan_review(fake, tmp_path) -> None:
+    subs = [{"description": "Find the bug"}, {"description": "Fix the bug"}]
+    plan = {"goal": "g", "steps": [{"description": "Fix it", "status": "in_progress", "substeps": subs}]}
+    close = {"updates": [{"id": "1.1", "status": "completed"}, {"id": "1.2", "status": "cancelled"}]}
+    fake.script.extend(
+        [
+            {"tool_calls": [{"name": "update_plan", "arguments": plan}]},
+            {"tool_calls": [{"name": "update_plan", "arguments": close}]},
+            {"text": "Done."},
+        ]
+    )
+    proc = run_cli(
+        "exec", "--json", "--mode", "plan", "--base-url", fake.base_url, "--model", "m", "--workspace",
+        str(tmp_path), "fix the bug in app.py",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    critique = next(e for e in events if e["type"] == "plan_critique")
+    assert critique["by"] == "lint" and any("no step runs" in f for f in critique["findings"])
+    first = next(e for e in events if e["type"] == "plan_updated")["new"]["steps"][0]
+    assert [s["status"] for s in first["substeps"]] == ["in_progress", "pending"] and first["status"] == "in_progress"
+    last = [e for e in events if e["type"] == "plan_updated"][-1]["new"]["steps"][0]
+    assert last["status"] == "completed" and [s["parent"] for s in last["substeps"]] == [1, 1]

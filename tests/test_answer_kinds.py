@@ -283,3 +283,10 @@ def test_a_top_level_pytest_main_moves_out_of_the_module() -> None:
     answer = f"```python\nimport pytest\n{MODULE}\ndef test_a():\n    assert is_palindrome('a')\n\npytest.main()\n```"
     files = assign(answer, ("pal.py", "test_pal.py"))
     assert "pytest" not in files["pal.py"] and "pytest.main()" in files["test_pal.py"]
+
+
+def test_sql_without_a_query_fails_and_given_tables_ask_for_the_query_alone() -> None:
+    found = check("Write a SQL query over users(id, age)", "```sql\nCREATE TABLE users (id, age);\n```")
+    assert isinstance(found, Judged) and "has no query" in found.text
+    assert "the query alone" in answer_instruction("Write a SQL query over users(id, age)", "sql", ())
+    assert "CREATE TABLE" in answer_instruction("Write a SQL query for adult users", "sql", ())

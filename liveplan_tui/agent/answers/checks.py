@@ -124,6 +124,9 @@ def task_tables(task: str) -> list[str]:
 
 
 def sql_check(task: str, body: str) -> Run | Judged:
+    queries = re.sub(r"--[^\n]*", "", body)
+    if not re.search(r"(?:^|;)\s*(?:select|with)\b", queries, re.I | re.M):
+        return Judged("failed", "the SQL has no query: end the block with the SELECT that answers the task")
     has_tables = re.search(r"\bcreate\s+table\b", body, re.I)
     given = [] if has_tables else task_tables(task)
     if not has_tables and not given:

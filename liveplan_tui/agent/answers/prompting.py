@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from ...prompts import load
 from .blocks import is_test_file
+from .checks import task_tables
 from .kinds import FENCE_OF, Kind, kind_of_file, reads_stdin
 
 
 def kind_instruction(task: str, kind: Kind | None) -> str:
     if kind == "python" and reads_stdin(task):
         return load("answer_kinds/python_stdin.md")
+    if kind == "sql" and task_tables(task):  # the check makes the tables: the model writes the query alone
+        return load("answer_kinds/sql_given.md")
     return load(f"answer_kinds/{kind or 'any'}.md")
 
 
