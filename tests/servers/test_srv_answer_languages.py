@@ -146,7 +146,7 @@ def test_the_answer_is_asked_for_in_the_tasks_language(
 
 def test_an_answer_that_never_passes_is_shown_first_with_its_failure(fake: FakeOpenAI, tmp_path: Path) -> None:
     task = "Write a SQL query that lists users from users(id, name)."
-    broken = "```sql\nSELECT name FROM users WHERE;\n```"
+    broken = "```sql\nSELECT name FROM users WHERE WHERE id;\n```"
     events, answer = turn(fake, tmp_path, task, [broken, broken, broken])
     step = check_step(events)
     assert step.verified == "failed" and step.result.startswith("failed 3 times") and "syntax error" in step.result
