@@ -135,8 +135,12 @@ class Condenser:
         requests = recent_user_requests(old)
         if requests:
             summary += "\nThe user's recent words, verbatim:\n" + "\n".join(f"> {r[:500]}" for r in requests)
+        previous = conv.summary
         conv.replace(kept, summary)
         after = self.estimate(conv, system(), specs)
+        if after >= before:  # a short span's summary (with the user's words) can outweigh it: keep what was there
+            conv.replace(view, previous)
+            return None
         return Condensed(replaced_messages=len(old), tokens_before=before, tokens_after=after, method=method)
 
     async def fit_to_server(self, base_url: str | None, model: str) -> str | None:

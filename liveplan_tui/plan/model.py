@@ -182,18 +182,14 @@ class LivePlan(BaseModel):
 
 
 class NewSubStep(BaseModel):
-    """One entry of a step's `substeps`; ids become "N.1", "N.2"…"""
+    """A sub-step."""  # its fields mean what a step's do: every word here is sent with every request
 
     model_config = ConfigDict(extra="forbid")
 
-    description: str = Field(description="What this sub-step does, in a few words.")
-    status: str | None = Field(
-        default=None, description="The sub-step's status.", json_schema_extra={"enum": list(STATUSES)}
-    )
-    result: str | None = Field(default=None, description="A short result, once known.")
-    check: str | None = Field(
-        default=None, description="A shell command that proves it is done; run when it is marked completed."
-    )
+    description: str
+    status: str | None = Field(default=None, json_schema_extra={"enum": list(STATUSES)})
+    result: str | None = None
+    check: str | None = None
 
 
 class NewStep(BaseModel):
