@@ -47,6 +47,7 @@ def finished_board() -> PlanBoard:
 def build(data: Path, messages: int, *, sessions: int = 1) -> str:
     """`sessions` sessions; the last holds `messages` messages (turns of user, assistant with a call, tool result,
     assistant) and a finished plan. Its id."""
+    data.mkdir(parents=True, exist_ok=True)
     store = open_store(data)
     sid = ""
     for n in range(sessions):
