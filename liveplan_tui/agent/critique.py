@@ -7,7 +7,9 @@ call that made the plan; a revised plan is not reviewed again in the same turn, 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..events import PlanCritique
@@ -47,17 +49,21 @@ def told(critique: PlanCritique) -> str:
     )
 
 
+SKIPPED = ("node_modules", "__pycache__", "venv")
+
+
 def file_list(workspace: Workspace) -> list[str]:
+    """The workspace's files, at most MAX_FILES; hidden and dependency folders are never entered, so a large tree
+    costs what is listed, not all of it."""
     root = workspace.root
-    found = []
-    for path in sorted(root.rglob("*")):
-        parts = path.relative_to(root).parts
-        if any(p.startswith(".") or p in ("node_modules", "__pycache__", "venv") for p in parts):
-            continue
-        if path.is_file():
-            found.append("/".join(parts))
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED)
+        base = Path(folder).relative_to(root)
+        for name in sorted(f for f in files if not f.startswith(".")):
+            found.append((base / name).as_posix())
             if len(found) >= MAX_FILES:
-                break
+                return found
     return found
 
 

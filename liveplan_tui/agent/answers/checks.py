@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ...plan import Verification
 from .blocks import Block, blocks_in, is_test_file
 from .configs import PARSERS
 from .kinds import FENCE_OF, Kind, kind_of_file, reads_stdin
-from .running import AnswerCode, code_in
+from .running import AnswerCode, code_in, ran
 from .samples import sample_input, sample_tree
 
 SQL_SCRIPT = """import sqlite3, sys
@@ -54,7 +54,6 @@ class Run:
 class Judged:
     verification: Verification
     text: str
-    notes: list[str] = field(default_factory=list)
 
 
 def missing_block(kind: Kind) -> Judged:
@@ -99,7 +98,7 @@ def _by_kind(task: str, kind: Kind, answer: str, body: str, *, node: bool) -> Ru
 def python_check(task: str, code: AnswerCode) -> Run | None:
     if not code.runnable:
         return None
-    what = f"ran {code.asserts} assert{'s' if code.asserts != 1 else ''}" if code.asserts else "ran the example calls"
+    what = ran(code)
     files = {"answer.py": code.python, "answer.sh": code.shell}
     command = code.script()
     if reads_stdin(task):  # else stdin stays closed: code that waits for input fails instead of hanging

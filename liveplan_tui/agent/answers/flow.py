@@ -41,7 +41,6 @@ class Checked:
     files: dict[str, str]
     verification: Verification = ""
     result: str = ""
-    what: str = ""  # the check step's description
 
 
 def tail(text: str, limit: int = 1200) -> str:
@@ -102,7 +101,6 @@ class AnswerWork:
         check, files = self._check_of(answer)
         if check is None:
             return Checked(answer, files)
-        what = describe(check, bool(self.outputs))
         first: tuple[str, dict[str, str], str] | None = None
         failures = 0
         while True:
@@ -124,7 +122,7 @@ class AnswerWork:
         if verification == "failed":
             answer, files = f"{first[0]}\n\n({first[2]})", first[1]
             result = f"failed {TIMES.get(failures + 1, f'{failures + 1} times')}: {result}"
-        return Checked(answer, files, verification, result, what)
+        return Checked(answer, files, verification, result)
 
     async def _complete_files(self, answer: str) -> str:
         """A small model often leaves out a file the task names (most often the tests): each is asked for alone."""
@@ -173,10 +171,6 @@ def describe(check: Run | Judged, files: bool) -> str:
     if isinstance(check, Judged):
         return "Check the answer"
     return "Check the code in a scratch folder" if files else "Run the answer's code and check it"
-
-
-def not_written(work: AnswerWork) -> list[str]:
-    return [name for name, result in work.written.items() if result.is_error]
 
 
 def wrote(name: str, body: str, result: ToolResult) -> str:

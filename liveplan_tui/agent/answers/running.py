@@ -95,13 +95,15 @@ def shape_problems(task: str, code: AnswerCode) -> list[str]:
     return problems
 
 
+def ran(code: AnswerCode) -> str:
+    """What running the code checks, in the words of a step result: "ran 3 asserts", "ran the example calls"."""
+    return f"ran {code.asserts} assert{'s' if code.asserts != 1 else ''}" if code.asserts else "ran the example calls"
+
+
 def report(code: AnswerCode, outcome: ToolResult) -> str:
     """A step result for a run: what ran and how it went, in one line."""
     if not outcome.is_error:
-        what = (
-            f"ran {code.asserts} assert{'s' if code.asserts != 1 else ''}" if code.asserts else "ran the example calls"
-        )
-        return f"{what}: passed"
+        return f"{ran(code)}: passed"
     return f"failed: {failure_line(outcome.text)}"
 
 

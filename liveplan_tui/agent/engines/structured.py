@@ -177,9 +177,9 @@ class StructuredTurn:
         files = work.files_of(reply)
         lines = [wrote(name, body, await work.write(name, body)) for name, body in files.items()]
         lines += [f"{name} not written: the answer has no block for it" for name in work.outputs if name not in files]
-        tests = [name for name in files if name in tests_in(files)]
+        tests = tests_in(files)
         if tests and not [n for n in tests if work.written[n].is_error]:
-            outcome = await work.test(tuple(tests))
+            outcome = await work.test(tests)
             how = f"failed: {failure_line(outcome.text)}" if outcome.is_error else "passed"
             lines.append(f"ran {', '.join(tests)}: {how}")
         if missing := [line for line in lines if " not written" in line]:
