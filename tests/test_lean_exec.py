@@ -1,5 +1,5 @@
 """Import discipline: a plain question through `exec` loads no UI library and no tokenizer encoder, nor what
-only plans, file searches or rewinds need."""
+only plans, file searches or rewinds need, nor the SDK's optional aiohttp transport."""
 
 from __future__ import annotations
 
@@ -27,14 +27,17 @@ def test_a_plain_question_loads_no_ui_and_no_encoder(fake: FakeOpenAI) -> None:
         "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'prompt_toolkit', 'tiktoken', 'rich'})\n"
         "heavy = {'pathspec', 'difflib', 'liveplan_tui.agent.engines.strict', "
         "'liveplan_tui.agent.engines.structured',\n"
-        "         'liveplan_tui.agent.answers.running'}\n"
+        "         'liveplan_tui.agent.answers.running', 'aiohttp'}\n"
         "print('RC', rc, 'LOADED', loaded, 'HEAVY', sorted(heavy & set(sys.modules)))\n"
+        "import aiohttp\n"  # hidden only while the SDK loads: textual-serve, in the same process, still gets it
+        "print('AIOHTTP', aiohttp.ClientSession.__name__)\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), timeout=60
     )
     assert "Paris." in proc.stdout
     assert "RC 0 LOADED [] HEAVY []" in proc.stdout, proc.stdout + proc.stderr
+    assert "AIOHTTP ClientSession" in proc.stdout
 
 
 def test_counts_become_exact_as_a_prompt_nears_the_budget() -> None:

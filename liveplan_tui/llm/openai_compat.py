@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import random
 import ssl
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
@@ -44,9 +45,20 @@ __all__ = ["ChatClient", "ClientOptions", "Completion", "Endpoint", "LLMError", 
 
 def sdk() -> Any:
     """The `openai` package, imported on first use: it is the largest import LivePlan has, and a TUI that draws
-    first, or a command that fails early, should not wait for it."""
-    import openai
+    first, or a command that fails early, should not wait for it.
 
+    The SDK tries to import `aiohttp` for an optional transport LivePlan never uses. It is installed beside us
+    (textual-serve needs it), and importing it is a sixth of the SDK's import, so it is hidden while the SDK loads
+    and importable again afterwards, for whatever else in the process wants it."""
+    if "openai" in sys.modules or "aiohttp" in sys.modules:
+        import openai
+
+        return openai
+    sys.modules["aiohttp"] = None  # type: ignore[assignment]  # `import aiohttp` raises ImportError meanwhile
+    try:
+        import openai
+    finally:
+        del sys.modules["aiohttp"]
     return openai
 
 
