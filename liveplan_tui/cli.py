@@ -7,6 +7,7 @@ exit code; a traceback is shown only with LIVEPLAN_DEBUG=1.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -332,5 +333,14 @@ def main(argv: list[str] | None = None) -> int:
     return _run(args.handler, args)
 
 
+def entry() -> NoReturn:
+    """The `liveplan` program. On the way out, what is still alive is frozen out of the garbage collector: the
+    process ending frees it all the same, and the last full collection, over the SDK's thousands of types, took
+    about 0.2 s between the answer and the shell's prompt. `main` is left as it is, since tests call it in-process."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from conftest import assert_clean_stderr, run_cli
 from fake_openai import FakeOpenAI
 
 from liveplan_tui.agent.condenser import Condenser
@@ -51,3 +53,31 @@ def test_counts_become_exact_as_a_prompt_nears_the_budget() -> None:
     size = condenser.estimate(conv, "system", [])
     assert counter.sharpened
     assert size == counter.count("system") + conv.total + 3  # recounted with the sharper counter
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("reachable", "code"), [(True, 0), (False, 1)])
+def test_the_program_freezes_what_is_alive_on_the_way_out_and_keeps_the_exit_code(
+    fake: FakeOpenAI, tmp_path: Path, reachable: bool, code: int
+) -> None:
+    """The last full collection is skipped (gc.freeze before exit), and nothing else about the ending changes:
+    the exit code is the command's, and the session is saved."""
+    fake.script.append({"text": "Paris."})
+    url = fake.base_url if reachable else "http://127.0.0.1:9/v1"
+    program = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('FROZEN', gc.get_freeze_count() > 0))\n"
+        f"sys.argv = ['liveplan', 'exec', '--mode', 'direct', '--base-url', '{url}', '--model', 'gpt-4o', 'capital?']\n"
+        "from liveplan_tui.cli import entry\n"
+        "entry()\n"
+    )
+    env = {**os.environ, "LIVEPLAN_DATA_DIR": str(tmp_path / "data"), "LIVEPLAN_RETRY_BUDGET": "1"}
+    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == code, proc.stderr
+    assert "FROZEN True" in proc.stdout
+    if reachable:
+        assert proc.stdout.startswith("Paris.")
+        listed = run_cli("sessions", env={"LIVEPLAN_DATA_DIR": str(tmp_path / "data")})
+        assert "capital?" in listed.stdout, listed.stdout + listed.stderr
+    else:
+        assert_clean_stderr(proc.stderr)
