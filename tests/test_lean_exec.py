@@ -1,5 +1,6 @@
 """Import discipline: a plain question through `exec` loads no UI library and no tokenizer encoder, nor what
-only plans, file searches or rewinds need, nor the SDK's optional aiohttp transport."""
+only plans, file searches or rewinds need, nor the SDK's optional aiohttp transport; the TUI's first frame waits
+for none of pydantic, the SDK or the core."""
 
 from __future__ import annotations
 
@@ -42,6 +43,19 @@ def test_a_plain_question_loads_no_ui_and_no_encoder(fake: FakeOpenAI) -> None:
     assert "AIOHTTP ClientSession" in proc.stdout
 
 
+@pytest.mark.slow
+def test_the_tuis_first_frame_waits_for_no_model_library() -> None:
+    """What `liveplan` imports before its first frame (the app and its widgets, the plan panel's glyphs included)."""
+    code = (
+        "import sys\n"
+        "import liveplan_tui.cli, liveplan_tui.subcommands, liveplan_tui.ui.app\n"
+        "late = {'pydantic', 'openai', 'tiktoken', 'httpx2', 'liveplan_tui.agent', 'liveplan_tui.plan.model'}\n"
+        "print('LATE', sorted(late & set(sys.modules)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "LATE []" in proc.stdout, proc.stdout + proc.stderr
+
+
 def test_counts_become_exact_as_a_prompt_nears_the_budget() -> None:
     counter = LazyCounter("gpt-4o")
     conv = Conversation(counter)
@@ -81,3 +95,11 @@ def test_the_program_freezes_what_is_alive_on_the_way_out_and_keeps_the_exit_cod
         assert "capital?" in listed.stdout, listed.stdout + listed.stderr
     else:
         assert_clean_stderr(proc.stderr)
+
+
+def test_the_plan_packages_names_all_resolve_on_first_use() -> None:
+    import liveplan_tui.plan as plan
+
+    assert all(getattr(plan, name) is not None for name in plan.__all__)
+    with pytest.raises(AttributeError):
+        _ = plan.not_a_name  # type: ignore[attr-defined]
