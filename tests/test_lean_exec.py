@@ -102,4 +102,4 @@ def test_the_plan_packages_names_all_resolve_on_first_use() -> None:
 
     assert all(getattr(plan, name) is not None for name in plan.__all__)
     with pytest.raises(AttributeError):
-        _ = plan.not_a_name  # type: ignore[attr-defined]
+        _ = plan.not_a_name
