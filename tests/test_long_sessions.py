@@ -1,6 +1,6 @@
 """#29 point 2: long sessions stay light. `watch` reads the store only when the session moved and sends nothing
 while the page holds the latest state; it reads a long session's tail, not all of it; a resumed session builds only
-the blocks it shows."""
+the blocks it shows; a view of the session holds its record without copying it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from web_helpers import free_port
 
+from liveplan_tui.agent.conversation import Conversation
+from liveplan_tui.agent.view import RecordSnapshot
 from liveplan_tui.store import Store, open_store
 from liveplan_tui.ui.history import history_blocks, tail_start
 from liveplan_tui.ui.widgets.chat import ToolBlock
@@ -90,3 +93,24 @@ def test_a_resumed_session_builds_only_the_blocks_it_shows() -> None:
     tools = [b for b in blocks if isinstance(b, ToolBlock)]
     assert [t.pending_result for t in tools] == [("r497", False), ("r498", False), ("r499", False)]
     assert history_blocks(frozen, lambda name, args: name)[-9:][0].__class__ is blocks[0].__class__
+
+
+def test_a_views_record_stays_as_it_was_when_taken_without_being_copied() -> None:
+    """SessionView.record: the messages as they stood, while the chat goes on and a resume replaces the record."""
+    conv = Conversation()
+    for n in range(5):
+        conv.add({"role": "user", "content": f"q{n}"})
+    view = RecordSnapshot(conv.record)
+    conv.add({"role": "assistant", "content": "later"})
+    assert len(view) == 5 and list(view) == conv.record[:5]
+    assert view[-1] == {"role": "user", "content": "q4"} and view[0]["content"] == "q0"
+    assert view[1:3] == ({"role": "user", "content": "q1"}, {"role": "user", "content": "q2"})
+    assert view[::-2] == tuple(conv.record[:5][::-2]) and view[3:] == tuple(conv.record[3:5])
+    assert view == tuple(conv.record[:5]) and view != tuple(conv.record) and view != "abcde"
+    with pytest.raises(IndexError):
+        view[5]
+    with pytest.raises(IndexError):
+        view[-6]
+    conv.restore([{"role": "user", "content": "another"}], [], "", conv.board)
+    assert [m["content"] for m in view] == ["q0", "q1", "q2", "q3", "q4"]
+    assert bool(RecordSnapshot([])) is False and {"role": "user", "content": "q2"} in view

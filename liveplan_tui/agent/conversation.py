@@ -42,7 +42,7 @@ class Conversation:
         self.messages: list[Message] = []
         self.counts: list[int] = []
         self.total = 0
-        self.record: list[Message] = []
+        self.record: list[Message] = []  # only appended to, or replaced whole: views hold it uncopied
         self.summary = ""
         self._board = board or PlanBoard()
         self.memory = WorkMemory()  # beside the plan, never in the condensable messages

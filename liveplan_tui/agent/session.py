@@ -50,7 +50,7 @@ from .rewind import ChangeLog, Outcome, RewindError, change_to_json, log_from_ro
 from .routing import decide
 from .tool_runs import run_tool
 from .turn import Emit, Limits, TurnContext, ending, pushed
-from .view import SessionView
+from .view import RecordSnapshot, SessionView
 
 __all__ = ["ApprovalRequest", "Approver", "Decision", "Outcome", "PlanReview"]
 __all__ += ["PlanReviewer", "RewindError", "Session", "SessionView", "fixed_approver"]
@@ -117,7 +117,7 @@ class Session:
             mode=self.mode,
             context_window=self.condenser.window,
             board=self.conv.board,
-            record=tuple(self.conv.record),
+            record=RecordSnapshot(self.conv.record),
             session_id=self.session_id,
             saving=self.store is not None,
             approval=self.settings.approval,

@@ -6,12 +6,47 @@ state without touching them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from ..choices import Mode, PlanApproval
 from ..plan import PlanBoard
 from ..tools.reaper import sandbox_status
+
+
+class RecordSnapshot(Sequence[dict[str, Any]]):
+    """The chat record as it stood when a view was taken, without copying it on every view: the record only grows
+    (a resume replaces the list whole), so its first `count` messages stay as they were under the snapshot."""
+
+    __slots__ = ("_count", "_messages")
+
+    def __init__(self, messages: list[dict[str, Any]]) -> None:
+        self._messages, self._count = messages, len(messages)
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[dict[str, Any], ...]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | tuple[dict[str, Any], ...]:
+        if isinstance(index, slice):
+            return tuple(self._messages[i] for i in range(self._count)[index])
+        return self._messages[range(self._count)[index]]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (self._messages[i] for i in range(self._count))
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Sequence)
+            and len(other) == self._count
+            and all(a == b for a, b in zip(self, other, strict=True))
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # dicts inside: no more hashable than the tuple it replaces
 
 
 @dataclass(frozen=True)
@@ -24,7 +59,7 @@ class SessionView:
     mode: Mode
     context_window: int
     board: PlanBoard
-    record: tuple[dict[str, Any], ...]
+    record: RecordSnapshot
     session_id: str | None
     saving: bool
     approval: str

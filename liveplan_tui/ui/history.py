@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual.widgets import Static
@@ -13,7 +13,7 @@ from .widgets.reply import HistoryReply
 Block = Static | HistoryReply | ToolBlock
 
 
-def tail_start(record: tuple[dict[str, Any], ...], limit: int) -> int:
+def tail_start(record: Sequence[dict[str, Any]], limit: int) -> int:
     """Where the messages that make the last `limit` blocks begin: a resumed session of thousands of messages builds
     only the blocks it shows."""
     count = 0
@@ -29,7 +29,7 @@ def tail_start(record: tuple[dict[str, Any], ...], limit: int) -> int:
 
 
 def history_blocks(
-    record: tuple[dict[str, Any], ...], describe_call: Callable[[str, str], str], limit: int | None = None
+    record: Sequence[dict[str, Any]], describe_call: Callable[[str, str], str], limit: int | None = None
 ) -> list[Block]:
     """One block per message or call (the last `limit` of them); a call's result is kept on its block until the
     block is mounted."""
