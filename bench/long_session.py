@@ -55,7 +55,11 @@ def build(data: Path, messages: int, *, sessions: int = 1) -> str:
         store.save_board(sid, finished_board())
         count = messages if n == sessions - 1 else 4
         for i in range(count // 4):
-            call = {"id": f"c{i}", "type": "function", "function": {"name": "read_file", "arguments": '{"path": "a.py"}'}}
+            call = {
+                "id": f"c{i}",
+                "type": "function",
+                "function": {"name": "read_file", "arguments": '{"path": "a.py"}'},
+            }
             store.add_message(sid, {"role": "user", "content": f"question {i}: " + "why " * 20})
             store.add_message(sid, {"role": "assistant", "content": None, "tool_calls": [call]})
             store.add_message(sid, {"role": "tool", "tool_call_id": f"c{i}", "content": "x = 1\n" * 10})
@@ -110,31 +114,51 @@ def watch_idle(sid: str, env: dict[str, str], seconds: float = 20.0) -> tuple[fl
         proc.wait(timeout=10)
 
 
+SERVER = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from fake_openai import FakeOpenAI
+with FakeOpenAI(default={{"text": "an answer of a few words, " * 8, "chunk": 40}}) as fake:
+    print(fake.base_url, flush=True)
+    while True:  # what it was sent is not kept: a long session's requests would grow without end
+        time.sleep(1)
+        fake.requests.clear()
+"""
+
 STREAM = """
 import asyncio, resource, sys, tempfile
 sys.path.insert(0, {tests!r})
 from pathlib import Path
-from fake_openai import FakeOpenAI
 from tui_helpers import make_app, submit, wait_for
 
 async def main(turns):
-    with tempfile.TemporaryDirectory() as work, FakeOpenAI() as fake:
-        fake.default = {{"text": "an answer of a few words, " * 8, "chunk": 40}}
-        app = make_app(fake.base_url, workspace=Path(work), mode="direct")
+    with tempfile.TemporaryDirectory() as work:
+        app = make_app({base_url!r}, workspace=Path(work), mode="direct")
         async with app.run_test(size=(120, 40)) as pilot:
             for n in range(turns):
                 await submit(pilot, f"question {{n}}")
-                await wait_for(pilot, lambda: not app.turn_running, timeout=30)
+                await wait_for(pilot, lambda: not app.turn_running, timeout=60)
+            print(len(app.session.view.record), flush=True)
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 asyncio.run(main({turns}))
 """
 
 
-def stream_peak(turns: int, env: dict[str, str]) -> float:
-    script = STREAM.format(tests=str(ROOT / "tests"), turns=turns)
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+def stream_peak(turns: int, env: dict[str, str]) -> tuple[float, int]:
+    """Peak memory (MB) of a TUI session that streamed `turns` replies, and the messages it then held. The fake
+    server runs in a process of its own, so what it keeps is not counted."""
+    tests = str(ROOT / "tests")
+    server = subprocess.Popen([sys.executable, "-c", SERVER.format(tests=tests)], stdout=subprocess.PIPE, text=True)
+    try:
+        base_url = server.stdout.readline().strip() if server.stdout else ""
+        script = STREAM.format(tests=tests, turns=turns, base_url=base_url)
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        held, peak = out.stdout.strip().splitlines()[-2:]
+        return float(peak), int(held)
+    finally:
+        server.kill()
+        server.wait()
 
 
 def main() -> None:
@@ -163,15 +187,19 @@ def main() -> None:
         share, first_bytes, later_bytes = watch_idle(big_id, big)
         print(f"{args.runs} runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
         ratio = statistics.median(resume) / statistics.median(fresh)
-        print(f"resume 2,000 messages: {statistics.median(resume):.2f}s to a drawn key, fresh start "
-              f"{statistics.median(fresh):.2f}s: {ratio:.2f}x (target 1.5x)")
+        print(
+            f"resume 2,000 messages: {statistics.median(resume):.2f}s to a drawn key, fresh start "
+            f"{statistics.median(fresh):.2f}s: {ratio:.2f}x (target 1.5x)"
+        )
         print(f"`liveplan sessions`, 500 sessions: {statistics.median(sessions):.2f}s (target 0.5s)")
         print(f"`liveplan export`, 10,000 messages: {statistics.median(exports):.2f}s (target 2s)")
-        print(f"watch, 10,000 messages, idle 20s: {100 * share:.1f}% of one core (target 5%); first answer "
-              f"{first_bytes:,} bytes, then {later_bytes:,} bytes in 20 polls")
+        print(
+            f"watch, 10,000 messages, idle 20s: {100 * share:.1f}% of one core (target 5%); first answer "
+            f"{first_bytes:,} bytes, then {later_bytes:,} bytes in 20 polls"
+        )
         if not args.skip_stream:
-            peak = stream_peak(1000, {**env, "LIVEPLAN_DATA_DIR": f"{tmp}/stream"})
-            print(f"TUI, 2,000 messages streamed in one session: peak {peak:.0f} MB (target 300 MB)")
+            peak, held = stream_peak(1000, {**env, "LIVEPLAN_DATA_DIR": f"{tmp}/stream"})
+            print(f"TUI, {held:,} messages streamed in one session: peak {peak:.0f} MB (target 300 MB)")
         print(json.dumps({"fresh": fresh, "resume": resume, "sessions": sessions, "exports": exports}))
 
 

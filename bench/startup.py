@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fake_openai import FakeOpenAI  # noqa: E402
 
 QUESTION = "What does the HTTP status code 418 mean?"
-REPLY = ("The status code 418 is an April Fools' joke from RFC 2324, the Hyper Text Coffee Pot Control Protocol. " * 20)
+REPLY = "The status code 418 is an April Fools' joke from RFC 2324, the Hyper Text Coffee Pot Control Protocol. " * 20
 LAUNCH = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
@@ -60,12 +60,21 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
 
 def time_to_interactive(argv: list[str], env: dict[str, str], timeout: float = 30.0) -> float:
     """Seconds from launch until a key typed into the app is drawn (it is retyped every 50 ms until it is)."""
+    return screen_times(argv, env, (), timeout)[MARK]
+
+
+def screen_times(
+    argv: list[str], env: dict[str, str], texts: tuple[str, ...], timeout: float = 30.0
+) -> dict[str, float]:
+    """Seconds from launch until a key typed into the app is drawn (it is retyped every 50 ms until it is), and
+    until each of `texts` is; the key is keyed by MARK."""
     start = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:
         os.execvpe(argv[0], argv, env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    seen, raw, last_key = b"", False, 0.0
+    wanted = {text: text.encode() for text in (MARK, *texts)}
+    seen, raw, last_key, times = b"", False, 0.0, {}
     try:
         while time.perf_counter() - start < timeout:
             ready, _, _ = select.select([fd], [], [], 0.01)
@@ -75,12 +84,15 @@ def time_to_interactive(argv: list[str], env: dict[str, str], timeout: float = 3
                 except OSError:
                     break
             raw = raw or b"\x1b[?1049h" in seen  # the app has taken the terminal: keys now go to it, not the echo
-            if MARK.encode() in seen:
-                return time.perf_counter() - start
-            if raw and time.perf_counter() - last_key > 0.05:
+            times |= {
+                text: time.perf_counter() - start for text, code in wanted.items() if text not in times and code in seen
+            }
+            if len(times) == len(wanted):
+                return times
+            if raw and MARK not in times and time.perf_counter() - last_key > 0.05:
                 os.write(fd, MARK.encode())
                 last_key = time.perf_counter()
-        raise SystemExit(f"{argv[0]} showed no typed key within {timeout}s")
+        raise SystemExit(f"{argv[0]} did not draw {sorted(set(wanted) - set(times))} within {timeout}s")
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -127,7 +139,10 @@ def main() -> None:
             "liveplan": ([*liveplan, "exec", "--base-url", fake.base_url, "--model", "fake-model", QUESTION], env),
         }
         if args.llm:
-            contestants["llm"] = ([args.llm, "-m", "fake", "--no-log", QUESTION], {**env, **llm_setup(Path(tmp) / "llm", fake.base_url)})
+            contestants["llm"] = (
+                [args.llm, "-m", "fake", "--no-log", QUESTION],
+                {**env, **llm_setup(Path(tmp) / "llm", fake.base_url)},
+            )
         tui = {
             "textual": [sys.executable, str(ROOT / "bench" / "minimal_textual.py")],
             "liveplan": [*liveplan, "--base-url", fake.base_url, "--model", "fake-model"],
@@ -144,17 +159,26 @@ def main() -> None:
             for name in list(tui)[n % 2 :] + list(tui)[: n % 2]:
                 tti[name].append(time_to_interactive(tui[name], env))
         server = "paced: 4-character chunks" if args.paced else "unpaced: 200-character chunks, no delay"
-        print(f"{args.runs} paired runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}; a {len(REPLY)}-character reply; server {server}")
+        print(
+            f"{args.runs} paired runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}; a {len(REPLY)}-character reply; server {server}"
+        )
         ref = [t for t, _, _ in exec_runs["sdk"]]
         for name in contestants:
-            label = {"sdk": "bare openai SDK script", "liveplan": "liveplan exec", "llm": "llm (Simon Willison's)"}[name]
+            label = {"sdk": "bare openai SDK script", "liveplan": "liveplan exec", "llm": "llm (Simon Willison's)"}[
+                name
+            ]
             runs = exec_runs[name]
             print(report(label, [t for t, _, _ in runs], ref, [p for _, p, _ in runs], [c for _, _, c in runs]))
         if not args.llm:
             print("llm: not installed (pip install llm, or pass --llm PATH)")
         print(report("minimal Textual app, to first key", tti["textual"], tti["textual"]))
         print(report("liveplan TUI, to first key", tti["liveplan"], tti["textual"]))
-        print(json.dumps({k: [round(t, 3) for t, _, _ in v] for k, v in exec_runs.items() if v} | {f"tti_{k}": [round(t, 3) for t in v] for k, v in tti.items()}))
+        print(
+            json.dumps(
+                {k: [round(t, 3) for t, _, _ in v] for k, v in exec_runs.items() if v}
+                | {f"tti_{k}": [round(t, 3) for t in v] for k, v in tti.items()}
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -13,11 +13,19 @@ from pathlib import Path
 
 import pytest
 from fake_openai import FakeOpenAI
+from textual import events
+from textual._context import active_message_pump
+from textual.message import Message
 from tui_helpers import make_app, submit, wait_for
 
+from liveplan_tui.agent.session import Session
+from liveplan_tui.config import load_settings, resolve_endpoint
+from liveplan_tui.plan import LivePlan, PlanBoard, PlanUpdate, apply
+from liveplan_tui.store import open_store
+from liveplan_tui.ui.app import LivePlanApp
 from liveplan_tui.ui.idle_gc import LONGEST, QUIET, IdleCollector
 from liveplan_tui.ui.segments import SEGMENT_CHARS, cut_point, open_fence, starts_paragraph
-from liveplan_tui.ui.widgets.chat import PRUNE_EVERY, WIDGET_BUDGET, UserBlock
+from liveplan_tui.ui.widgets.chat import FIRST_SCREEN, HISTORY_CHUNK, PRUNE_EVERY, WIDGET_BUDGET, ToolBlock, UserBlock
 from liveplan_tui.ui.widgets.reply import AssistantBlock, HistoryReply
 
 pytestmark = pytest.mark.slow  # long-session stress: thousands of blocks and segments through the real widgets
@@ -276,3 +284,49 @@ async def test_blocks_the_user_reads_back_stay_until_a_ceiling(fake: FakeOpenAI)
         app.chat.scroll_end(animate=False)
         await pilot.pause(3 * PRUNE_EVERY)
         assert not app.chat.reading_back and oldest not in app.chat.children and within_budget(app.chat)
+
+
+async def test_a_resumed_long_session_shows_its_plan_and_newest_messages_first(tmp_path: Path) -> None:
+    """2,000 messages and a finished plan: the plan and the newest blocks are mounted at once, the older ones only
+    while the chat is under its budget, and each resumed call shows its result."""
+    store = open_store(tmp_path)
+    sid = store.create_session("fake-model", str(tmp_path))
+    steps = [{"description": f"Step {n}", "status": "completed", "result": f"done {n}"} for n in range(1, 4)]
+    plan = apply(LivePlan(), PlanUpdate.model_validate({"goal": "A long job", "steps": steps}))
+    store.save_board(sid, PlanBoard(archived=(plan,)))
+    for i in range(500):
+        call = {"id": f"c{i}", "type": "function", "function": {"name": "read_file", "arguments": '{"path": "a.py"}'}}
+        store.add_message(sid, {"role": "user", "content": f"question {i}"})
+        store.add_message(sid, {"role": "assistant", "content": None, "tool_calls": [call]})
+        store.add_message(sid, {"role": "tool", "tool_call_id": f"c{i}", "content": f"result {i}"})
+        store.add_message(sid, {"role": "assistant", "content": f"answer {i}"})
+    settings = load_settings(base_url="http://127.0.0.1:9/v1", model="fake-model", workspace=str(tmp_path))
+
+    def resumed(approver, reviewer) -> Session:
+        session = Session(settings, resolve_endpoint(settings), approver=approver, plan_reviewer=reviewer)
+        session.resume_saved(store, sid)
+        return session
+
+    mounted: list[str] = []  # the questions, in the order their blocks were mounted
+
+    def on_message(message: Message) -> None:
+        if isinstance(message, events.Mount) and isinstance(block := active_message_pump.get(), UserBlock):
+            mounted.append(block.text)
+
+    app = LivePlanApp(resumed)
+    async with app.run_test(size=(120, 40), message_hook=on_message) as pilot:
+        await wait_for(pilot, lambda: any(isinstance(b, HistoryReply) for b in app.chat.children), timeout=30)
+        assert app.plan_panel.plan.goal == "A long job" and app.plan_panel.finished
+        await pilot.pause(0.5)
+        blocks = list(app.chat.children)
+        replies = [b.text for b in blocks if isinstance(b, HistoryReply)]
+        asked = [str(b.render()) for b in blocks if isinstance(b, UserBlock)]
+        assert replies[-1] == "answer 499" and asked[-1] == "question 499"
+        assert "question 0" not in asked and len(asked) > 5  # the newest, and more than the first screen's worth
+        assert [int(a.split()[1]) for a in asked] == list(range(500 - len(asked), 500))  # in order, none skipped
+        first_screen = sorted(mounted[: FIRST_SCREEN // 3], key=lambda q: int(q.split()[1]))
+        assert first_screen[-1] == "question 499"  # the newest blocks were mounted first
+        assert len(mounted) <= len(asked) + HISTORY_CHUNK  # older ones only while under budget, not mounted to go
+        tools = [b for b in blocks if isinstance(b, ToolBlock)]
+        assert tools and all(t.title.startswith("✔") and "running" not in t.classes for t in tools)
+        assert within_budget(app.chat)

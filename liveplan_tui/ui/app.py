@@ -38,7 +38,6 @@ from .widgets.chat import (
     ChatLog,
     ErrorBlock,
     NoticeBlock,
-    ToolBlock,
     UserBlock,
 )
 from .widgets.plan_panel import PlanPanel
@@ -199,10 +198,7 @@ class LivePlanApp(App[int]):
         self.plan_panel.show(board.latest, finished=board.active.is_empty and not board.latest.is_empty)
         from .history import history_blocks
 
-        for block in history_blocks(view.record, self.session.describe_call, MAX_BLOCKS - 1):
-            await self.chat.add(block)
-            if isinstance(block, ToolBlock) and block.pending_result:
-                block.finish(*block.pending_result)
+        await self.chat.add_history(history_blocks(view.record, self.session.describe_call, MAX_BLOCKS - 1))
 
     @property
     def chat(self) -> ChatLog:

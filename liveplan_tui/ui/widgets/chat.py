@@ -9,6 +9,8 @@ we count widgets, because a layout pass costs per widget, not per line), but nev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
@@ -20,6 +22,8 @@ MAX_BLOCKS = 150
 WIDGET_BUDGET = 200  # widgets mounted in the chat, each block's parts counted: a layout pass walks them all
 PRUNE_EVERY = 0.5  # seconds
 READING_BACK = 4
+FIRST_SCREEN = 24  # blocks mounted at once when a session is resumed: more than a screen holds
+HISTORY_CHUNK = 8
 
 
 class UserBlock(Static):
@@ -54,7 +58,11 @@ class ToolBlock(Collapsible):
         super().__init__(self.detail, title=f"⚙ {self.summary}", collapsed=True, classes="block tool running")
         self.call_id = call_id
         self.arguments = arguments
-        self.pending_result: tuple[str, bool] | None = None
+        self.pending_result: tuple[str, bool] | None = None  # a resumed call's result, shown once it is mounted
+
+    def on_mount(self) -> None:
+        if self.pending_result is not None:
+            self.finish(*self.pending_result)
 
     def progress(self, detail: str) -> None:
         """A running tool's latest word, after its line (replaced by the result when it ends)."""
@@ -79,6 +87,25 @@ class ChatLog(VerticalScroll):
     async def add(self, block: Widget) -> None:
         await self.mount(block)
         await self.prune()
+
+    async def add_history(self, blocks: Sequence[Widget]) -> None:
+        """A resumed session's blocks: the newest screenful in one mount, so the first screen shows them; then the
+        older ones above it, a few at a time, only while the chat is under its budget (more would be pruned)."""
+        older, newest = blocks[:-FIRST_SCREEN], blocks[-FIRST_SCREEN:]
+        if not newest:
+            return
+        await self.mount_all(newest)
+        oldest = newest[0]
+        while older and self.weight < WIDGET_BUDGET and len(self.children) < MAX_BLOCKS:
+            chunk, older = older[-HISTORY_CHUNK:], older[:-HISTORY_CHUNK]
+            await self.mount_all(chunk, before=oldest)
+            oldest = chunk[0]
+        await self.prune()
+
+    @property
+    def weight(self) -> int:
+        """Widgets mounted in the chat, each block's parts counted."""
+        return sum(1 + sum(1 for _ in block.walk_children()) for block in self.children)
 
     @property
     def reading_back(self) -> bool:
