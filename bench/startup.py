@@ -6,9 +6,10 @@ TUI's time to interactive against a minimal Textual app, all in one paired run a
 `exec`: wall time and CPU time of a plain question answered with a ~400-token streamed reply, and the peak memory
 (max RSS) of each process. The server answers at once by default (the reply in 200-character chunks, as a fast
 hosted model or a cached local one streams it), so start-up cost is what is measured; `--paced` streams it in
-4-character chunks instead, where most of each run is spent reading the stream. TUI: launched in a pseudo-terminal (120x40) and timed from outside until a key typed into it shows
-on screen. Prints medians, ratios to the reference, and peak memory. Each round runs every contestant once, in
-a rotated order, so drift on a noisy machine hits them alike.
+4-character chunks instead, where most of each run is spent reading the stream. TUI: launched in a
+pseudo-terminal (120x40) and timed from outside until a key typed into it shows on screen. Prints medians, ratios
+to the reference, and peak memory. Each round runs every contestant once, in a rotated order, so drift on a noisy
+machine hits them alike.
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ def main() -> None:
                 tti[name].append(time_to_interactive(tui[name], env))
         server = "paced: 4-character chunks" if args.paced else "unpaced: 200-character chunks, no delay"
         print(
-            f"{args.runs} paired runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}; a {len(REPLY)}-character reply; server {server}"
+            f"{args.runs} paired runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
+            f"a {len(REPLY)}-character reply; server {server}"
         )
         ref = [t for t, _, _ in exec_runs["sdk"]]
         for name in contestants:
