@@ -27,4 +27,4 @@ def test_wheel_ships_prompts_and_entry_point(tmp_path: Path) -> None:
     expected = {str(p.relative_to(ROOT / "prompts")) for p in (ROOT / "prompts").rglob("*") if p.is_file()}
     assert expected and shipped == expected
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "liveplan = liveplan_tui.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "liveplan = liveplan_tui.cli:entry" in zipfile.ZipFile(wheel).read(entry).decode()
