@@ -15,7 +15,7 @@ from tui_helpers import chat_text, make_app, started, submit, wait_for
 
 from liveplan_tui.ui.messages import CoreEvent
 from liveplan_tui.ui.widgets.approval import ApprovalScreen
-from liveplan_tui.ui.widgets.chat import ErrorBlock, ToolBlock
+from liveplan_tui.ui.widgets.chat import ErrorBlock, ToolBlock, UserBlock
 from liveplan_tui.ui.widgets.reply import AssistantBlock
 
 
@@ -478,3 +478,38 @@ async def test_the_plan_shows_each_steps_evidence(fake: FakeOpenAI, tmp_path: Pa
         assert "1 file · 1 command ✔" in panel and "no recorded work" in panel
         await submit(pilot, "/plan")
         assert "step 1: 1 file · 1 command ✔" in chat_text(app) and "step 2: no recorded work" in chat_text(app)
+
+
+async def test_page_keys_page_the_chat_while_the_prompt_keeps_its_text(fake: FakeOpenAI) -> None:
+    app = make_app(fake.base_url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
+        for i in range(30):
+            await app.chat.add(UserBlock(f"message {i}\nsecond line\nthird line"))
+        await pilot.pause(0.2)
+        await pilot.press(*"draft")
+        bottom = app.chat.max_scroll_y
+        assert bottom > 0 and app.chat.scroll_y == bottom
+        await pilot.press("pageup")
+        await pilot.pause(0.2)
+        assert app.chat.scroll_y < bottom
+        await pilot.press("pageup")
+        await pilot.pause(0.2)
+        assert app.chat.scroll_y <= max(0, bottom - 2 * (app.chat.size.height - 1))  # a page each time
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await pilot.pause(0.2)
+        assert app.chat.scroll_y == bottom
+        assert app.prompt.text == "draft" and app.prompt.has_focus
+
+
+async def test_page_keys_can_be_remapped_by_their_ids(fake: FakeOpenAI) -> None:
+    app = make_app(fake.base_url, keymap={"chat-page-up": "ctrl+b"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
+        for i in range(30):
+            await app.chat.add(UserBlock(f"message {i}\nsecond line\nthird line"))
+        await pilot.pause(0.2)
+        bottom = app.chat.max_scroll_y
+        await pilot.press("ctrl+b")
+        await pilot.pause(0.2)
+        assert app.chat.scroll_y < bottom

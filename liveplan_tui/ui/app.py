@@ -238,6 +238,10 @@ class LivePlanApp(App[int]):
         else:
             self.start_turn(message.text)
 
+    @on(PromptInput.PageChat)
+    def _page_chat(self, event: PromptInput.PageChat) -> None:
+        self.chat.scroll_page_up() if event.direction < 0 else self.chat.scroll_page_down()
+
     @on(PromptInput.Changed)
     def _prompt_changed(self, event: PromptInput.Changed) -> None:
         self.idle_gc.typed()

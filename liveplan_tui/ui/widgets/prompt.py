@@ -1,7 +1,7 @@
 """The prompt: multi-line input with history and slash-command completion.
 
 Enter sends; Shift+Enter or Ctrl+J adds a newline; Up/Down at the first/last
-line walk the history; Tab completes a slash command. Each is a binding with an
+line walk the history; Tab completes a slash command; Page Up/Down page through the chat. Each is a binding with an
 id, so `keymap` in the config remaps them like every other key.
 """
 
@@ -23,12 +23,21 @@ class PromptInput(TextArea):
         Binding("up", "history_back", "Previous message", id="prompt-history-back", priority=True, show=False),
         Binding("down", "history_forward", "Next message", id="prompt-history-forward", priority=True, show=False),
         Binding("tab", "complete", "Complete command", id="prompt-complete", priority=True, show=False),
+        Binding("pageup", "page_chat(-1)", "Scroll the chat back", id="chat-page-up", priority=True, show=False),
+        Binding("pagedown", "page_chat(1)", "Scroll the chat on", id="chat-page-down", priority=True, show=False),
     ]
 
     class Submitted(Message):
         def __init__(self, text: str):
             super().__init__()
             self.text = text
+
+    class PageChat(Message):
+        """Page Up/Down while typing: the chat, not the prompt's few lines, is what there is to page through."""
+
+        def __init__(self, direction: int):
+            super().__init__()
+            self.direction = direction
 
     def __init__(self, **kwargs):
         super().__init__(
@@ -84,6 +93,9 @@ class PromptInput(TextArea):
         # (tmux send-keys, expect, demo recorders, input methods) reach this widget's queue: submitting after
         # them sends the whole line, not an empty box.
         self.call_later(self._submit)
+
+    def action_page_chat(self, direction: int) -> None:
+        self.post_message(self.PageChat(direction))
 
     def action_newline(self) -> None:
         self.insert("\n")
