@@ -29,6 +29,10 @@ class StoreError(LivePlanError):
     """The session database can't be used; the message says why and what to do."""
 
 
+def no_session(session_id: str) -> StoreError:
+    return StoreError(f"no session {session_id!r}; see `liveplan sessions`")
+
+
 def write_error(path: Path, exc: sqlite3.Error) -> StoreError:
     """Name the real cause of a failed write: a full disk, a read-only file, a lock."""
     text = str(exc).lower()
@@ -276,7 +280,7 @@ class Store:
             return row[0]
         rows = self.db.execute("SELECT id FROM sessions WHERE id LIKE ?", (session_id + "%",)).fetchall()
         if not rows:
-            raise StoreError(f"no session {session_id!r}; see `liveplan sessions`")
+            raise no_session(session_id)
         if len(rows) > 1:
             raise StoreError(f"session id {session_id!r} is ambiguous; give more characters")
         return rows[0][0]
@@ -294,7 +298,7 @@ class Store:
             "SELECT id, created, updated, title, model FROM sessions WHERE id = ?", (session_id,)
         ).fetchone()
         if row is None:
-            raise StoreError(f"no session {session_id!r}; see `liveplan sessions`")
+            raise no_session(session_id)
         return tuple(row)
 
     def _board(self, session_id: str) -> PlanBoard:
@@ -310,7 +314,7 @@ class Store:
             (session_id, session_id, session_id),
         ).fetchone()
         if row is None:
-            raise StoreError(f"no session {session_id!r}; see `liveplan sessions`")
+            raise no_session(session_id)
         return tuple(row)
 
     def glance(self, session_id: str, last: int) -> tuple[SessionInfo, PlanBoard, list[dict[str, Any]]]:

@@ -174,7 +174,7 @@ def session_state(store: Store, session_id: str) -> dict[str, Any]:
         "session": {"id": info.id, "title": info.title, "model": info.model},
         "updated": info.updated,
         "plan": {"goal": plan.goal, "steps": steps, "done": plan.done, "total": plan.total, "finished": finished},
-        "chat": chat[-CHAT_MESSAGES:],
+        "chat": chat,
     }
 
 

@@ -101,5 +101,6 @@ def test_the_plan_packages_names_all_resolve_on_first_use() -> None:
     import liveplan_tui.plan as plan
 
     assert all(getattr(plan, name) is not None for name in plan.__all__)
+    assert set(plan.__all__) == set(plan._HOME_OF)  # the names it exports are the names it knows where to find
     with pytest.raises(AttributeError):
         _ = plan.not_a_name

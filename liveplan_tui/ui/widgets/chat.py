@@ -79,6 +79,11 @@ class ToolBlock(Collapsible):
         self.detail.update(Content(f"arguments: {self.arguments}\n\n{shown}"))
 
 
+def block_weight(block: Widget) -> int:
+    """What a mounted block costs a layout pass: itself and each of its parts."""
+    return 1 + sum(1 for _ in block.walk_children())
+
+
 class ChatLog(VerticalScroll):
     def on_mount(self) -> None:
         self.anchor()
@@ -95,17 +100,12 @@ class ChatLog(VerticalScroll):
         if not newest:
             return
         await self.mount_all(newest)
-        oldest = newest[0]
-        while older and self.weight < WIDGET_BUDGET and len(self.children) < MAX_BLOCKS:
+        weight, oldest = sum(map(block_weight, self.children)), newest[0]
+        while older and weight < WIDGET_BUDGET and len(self.children) < MAX_BLOCKS:
             chunk, older = older[-HISTORY_CHUNK:], older[:-HISTORY_CHUNK]
             await self.mount_all(chunk, before=oldest)
-            oldest = chunk[0]
+            weight, oldest = weight + sum(map(block_weight, chunk)), chunk[0]
         await self.prune()
-
-    @property
-    def weight(self) -> int:
-        """Widgets mounted in the chat, each block's parts counted."""
-        return sum(1 + sum(1 for _ in block.walk_children()) for block in self.children)
 
     @property
     def reading_back(self) -> bool:
@@ -117,7 +117,7 @@ class ChatLog(VerticalScroll):
         fills two screens, so the newest lines can be read back however heavy their Markdown. While the user reads
         back, the budget stretches READING_BACK times, so what they read does not vanish under them."""
         blocks = list(self.children)
-        weights = [1 + sum(1 for _ in block.walk_children()) for block in blocks]
+        weights = [block_weight(block) for block in blocks]
         heights = [block.outer_size.height for block in blocks]
         total, lines, drop, floor = sum(weights), sum(heights), 0, 2 * max(self.size.height, 20)
         budget = WIDGET_BUDGET * (READING_BACK if self.reading_back else 1)
