@@ -104,3 +104,14 @@ def test_the_plan_packages_names_all_resolve_on_first_use() -> None:
     assert set(plan.__all__) == set(plan._HOME_OF)  # the names it exports are the names it knows where to find
     with pytest.raises(AttributeError):
         _ = plan.not_a_name
+
+
+@pytest.mark.slow
+def test_an_sdk_that_needs_aiohttp_is_imported_as_it_is(tmp_path: Path) -> None:
+    """Hiding aiohttp must never cost the import: a package named `openai` that imports it unguarded still loads."""
+    (tmp_path / "openai").mkdir()
+    (tmp_path / "openai" / "__init__.py").write_text("import aiohttp\nMADE_WITH = aiohttp.__name__\n")
+    code = "from liveplan_tui.llm.openai_compat import sdk\nprint('SDK', sdk().MADE_WITH)\n"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert "SDK aiohttp" in proc.stdout, proc.stdout + proc.stderr

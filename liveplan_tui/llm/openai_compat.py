@@ -57,8 +57,12 @@ def sdk() -> Any:
     sys.modules["aiohttp"] = None  # type: ignore[assignment]  # `import aiohttp` raises ImportError meanwhile
     try:
         import openai
+    except ImportError:  # an SDK that needs it after all: imported as it is, below
+        pass
     finally:
         del sys.modules["aiohttp"]
+    import openai
+
     return openai
 
 
